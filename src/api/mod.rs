@@ -1,0 +1,118 @@
+//! The one request handler. Every adapter (CLI, native server, Worker, browser) builds a
+//! [`Predictor`] from a bundle and hands it request bodies; nothing here knows about HTTP,
+//! wasm-bindgen or files.
+
+pub mod request;
+pub mod response;
+
+pub use response::{BatchResponse, ErrorBody, Prediction, Response, SingleResponse};
+
+use crate::bundle::{Bundle, Manifest, Task};
+use crate::error::{ApiError, BundleError, ErrorCode};
+use crate::featurize::{Cell, Featurizer};
+use crate::infer::{Model, Outputs, Second};
+
+/// A bundle made ready to answer requests: featurizer compiled, graph optimized.
+#[derive(Debug)]
+pub struct Predictor {
+    bundle: Bundle,
+    featurizer: Featurizer,
+    model: Model,
+}
+
+impl Predictor {
+    pub fn new(bundle: Bundle) -> Result<Predictor, BundleError> {
+        let m = &bundle.manifest;
+        let featurizer = Featurizer::compile(&m.featurizer, &m.input, m.n_features, m.model.accepts_nan)
+            .map_err(BundleError::Featurizer)?;
+        if m.task == Task::Classification && m.classes.as_ref().is_none_or(|c| c.len() < 2) {
+            return Err(BundleError::Manifest("a classifier needs at least two classes".into()));
+        }
+        let model = Model::load(bundle.model_bytes(), &m.model, m.task, m.classes.as_deref(), m.n_features)
+            .map_err(|e| BundleError::Model(format!("{e:#}")))?;
+        Ok(Predictor { bundle, featurizer, model })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.bundle.manifest
+    }
+
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// Handles a raw request body (JSON bytes).
+    pub fn handle(&self, body: &[u8]) -> Result<Response, ApiError> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}")))?;
+        self.predict(&value)
+    }
+
+    /// Handles a parsed request body.
+    pub fn predict(&self, body: &serde_json::Value) -> Result<Response, ApiError> {
+        let rows = request::parse(body, &self.manifest().input)?;
+        let n = rows.rows.len();
+        let outputs = self.predict_rows(&rows.rows)?;
+        Ok(self.respond(outputs, n, rows.single))
+    }
+
+    /// The features the model would see for a request body, in float64 (for debugging and for
+    /// the featurizer parity tests).
+    pub fn features(&self, body: &serde_json::Value) -> Result<Vec<Vec<f64>>, ApiError> {
+        let rows = request::parse(body, &self.manifest().input)?;
+        let n = rows.rows.len();
+        rows.rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| self.featurizer.transform(row).map_err(|e| e.in_row(i, n)))
+            .collect()
+    }
+
+    /// Featurizes and predicts already-parsed rows.
+    pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
+        let mut features = Vec::with_capacity(rows.len() * self.featurizer.n_features());
+        for (i, row) in rows.iter().enumerate() {
+            self.featurizer.transform_into(row, &mut features).map_err(|e| e.in_row(i, rows.len()))?;
+        }
+        self.model
+            .run(features, rows.len())
+            .map_err(|e| ApiError::new(ErrorCode::InferenceFailed, format!("the model failed to evaluate: {e:#}")))
+    }
+
+    fn respond(&self, outputs: Outputs, n: usize, single: bool) -> Response {
+        let m = self.manifest();
+        let (predictions, second): (Vec<Prediction>, Option<(Second, Vec<Vec<f32>>)>) = match outputs {
+            Outputs::Regression { values } => (values.into_iter().map(Prediction::Value).collect(), None),
+            Outputs::Classification { labels, values, width, kind } => {
+                let classes = m.classes.as_deref().unwrap_or_default();
+                let predictions = labels
+                    .iter()
+                    .map(|&i| Prediction::Class(classes.get(i).cloned().unwrap_or_default()))
+                    .collect();
+                let rows = values.chunks(width.max(1)).take(n).map(<[f32]>::to_vec).collect();
+                (predictions, Some((kind, rows)))
+            }
+        };
+        let classes = m.classes.clone();
+        let (model, version) = (m.name.clone(), m.version.clone());
+        let split = |second: Option<(Second, Vec<Vec<f32>>)>| match second {
+            Some((Second::Probabilities, rows)) => (Some(rows), None),
+            Some((Second::Scores, rows)) => (None, Some(rows)),
+            None => (None, None),
+        };
+        if single {
+            let (probabilities, scores) = split(second);
+            Response::Single(SingleResponse {
+                prediction: predictions.into_iter().next().unwrap_or(Prediction::Value(f32::NAN)),
+                probabilities: probabilities.and_then(|r| r.into_iter().next()),
+                scores: scores.and_then(|r| r.into_iter().next()),
+                classes,
+                model,
+                version,
+            })
+        } else {
+            let (probabilities, scores) = split(second);
+            Response::Batch(BatchResponse { predictions, probabilities, scores, classes, model, version })
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Request bodies: every accepted shape becomes a list of raw rows, each a [`Cell`] per schema
+//! field. Values are checked against the field's type here, so that the message names the
+//! field and what was expected.
+//!
+//! Accepted shapes (exactly one key):
+//! - `{"features": [v, ...]}`: one row, positional, in manifest order (the textbook shape);
+//! - `{"features": [[v, ...], ...]}`: several positional rows;
+//! - `{"record": {"field": v, ...}}`: one row by name;
+//! - `{"instances": [{...} | [...], ...]}`: several rows, each named or positional;
+//! - `{"dataframe_split": {"columns": [...], "data": [[...], ...]}}`: pandas' split orient.
+
+use crate::bundle::manifest::{Field, FieldKind};
+use crate::error::{ApiError, ErrorCode};
+use crate::featurize::Cell;
+use serde_json::{Map, Value};
+
+/// The parsed rows, and whether the body was a single-row shape (which gets a single response).
+#[derive(Debug)]
+pub struct Rows<'a> {
+    pub rows: Vec<Vec<Cell<'a>>>,
+    pub single: bool,
+}
+
+pub const SHAPES: &str = "{\"features\": [...]}, {\"features\": [[...], ...]}, {\"record\": {...}}, \
+{\"instances\": [...]} or {\"dataframe_split\": {\"columns\": [...], \"data\": [[...]]}}";
+
+pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
+    let object = body.as_object().ok_or_else(|| {
+        ApiError::new(ErrorCode::UnknownBodyShape, format!("the body must be a JSON object: {SHAPES}"))
+    })?;
+    let mut keys = object.keys();
+    let (key, extra) = (keys.next(), keys.next());
+    let key = match (key, extra) {
+        (Some(k), None) => k.as_str(),
+        (None, _) => {
+            return Err(ApiError::new(ErrorCode::UnknownBodyShape, format!("the body is empty; send {SHAPES}")))
+        }
+        (Some(a), Some(b)) => {
+            return Err(ApiError::new(
+                ErrorCode::UnknownBodyShape,
+                format!("the body must have exactly one key, got '{a}' and '{b}'; send {SHAPES}"),
+            ))
+        }
+    };
+    let value = &object[key];
+    let result = match key {
+        "features" => parse_features(value, fields),
+        "record" => {
+            let record = value.as_object().ok_or_else(|| {
+                ApiError::for_field(ErrorCode::UnknownBodyShape, "record", "'record' must be an object of field values")
+            })?;
+            Ok(Rows { rows: vec![named_row(record, fields)?], single: true })
+        }
+        "instances" => parse_instances(value, fields),
+        "dataframe_split" => parse_dataframe_split(value, fields),
+        other => Err(ApiError::new(
+            ErrorCode::UnknownBodyShape,
+            format!("unknown key '{other}'; send {SHAPES}"),
+        )),
+    }?;
+    if result.rows.is_empty() {
+        return Err(ApiError::new(ErrorCode::EmptyBatch, "the request has no rows"));
+    }
+    Ok(result)
+}
+
+fn parse_features<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
+    let items = value.as_array().ok_or_else(|| {
+        ApiError::for_field(
+            ErrorCode::UnknownBodyShape,
+            "features",
+            format!("'features' must be an array of {} values (or an array of such arrays)", fields.len()),
+        )
+    })?;
+    let batch = !items.is_empty() && items.iter().all(Value::is_array);
+    if batch {
+        let n = items.len();
+        let rows = items
+            .iter()
+            .enumerate()
+            .map(|(i, row)| positional_row(row.as_array().map(Vec::as_slice).unwrap_or_default(), fields).map_err(|e| e.in_row(i, n)))
+            .collect::<Result<_, _>>()?;
+        Ok(Rows { rows, single: false })
+    } else {
+        Ok(Rows { rows: vec![positional_row(items, fields)?], single: true })
+    }
+}
+
+fn parse_instances<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
+    let items = value.as_array().ok_or_else(|| {
+        ApiError::for_field(ErrorCode::UnknownBodyShape, "instances", "'instances' must be an array of records or arrays")
+    })?;
+    let n = items.len();
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            match item {
+                Value::Object(record) => named_row(record, fields),
+                Value::Array(values) => positional_row(values, fields),
+                _ => Err(ApiError::for_field(
+                    ErrorCode::UnknownBodyShape,
+                    "instances",
+                    "each instance must be an object of field values or an array of values",
+                )),
+            }
+            .map_err(|e| e.in_row(i, n))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Rows { rows, single: false })
+}
+
+fn parse_dataframe_split<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
+    let shape_error = || {
+        ApiError::for_field(
+            ErrorCode::UnknownBodyShape,
+            "dataframe_split",
+            "'dataframe_split' must be {\"columns\": [names...], \"data\": [[values...], ...]}",
+        )
+    };
+    let split = value.as_object().ok_or_else(shape_error)?;
+    if let Some(k) = split.keys().find(|k| !matches!(k.as_str(), "columns" | "data" | "index")) {
+        return Err(ApiError::for_field(
+            ErrorCode::UnknownBodyShape,
+            "dataframe_split",
+            format!("unknown key '{k}' in dataframe_split (expected columns, data, index)"),
+        ));
+    }
+    let columns = split.get("columns").and_then(Value::as_array).ok_or_else(shape_error)?;
+    let data = split.get("data").and_then(Value::as_array).ok_or_else(shape_error)?;
+    let columns: Vec<&str> = columns
+        .iter()
+        .map(|c| c.as_str().ok_or_else(shape_error))
+        .collect::<Result<_, _>>()?;
+    let mut positions = Vec::with_capacity(columns.len());
+    for (i, name) in columns.iter().enumerate() {
+        let pos = fields.iter().position(|f| f.name == *name).ok_or_else(|| unknown_field(name, fields))?;
+        if columns[..i].contains(name) {
+            return Err(ApiError::for_field(ErrorCode::UnknownBodyShape, *name, format!("column '{name}' appears twice")));
+        }
+        positions.push(pos);
+    }
+    let n = data.len();
+    let rows = data
+        .iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let values = row.as_array().ok_or_else(shape_error)?;
+            if values.len() != columns.len() {
+                return Err(ApiError::new(
+                    ErrorCode::WrongFeatureCount,
+                    format!("has {} values for {} columns", values.len(), columns.len()),
+                )
+                .in_row(r, 2));
+            }
+            let mut slots: Vec<Option<&'a Value>> = vec![None; fields.len()];
+            for (v, &pos) in values.iter().zip(&positions) {
+                slots[pos] = Some(v);
+            }
+            fill_row(&slots, fields).map_err(|e| e.in_row(r, n))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Rows { rows, single: false })
+}
+
+fn positional_row<'a>(values: &'a [Value], fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
+    if values.len() != fields.len() {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        return Err(ApiError::for_field(
+            ErrorCode::WrongFeatureCount,
+            "features",
+            format!("expected {} values ({}), got {}", fields.len(), names.join(", "), values.len()),
+        ));
+    }
+    values.iter().zip(fields).map(|(v, f)| cell(v, f)).collect()
+}
+
+fn named_row<'a>(record: &'a Map<String, Value>, fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
+    if let Some(unknown) = record.keys().find(|k| !fields.iter().any(|f| &f.name == *k)) {
+        return Err(unknown_field(unknown, fields));
+    }
+    let slots: Vec<Option<&'a Value>> = fields.iter().map(|f| record.get(&f.name)).collect();
+    fill_row(&slots, fields)
+}
+
+/// Turns per-field values (None = absent) into cells; absent fields must be nullable.
+fn fill_row<'a>(slots: &[Option<&'a Value>], fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
+    slots
+        .iter()
+        .zip(fields)
+        .map(|(slot, field)| match slot {
+            Some(v) => cell(v, field),
+            None if field.nullable => Ok(Cell::Missing),
+            None => Err(ApiError::for_field(
+                ErrorCode::MissingField,
+                field.name.clone(),
+                format!("field '{}' is missing; expected {}", field.name, field.kind.expected()),
+            )),
+        })
+        .collect()
+}
+
+fn unknown_field(name: &str, fields: &[Field]) -> ApiError {
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    ApiError::for_field(
+        ErrorCode::UnknownField,
+        name,
+        format!("unknown field '{name}'; the model's fields are: {}", names.join(", ")),
+    )
+}
+
+/// Checks one JSON value against its field.
+pub fn cell<'a>(value: &'a Value, field: &Field) -> Result<Cell<'a>, ApiError> {
+    let name = &field.name;
+    let wrong = |got: &str| {
+        ApiError::for_field(
+            ErrorCode::WrongType,
+            name.clone(),
+            format!("field '{name}' must be {}, got {got}", field.kind.expected()),
+        )
+    };
+    match (field.kind, value) {
+        (_, Value::Null) if field.nullable => Ok(Cell::Missing),
+        (_, Value::Null) => Err(ApiError::for_field(
+            ErrorCode::MissingValue,
+            name.clone(),
+            format!("field '{name}' is null and the model has no imputer for it; expected {}", field.kind.expected()),
+        )),
+        (FieldKind::Number, Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => Ok(Cell::Num(x)),
+            _ => Err(ApiError::for_field(ErrorCode::NonFiniteNumber, name.clone(), format!("field '{name}' must be a finite number"))),
+        },
+        (FieldKind::Category, Value::String(s)) => Ok(Cell::Str(s)),
+        (FieldKind::Text, Value::String(s)) if s.trim().is_empty() => Err(ApiError::for_field(
+            ErrorCode::EmptyText,
+            name.clone(),
+            format!("field '{name}' is an empty text; expected a non-empty string"),
+        )),
+        (FieldKind::Text, Value::String(s)) => Ok(Cell::Str(s)),
+        (FieldKind::Bool, Value::Bool(b)) => Ok(Cell::Bool(*b)),
+        (_, Value::String(s)) => Err(wrong(&format!("the string {s:?}"))),
+        (_, Value::Number(n)) => Err(wrong(&format!("the number {n}"))),
+        (_, Value::Bool(b)) => Err(wrong(&format!("the boolean {b}"))),
+        (_, Value::Array(_)) => Err(wrong("an array")),
+        (_, Value::Object(_)) => Err(wrong("an object")),
+    }
+}

@@ -1,0 +1,209 @@
+//! `manifest.json`, format version 1. Specified in `docs/bundle-format.md`; this file is its
+//! Rust mirror and the exporter (`models/export.py`) writes exactly these fields.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The newest bundle format this build understands.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Who wrote the bundle (exporter and library versions), for humans.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    pub task: Task,
+    /// sklearn's estimator class name, e.g. `RandomForestClassifier`.
+    pub estimator: String,
+    /// `classes_` in sklearn's order; absent for regression.
+    #[serde(default)]
+    pub classes: Option<Vec<serde_json::Value>>,
+    /// The raw input schema: what a request sends.
+    pub input: Vec<Field>,
+    /// The fitted preprocessing, applied in Rust before the ONNX graph.
+    pub featurizer: Step,
+    /// Width of the featurizer's output, i.e. the ONNX graph's input columns.
+    pub n_features: usize,
+    pub model: ModelSpec,
+    /// sha256 (hex) of every other file of the bundle, by file name.
+    pub files: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+/// One raw input field.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    /// Whether the field may be null or absent: the pipeline imputes it or the estimator
+    /// handles missing values (the exporter checks this against sklearn).
+    #[serde(default)]
+    pub nullable: bool,
+    /// Training statistics of the field, for forms and drift checks.
+    #[serde(default)]
+    pub stats: Option<FieldStats>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Number,
+    Category,
+    Text,
+    Bool,
+}
+
+impl FieldKind {
+    pub fn expected(&self) -> &'static str {
+        match self {
+            FieldKind::Number => "a number",
+            FieldKind::Category => "a string (a category)",
+            FieldKind::Text => "a non-empty string (a text)",
+            FieldKind::Bool => "a boolean",
+        }
+    }
+}
+
+/// Statistics of one field over the exporter's sample. Which members are set depends on the kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldStats {
+    pub count: u64,
+    #[serde(default)]
+    pub missing: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    /// Category (or bool) frequencies: value and count, most frequent first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequencies: Option<Vec<(serde_json::Value, u64)>>,
+    /// Text length in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<LengthStats>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LengthStats {
+    pub min: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+/// One featurizer step and its fitted parameters. Mirrors sklearn's `transform`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Steps applied one after the other (a `Pipeline` without its estimator).
+    Pipeline { steps: Vec<Step> },
+    /// Columns unchanged.
+    Passthrough,
+    /// `ColumnTransformer`: each transformer reads some input columns; outputs are concatenated
+    /// in order. Columns not named by any transformer are dropped (the exporter turns
+    /// `remainder='passthrough'` into an explicit transformer).
+    ColumnTransformer { transformers: Vec<ColumnTransformerPart> },
+    /// `StandardScaler`: `(x - mean) / scale`; a null vector means that part is off.
+    StandardScaler { mean: Option<Vec<f64>>, scale: Option<Vec<f64>> },
+    /// `MinMaxScaler`: `x * scale + min`, then clipped to `feature_range` if `clip`.
+    MinMaxScaler { scale: Vec<f64>, min: Vec<f64>, clip: bool, feature_range: (f64, f64) },
+    /// `SimpleImputer` with `missing_values=nan`: missing cells take `statistics[i]`.
+    SimpleImputer { statistics: Vec<serde_json::Value> },
+    /// `OneHotEncoder`.
+    OneHotEncoder {
+        categories: Vec<Vec<serde_json::Value>>,
+        handle_unknown: HandleUnknown,
+        /// Per input column, the category index whose column is dropped (`drop=`), if any.
+        #[serde(default)]
+        drop_idx: Option<Vec<Option<usize>>>,
+    },
+    /// `DictVectorizer`: reads the raw record as a dict. Strings become `name=value` indicators,
+    /// numbers and booleans are used as values, absent names are zeros, unknown names ignored.
+    DictVectorizer { feature_names: Vec<String>, separator: String },
+    /// `CountVectorizer` / `TfidfVectorizer` with the word analyzer and default token pattern.
+    TextVectorizer(TextVectorizerParams),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnTransformerPart {
+    pub name: String,
+    /// Positions of the columns this part reads, in the transformer's input.
+    pub columns: Vec<usize>,
+    pub transformer: Step,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandleUnknown {
+    Error,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextVectorizerParams {
+    /// Terms in output-column order (sklearn's `vocabulary_` inverted).
+    pub vocabulary: Vec<String>,
+    pub lowercase: bool,
+    pub ngram_range: (usize, usize),
+    /// Removed after tokenization, before n-grams.
+    #[serde(default)]
+    pub stop_words: Vec<String>,
+    pub binary: bool,
+    /// Inverse document frequencies (tf-idf); absent for a CountVectorizer or `use_idf=False`.
+    #[serde(default)]
+    pub idf: Option<Vec<f64>>,
+    #[serde(default)]
+    pub sublinear_tf: bool,
+    #[serde(default)]
+    pub norm: Option<Norm>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Norm {
+    L1,
+    L2,
+}
+
+/// Where the estimator graph is and which of its outputs mean what.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub file: String,
+    pub input: String,
+    /// Classifier: the predicted label output.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Classifier with `predict_proba`: the probability output, `[N, n_classes]`.
+    #[serde(default)]
+    pub probabilities: Option<String>,
+    /// Classifier without `predict_proba` (LinearSVC): the decision function output.
+    #[serde(default)]
+    pub scores: Option<String>,
+    /// Regressor: the predicted value output, `[N, 1]`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Whether the graph accepts NaN features (tree ensembles with missing-value routing).
+    #[serde(default)]
+    pub accepts_nan: bool,
+}

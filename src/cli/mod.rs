@@ -1,0 +1,61 @@
+//! Command-line adapter over the core. Errors end as one readable line on stderr and a
+//! non-zero exit: 1 when a check or a prediction failed, 2 when the bundle or arguments are bad.
+
+mod check;
+mod info;
+mod predict;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wasmpredict::{Bundle, BundleError, Predictor};
+
+#[derive(Parser)]
+#[command(name = "wasmpredict", version, about = "Serve scikit-learn models from one Rust module: check bundles, predict, describe.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate bundles: manifest, sha256 of every file, model load, golden.json replay.
+    Check {
+        /// Bundle directories (each holds a manifest.json).
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+    },
+    /// Predict: one JSON request per input line, one JSON response (or error body) per output line.
+    Predict {
+        bundle: PathBuf,
+        /// Input file of JSON lines; `-` (the default) reads standard input.
+        #[arg(long, short, default_value = "-")]
+        input: String,
+    },
+    /// Describe a bundle: schema, classes, sizes, version.
+    Info {
+        bundle: PathBuf,
+        /// Print the manifest as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { bundles } => check::run(&bundles),
+        Command::Predict { bundle, input } => predict::run(&bundle, &input),
+        Command::Info { bundle, json } => info::run(&bundle, json),
+    }
+}
+
+/// Loads and prepares a bundle, or prints why not.
+fn load(dir: &std::path::Path) -> Result<Predictor, ExitCode> {
+    let fail = |e: BundleError| {
+        eprintln!("error: {}: {e}", dir.display());
+        ExitCode::from(2)
+    };
+    let bundle = Bundle::from_dir(dir).map_err(fail)?;
+    Predictor::new(bundle).map_err(fail)
+}

@@ -1,0 +1,87 @@
+//! Error types. [`ApiError`] is what a caller sees for a bad request (it maps to an HTTP 4xx and
+//! a JSON body); [`BundleError`] is what an operator sees for a bad bundle.
+
+use serde::Serialize;
+
+/// A request the predictor refuses, with a stable machine-readable `code`, a human message that
+/// names the offending field and what was expected, and the field itself when there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Every kind of request error. The serialized names are part of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not JSON.
+    InvalidJson,
+    /// The body is JSON but none of the accepted shapes.
+    UnknownBodyShape,
+    /// A row has the wrong number of positional values.
+    WrongFeatureCount,
+    /// A value has the wrong JSON type for its field.
+    WrongType,
+    /// A required field is absent from a record.
+    MissingField,
+    /// A record names a field the model does not have.
+    UnknownField,
+    /// A null/missing value where the model cannot impute one.
+    MissingValue,
+    /// A category never seen in training, under `handle_unknown='error'`.
+    UnknownCategory,
+    /// A text field that is empty or only whitespace.
+    EmptyText,
+    /// A request without any row.
+    EmptyBatch,
+    /// A number that is not finite.
+    NonFiniteNumber,
+    /// The model failed to evaluate (should not happen with a checked bundle).
+    InferenceFailed,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), field: None }
+    }
+
+    pub fn for_field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), field: Some(field.into()) }
+    }
+
+    /// Prefixes the message with the row position, for batch requests.
+    pub fn in_row(mut self, row: usize, rows: usize) -> Self {
+        if rows > 1 {
+            self.message = format!("row {row}: {}", self.message);
+        }
+        self
+    }
+}
+
+/// A bundle that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("manifest.json is invalid: {0}")]
+    Manifest(String),
+    #[error(
+        "bundle format version {found} is newer than this wasmpredict supports ({supported}); \
+         upgrade wasmpredict or re-export the model with a matching exporter"
+    )]
+    NewerFormat { found: u32, supported: u32 },
+    #[error("file {0} is listed in the manifest but missing from the bundle")]
+    MissingFile(String),
+    #[error("sha256 mismatch for {file}: manifest says {expected}, file has {actual}")]
+    HashMismatch { file: String, expected: String, actual: String },
+    #[error("featurizer: {0}")]
+    Featurizer(String),
+    #[error("model.onnx: {0}")]
+    Model(String),
+    #[error("golden.json is invalid: {0}")]
+    Golden(String),
+}

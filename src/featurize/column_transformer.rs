@@ -1,0 +1,51 @@
+//! `ColumnTransformer`: each part transforms its own columns; outputs are concatenated in order.
+
+use super::{compile, Cell, Columns, Compiled, FieldNames};
+use crate::bundle::manifest::ColumnTransformerPart;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnTransformer {
+    parts: Vec<(Vec<usize>, Compiled)>,
+}
+
+impl ColumnTransformer {
+    pub fn compile(
+        parts: &[ColumnTransformerPart],
+        input: &Columns,
+        names: &FieldNames,
+    ) -> Result<(Self, Columns), String> {
+        let mut compiled = Vec::with_capacity(parts.len());
+        let mut out = Columns { lineage: Vec::new() };
+        for part in parts {
+            if let Some(bad) = part.columns.iter().find(|&&c| c >= input.width()) {
+                return Err(format!(
+                    "column_transformer part '{}' reads column {bad} of {}",
+                    part.name,
+                    input.width()
+                ));
+            }
+            let sub = Columns { lineage: part.columns.iter().map(|&c| input.lineage[c]).collect() };
+            let (step, part_out) = compile(&part.transformer, &sub, names)
+                .map_err(|e| format!("column_transformer part '{}': {e}", part.name))?;
+            out.lineage.extend(part_out.lineage);
+            compiled.push((part.columns.clone(), step));
+        }
+        Ok((ColumnTransformer { parts: compiled }, out))
+    }
+
+    pub fn transform<'a>(
+        &'a self,
+        input: &[Cell<'a>],
+        out: &mut Vec<Cell<'a>>,
+        names: &FieldNames,
+    ) -> Result<(), ApiError> {
+        let mut selected = Vec::new();
+        for (columns, step) in &self.parts {
+            selected.clear();
+            selected.extend(columns.iter().map(|&c| input[c]));
+            step.transform(&selected, out, names)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,279 @@
+//! sklearn's fitted preprocessing, re-implemented from the manifest's parameters.
+//!
+//! A [`Featurizer`] is compiled once per bundle from its [`Step`] tree: column positions are
+//! resolved, vocabularies hashed, and every column's raw field remembered (its lineage) so that
+//! an error deep in a ColumnTransformer still names the field the caller sent. Each request row
+//! is a slice of [`Cell`]s in schema order; the output is the dense `f32` row the ONNX graph reads.
+//!
+//! One file per step, each mirroring that sklearn transformer's `transform`.
+
+mod column_transformer;
+mod dict_vectorizer;
+mod imputer;
+mod one_hot;
+mod scalers;
+pub mod text;
+
+use crate::bundle::manifest::{Field, Step};
+use crate::error::{ApiError, ErrorCode};
+
+/// One value flowing through the featurizer. Strings borrow from the request or the bundle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    Num(f64),
+    Str(&'a str),
+    Bool(bool),
+    Missing,
+}
+
+impl Cell<'_> {
+    /// Missing as sklearn sees it: `None` or `NaN`.
+    pub fn is_missing(&self) -> bool {
+        match self {
+            Cell::Missing => true,
+            Cell::Num(x) => x.is_nan(),
+            _ => false,
+        }
+    }
+}
+
+/// What is known at compile time about the columns a step reads: how many, and for each the
+/// raw input field it still is (None once a transformer has mixed columns, e.g. one-hot outputs).
+#[derive(Debug, Clone)]
+pub(crate) struct Columns {
+    pub lineage: Vec<Option<usize>>,
+}
+
+impl Columns {
+    fn unnamed(width: usize) -> Columns {
+        Columns { lineage: vec![None; width] }
+    }
+    fn width(&self) -> usize {
+        self.lineage.len()
+    }
+}
+
+/// Field names of the schema, to name fields in errors.
+pub(crate) type FieldNames = [String];
+
+/// The compiled featurizer of one bundle.
+#[derive(Debug, Clone)]
+pub struct Featurizer {
+    root: Compiled,
+    field_names: Vec<String>,
+    out_lineage: Vec<Option<usize>>,
+    accepts_nan: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Compiled {
+    Pipeline(Vec<Compiled>),
+    Passthrough,
+    ColumnTransformer(column_transformer::ColumnTransformer),
+    StandardScaler(scalers::StandardScaler),
+    MinMaxScaler(scalers::MinMaxScaler),
+    Imputer(imputer::SimpleImputer),
+    OneHot(one_hot::OneHotEncoder),
+    Dict(dict_vectorizer::DictVectorizer),
+    Text(text::TextVectorizer),
+}
+
+impl Featurizer {
+    /// Compiles `step` for the raw `fields`; checks the output width against `n_features`.
+    pub fn compile(
+        step: &Step,
+        fields: &[Field],
+        n_features: usize,
+        accepts_nan: bool,
+    ) -> Result<Featurizer, String> {
+        let field_names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+        let input = Columns { lineage: (0..fields.len()).map(Some).collect() };
+        let (root, out) = compile(step, &input, &field_names)?;
+        if out.width() != n_features {
+            return Err(format!(
+                "featurizer produces {} columns but n_features is {n_features}",
+                out.width()
+            ));
+        }
+        Ok(Featurizer { root, field_names, out_lineage: out.lineage, accepts_nan })
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.out_lineage.len()
+    }
+
+    /// Transforms one raw row (cells in schema order) into the model's features, in float64 as
+    /// sklearn computes them.
+    pub fn transform(&self, row: &[Cell<'_>]) -> Result<Vec<f64>, ApiError> {
+        let mut cells = Vec::with_capacity(self.n_features());
+        self.root.transform(row, &mut cells, &self.field_names)?;
+        let mut out = Vec::with_capacity(cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            let x = match *cell {
+                Cell::Num(x) => x,
+                Cell::Bool(b) => f64::from(u8::from(b)),
+                Cell::Missing => f64::NAN,
+                Cell::Str(s) => {
+                    return Err(self.column_error(
+                        i,
+                        ErrorCode::WrongType,
+                        format!("got the string {s:?} where the model needs a number"),
+                    ))
+                }
+            };
+            if x.is_nan() && !self.accepts_nan {
+                return Err(self.column_error(
+                    i,
+                    ErrorCode::MissingValue,
+                    "is missing and the model has no imputer for it".to_string(),
+                ));
+            }
+            out.push(x);
+        }
+        Ok(out)
+    }
+
+    /// Transforms one raw row and appends its features to `out` as the graph's float32.
+    pub fn transform_into(&self, row: &[Cell<'_>], out: &mut Vec<f32>) -> Result<(), ApiError> {
+        let features = self.transform(row)?;
+        out.extend(features.iter().map(|&x| x as f32));
+        Ok(())
+    }
+
+    fn column_error(&self, column: usize, code: ErrorCode, what: String) -> ApiError {
+        match self.out_lineage.get(column).copied().flatten() {
+            Some(f) => {
+                let name = &self.field_names[f];
+                ApiError::for_field(code, name.clone(), format!("field '{name}' {what}"))
+            }
+            None => ApiError::new(code, format!("feature column {column} {what}")),
+        }
+    }
+}
+
+fn compile(
+    step: &Step,
+    input: &Columns,
+    names: &FieldNames,
+) -> Result<(Compiled, Columns), String> {
+    Ok(match step {
+        Step::Pipeline { steps } => {
+            let mut current = input.clone();
+            let mut compiled = Vec::with_capacity(steps.len());
+            for s in steps {
+                let (c, out) = compile(s, &current, names)?;
+                compiled.push(c);
+                current = out;
+            }
+            (Compiled::Pipeline(compiled), current)
+        }
+        Step::Passthrough => (Compiled::Passthrough, input.clone()),
+        Step::ColumnTransformer { transformers } => {
+            let (ct, out) = column_transformer::ColumnTransformer::compile(transformers, input, names)?;
+            (Compiled::ColumnTransformer(ct), out)
+        }
+        Step::StandardScaler { mean, scale } => {
+            let s = scalers::StandardScaler::compile(mean, scale, input)?;
+            (Compiled::StandardScaler(s), input.clone())
+        }
+        Step::MinMaxScaler { scale, min, clip, feature_range } => {
+            let s = scalers::MinMaxScaler::compile(scale, min, *clip, *feature_range, input)?;
+            (Compiled::MinMaxScaler(s), input.clone())
+        }
+        Step::SimpleImputer { statistics } => {
+            (Compiled::Imputer(imputer::SimpleImputer::compile(statistics, input)?), input.clone())
+        }
+        Step::OneHotEncoder { categories, handle_unknown, drop_idx } => {
+            let enc = one_hot::OneHotEncoder::compile(
+                categories,
+                *handle_unknown,
+                drop_idx.as_deref(),
+                input,
+                names,
+            )?;
+            let width = enc.output_width();
+            (Compiled::OneHot(enc), Columns::unnamed(width))
+        }
+        Step::DictVectorizer { feature_names, separator } => {
+            let dv = dict_vectorizer::DictVectorizer::compile(feature_names, separator, input, names)?;
+            let width = feature_names.len();
+            (Compiled::Dict(dv), Columns::unnamed(width))
+        }
+        Step::TextVectorizer(params) => {
+            let tv = text::TextVectorizer::compile(params, input, names)?;
+            let width = params.vocabulary.len();
+            (Compiled::Text(tv), Columns::unnamed(width))
+        }
+    })
+}
+
+impl Compiled {
+    fn transform<'a>(
+        &'a self,
+        input: &[Cell<'a>],
+        out: &mut Vec<Cell<'a>>,
+        names: &FieldNames,
+    ) -> Result<(), ApiError> {
+        match self {
+            Compiled::Pipeline(steps) => {
+                let mut current: Vec<Cell<'a>> = input.to_vec();
+                let mut next = Vec::new();
+                for step in steps {
+                    next.clear();
+                    step.transform(&current, &mut next, names)?;
+                    std::mem::swap(&mut current, &mut next);
+                }
+                out.extend_from_slice(&current);
+                Ok(())
+            }
+            Compiled::Passthrough => {
+                out.extend_from_slice(input);
+                Ok(())
+            }
+            Compiled::ColumnTransformer(ct) => ct.transform(input, out, names),
+            Compiled::StandardScaler(s) => s.transform(input, out, names),
+            Compiled::MinMaxScaler(s) => s.transform(input, out, names),
+            Compiled::Imputer(s) => {
+                s.transform(input, out);
+                Ok(())
+            }
+            Compiled::OneHot(s) => s.transform(input, out),
+            Compiled::Dict(s) => {
+                s.transform(input, out);
+                Ok(())
+            }
+            Compiled::Text(s) => s.transform(input, out),
+        }
+    }
+}
+
+/// Reads a cell as sklearn's float conversion would, or says which field held a string.
+pub(crate) fn numeric(
+    cell: Cell<'_>,
+    lineage: Option<usize>,
+    names: &FieldNames,
+) -> Result<f64, ApiError> {
+    match cell {
+        Cell::Num(x) => Ok(x),
+        Cell::Bool(b) => Ok(f64::from(u8::from(b))),
+        Cell::Missing => Ok(f64::NAN),
+        Cell::Str(s) => Err(match lineage.and_then(|f| names.get(f)) {
+            Some(name) => ApiError::for_field(
+                ErrorCode::WrongType,
+                name.clone(),
+                format!("field '{name}' must be a number, got the string {s:?}"),
+            ),
+            None => ApiError::new(
+                ErrorCode::WrongType,
+                format!("a numeric step got the string {s:?}"),
+            ),
+        }),
+    }
+}
+
+fn check_width(what: &str, len: usize, input: &Columns) -> Result<(), String> {
+    if len != input.width() {
+        return Err(format!("{what} has {len} entries for {} input columns", input.width()));
+    }
+    Ok(())
+}

