@@ -382,6 +382,8 @@ def convert_estimator(est, n_features):
         )
     except Exception as e:  # skl2onnx raises many types
         raise ExportError(f"skl2onnx could not convert {type(est).__name__}: {e}") from e
+    # skl2onnx names the graph with a random UUID; a fixed name keeps bundles reproducible.
+    onx.graph.name = type(est).__name__
     return onx
 
 
