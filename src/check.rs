@@ -44,7 +44,7 @@ pub fn replay(predictor: &Predictor, golden: &Golden) -> GoldenReport {
             }
             (Prediction::Value(got), expected) => match expected.as_f64() {
                 Some(e) => {
-                    let d = (f64::from(*got) - e).abs();
+                    let d = (got - e).abs();
                     report.max_abs_diff = report.max_abs_diff.max(d);
                     if d > golden.tolerance + golden.relative_tolerance * e.abs() {
                         problems.push(format!("value {got} != sklearn's {e} (diff {d:.3e})"));
@@ -61,7 +61,7 @@ pub fn replay(predictor: &Predictor, golden: &Golden) -> GoldenReport {
                 (None, None) => {}
                 (Some(g), Some(e)) if g.len() == e.len() => {
                     for (a, b) in g.iter().zip(e) {
-                        let d = (f64::from(*a) - b).abs();
+                        let d = (a - b).abs();
                         report.max_abs_diff = report.max_abs_diff.max(d);
                         if d > golden.tolerance {
                             problems.push(format!("{name} {g:?} != sklearn's {e:?} (diff {d:.3e})"));

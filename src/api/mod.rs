@@ -5,7 +5,7 @@
 pub mod request;
 pub mod response;
 
-pub use response::{BatchResponse, ErrorBody, Prediction, Response, SingleResponse};
+pub use response::{decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse};
 
 use crate::bundle::{Bundle, Manifest, Task};
 use crate::error::{ApiError, BundleError, ErrorCode};
@@ -81,21 +81,21 @@ impl Predictor {
 
     fn respond(&self, outputs: Outputs, n: usize, single: bool) -> Response {
         let m = self.manifest();
-        let (predictions, second): (Vec<Prediction>, Option<(Second, Vec<Vec<f32>>)>) = match outputs {
-            Outputs::Regression { values } => (values.into_iter().map(Prediction::Value).collect(), None),
+        let (predictions, second): (Vec<Prediction>, Option<(Second, Vec<Vec<f64>>)>) = match outputs {
+            Outputs::Regression { values } => (values.into_iter().map(|v| Prediction::Value(decimal(v))).collect(), None),
             Outputs::Classification { labels, values, width, kind } => {
                 let classes = m.classes.as_deref().unwrap_or_default();
                 let predictions = labels
                     .iter()
                     .map(|&i| Prediction::Class(classes.get(i).cloned().unwrap_or_default()))
                     .collect();
-                let rows = values.chunks(width.max(1)).take(n).map(<[f32]>::to_vec).collect();
+                let rows = values.chunks(width.max(1)).take(n).map(decimals).collect();
                 (predictions, Some((kind, rows)))
             }
         };
         let classes = m.classes.clone();
         let (model, version) = (m.name.clone(), m.version.clone());
-        let split = |second: Option<(Second, Vec<Vec<f32>>)>| match second {
+        let split = |second: Option<(Second, Vec<Vec<f64>>)>| match second {
             Some((Second::Probabilities, rows)) => (Some(rows), None),
             Some((Second::Scores, rows)) => (None, Some(rows)),
             None => (None, None),
@@ -103,7 +103,7 @@ impl Predictor {
         if single {
             let (probabilities, scores) = split(second);
             Response::Single(SingleResponse {
-                prediction: predictions.into_iter().next().unwrap_or(Prediction::Value(f32::NAN)),
+                prediction: predictions.into_iter().next().unwrap_or(Prediction::Value(f64::NAN)),
                 probabilities: probabilities.and_then(|r| r.into_iter().next()),
                 scores: scores.and_then(|r| r.into_iter().next()),
                 classes,

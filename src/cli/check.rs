@@ -3,12 +3,14 @@ use std::process::ExitCode;
 use wasmpredict::check::replay;
 
 pub fn run(bundles: &[PathBuf]) -> ExitCode {
+    // 2 if any bundle could not be loaded, else 1 if any golden row disagreed.
+    let mut bad_bundle = false;
     let mut failed = false;
     for dir in bundles {
         let predictor = match super::load(dir) {
             Ok(p) => p,
             Err(_) => {
-                failed = true;
+                bad_bundle = true;
                 continue;
             }
         };
@@ -17,12 +19,12 @@ pub fn run(bundles: &[PathBuf]) -> ExitCode {
             Some(Ok(g)) => g,
             Some(Err(e)) => {
                 eprintln!("error: {}: {e}", dir.display());
-                failed = true;
+                bad_bundle = true;
                 continue;
             }
             None => {
                 eprintln!("error: {}: the bundle has no golden.json to replay", dir.display());
-                failed = true;
+                bad_bundle = true;
                 continue;
             }
         };
@@ -43,5 +45,11 @@ pub fn run(bundles: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if bad_bundle {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -1,0 +1,75 @@
+//! The Rust featurizer against sklearn's own `pipeline[:-1].transform`, step by step: each
+//! fixture's transform.json holds raw inputs and the features sklearn computed for them.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[derive(serde::Deserialize)]
+struct Transform {
+    rows: Vec<serde_json::Map<String, Value>>,
+    features: Vec<Vec<Option<f64>>>,
+}
+
+fn check(dir: &std::path::Path) {
+    let p = predictor(dir);
+    let t: Transform = serde_json::from_slice(&std::fs::read(dir.join("transform.json")).expect("transform.json"))
+        .expect("transform.json parses");
+    assert_eq!(t.rows.len(), t.features.len());
+    for (i, (record, expected)) in t.rows.iter().zip(&t.features).enumerate() {
+        let got = p
+            .features(&json!({ "record": record }))
+            .unwrap_or_else(|e| panic!("{} row {i}: refused: {e}", dir.display()));
+        let got = &got[0];
+        assert_eq!(got.len(), expected.len(), "{} row {i}: width", dir.display());
+        for (j, (g, e)) in got.iter().zip(expected).enumerate() {
+            match e {
+                None => assert!(g.is_nan(), "{} row {i} col {j}: expected NaN, got {g}", dir.display()),
+                Some(e) => assert!(
+                    (g - e).abs() <= 1e-9 * e.abs().max(1.0),
+                    "{} row {i} col {j}: rust {g} != sklearn {e}\ninput: {record:?}",
+                    dir.display()
+                ),
+            }
+        }
+    }
+}
+
+macro_rules! parity {
+    ($($test:ident => $fixture:literal),* $(,)?) => {
+        $( #[test] fn $test() { check(&fixture($fixture)); } )*
+    };
+}
+
+parity! {
+    standard_scaler => "std-scaler",
+    standard_scaler_without_mean => "std-scaler-no-mean",
+    standard_scaler_without_std => "std-scaler-no-std",
+    min_max_scaler => "minmax",
+    min_max_scaler_clipped => "minmax-clip",
+    one_hot_unknown_error => "onehot-error",
+    one_hot_ignore_drop_first => "onehot-ignore-drop-first",
+    one_hot_drop_if_binary => "onehot-if-binary",
+    one_hot_integer_categories => "onehot-int-categories",
+    one_hot_missing_as_category => "onehot-nan-category",
+    column_transformer_remainder_passthrough_and_drop => "remainder-passthrough",
+    nested_pipelines => "nested-pipeline-multiclass",
+    dict_vectorizer => "dict-vectorizer",
+    tfidf_default => "tfidf-default",
+    tfidf_ngrams_stop_words_sublinear_l1 => "tfidf-ngrams-stop-sublinear-l1",
+    tfidf_without_idf_binary_custom_stop_words => "tfidf-no-idf-binary-max-df",
+    count_vectorizer_case_sensitive_bigrams => "count-vectorizer-case-sensitive",
+    text_inside_column_transformer => "text-in-column-transformer",
+}
+
+/// Unknown categories under handle_unknown='ignore' encode as all zeros, like sklearn.
+#[test]
+fn unknown_category_is_all_zeros_when_ignored() {
+    let p = predictor(&fixture("onehot-int-categories"));
+    let f = p.features(&json!({"record": {"rooms": 99, "visits": 3.0}})).expect("accepted");
+    let known = p.features(&json!({"record": {"rooms": 1, "visits": 3.0}})).expect("accepted");
+    let width = f[0].len();
+    assert!(f[0][..width - 1].iter().all(|&x| x == 0.0), "{:?}", f[0]);
+    assert_eq!(known[0][..width - 1].iter().filter(|&&x| x == 1.0).count(), 1);
+}
