@@ -102,6 +102,11 @@ def to_py(value):
     raise ExportError(f"cannot represent value {value!r} of type {type(value).__name__} in JSON")
 
 
+def to_py_record(record):
+    """A raw row (dict of numpy/pandas values) as JSON values, missing as None."""
+    return {str(k): to_py(v) for k, v in record.items()}
+
+
 def floats(array):
     out = [float(x) for x in array]
     if any(not math.isfinite(x) for x in out):
@@ -543,7 +548,7 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         "rows": [],
     }
     for i, record in enumerate(golden_frame.to_dict("records")):
-        row = {"input": {k: to_py(v) for k, v in record.items()}}
+        row = {"input": to_py_record(record)}
         row["prediction"] = to_py(g_pred[i])
         if g_probs is not None:
             row["probabilities"] = [float(p) for p in g_probs[i]]

@@ -1,6 +1,6 @@
 //! Replays a bundle's `golden.json` through the predictor and compares with sklearn's answers.
 
-use crate::api::{Predictor, Prediction, Response};
+use crate::api::{Prediction, Predictor, Response};
 use crate::bundle::Golden;
 
 /// The outcome of a golden replay.
@@ -21,13 +21,18 @@ impl GoldenReport {
 }
 
 pub fn replay(predictor: &Predictor, golden: &Golden) -> GoldenReport {
-    let mut report = GoldenReport { rows: golden.rows.len(), ..Default::default() };
+    let mut report = GoldenReport {
+        rows: golden.rows.len(),
+        ..Default::default()
+    };
     for (i, row) in golden.rows.iter().enumerate() {
         let body = serde_json::json!({ "record": row.input });
         let response = match predictor.predict(&body) {
             Ok(Response::Single(r)) => r,
             Ok(Response::Batch(_)) => {
-                report.mismatches.push(format!("row {i}: got a batch response for one record"));
+                report
+                    .mismatches
+                    .push(format!("row {i}: got a batch response for one record"));
                 continue;
             }
             Err(e) => {
@@ -64,7 +69,8 @@ pub fn replay(predictor: &Predictor, golden: &Golden) -> GoldenReport {
                         let d = (a - b).abs();
                         report.max_abs_diff = report.max_abs_diff.max(d);
                         if d > golden.tolerance {
-                            problems.push(format!("{name} {g:?} != sklearn's {e:?} (diff {d:.3e})"));
+                            problems
+                                .push(format!("{name} {g:?} != sklearn's {e:?} (diff {d:.3e})"));
                             break;
                         }
                     }
@@ -75,7 +81,9 @@ pub fn replay(predictor: &Predictor, golden: &Golden) -> GoldenReport {
         if problems.is_empty() {
             report.matched += 1;
         } else {
-            report.mismatches.push(format!("row {i}: {}", problems.join("; ")));
+            report
+                .mismatches
+                .push(format!("row {i}: {}", problems.join("; ")));
         }
     }
     report

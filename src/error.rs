@@ -46,11 +46,23 @@ pub enum ErrorCode {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), field: None }
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
-    pub fn for_field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), field: Some(field.into()) }
+    pub fn for_field(
+        code: ErrorCode,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 
     /// Prefixes the message with the row position, for batch requests.
@@ -66,7 +78,10 @@ impl ApiError {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("manifest.json is invalid: {0}")]
     Manifest(String),
     #[error(
@@ -77,7 +92,11 @@ pub enum BundleError {
     #[error("file {0} is listed in the manifest but missing from the bundle")]
     MissingFile(String),
     #[error("sha256 mismatch for {file}: manifest says {expected}, file has {actual}")]
-    HashMismatch { file: String, expected: String, actual: String },
+    HashMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
     #[error("featurizer: {0}")]
     Featurizer(String),
     #[error("model.onnx: {0}")]

@@ -42,18 +42,37 @@ fn textbook_random_forest_request_gives_sklearns_answer() {
 
 #[test]
 fn churn_partial_record_is_imputed() {
-    let r = ask(&model("churn"), json!({"record": {"tenure": 12, "contract": "month-to-month"}})).expect("ok");
+    let r = ask(
+        &model("churn"),
+        json!({"record": {"tenure": 12, "contract": "month-to-month"}}),
+    )
+    .expect("ok");
     assert!(r["prediction"] == json!(0) || r["prediction"] == json!(1));
     let short = r["probabilities"][1].as_f64().expect("p");
-    let long = ask(&model("churn"), json!({"record": {"tenure": 70, "contract": "two-year"}})).expect("ok");
-    assert!(long["probabilities"][1].as_f64().expect("p") < short, "long two-year customers churn less");
+    let long = ask(
+        &model("churn"),
+        json!({"record": {"tenure": 70, "contract": "two-year"}}),
+    )
+    .expect("ok");
+    assert!(
+        long["probabilities"][1].as_f64().expect("p") < short,
+        "long two-year customers churn less"
+    );
 }
 
 #[test]
 fn news_text_gives_a_sentiment() {
     let p = model("news");
-    let good = ask(&p, json!({"record": {"text": "A wonderful, moving and beautifully acted film."}})).expect("ok");
-    let bad = ask(&p, json!({"features": ["A dull, lifeless and boring mess."]})).expect("ok");
+    let good = ask(
+        &p,
+        json!({"record": {"text": "A wonderful, moving and beautifully acted film."}}),
+    )
+    .expect("ok");
+    let bad = ask(
+        &p,
+        json!({"features": ["A dull, lifeless and boring mess."]}),
+    )
+    .expect("ok");
     assert_eq!(good["prediction"], json!("fresh"));
     assert_eq!(bad["prediction"], json!("rotten"));
     assert_eq!(good["classes"], json!(["fresh", "rotten"]));
@@ -103,8 +122,14 @@ fn wrong_feature_count() {
     let (code, field, msg) = error(&model("iris"), json!({"features": [5.1, 3.5, 1.4]}));
     assert_eq!(code, "wrong_feature_count");
     assert_eq!(field.as_deref(), Some("features"));
-    assert!(msg.contains("expected 4 values") && msg.contains("got 3") && msg.contains("sepal_length"), "{msg}");
-    let (code, _, msg) = error(&model("iris"), json!({"features": [[5.1, 3.5, 1.4, 0.2], [1.0]]}));
+    assert!(
+        msg.contains("expected 4 values") && msg.contains("got 3") && msg.contains("sepal_length"),
+        "{msg}"
+    );
+    let (code, _, msg) = error(
+        &model("iris"),
+        json!({"features": [[5.1, 3.5, 1.4, 0.2], [1.0]]}),
+    );
     assert_eq!(code, "wrong_feature_count");
     assert!(msg.starts_with("row 1:"), "{msg}");
 }
@@ -114,11 +139,20 @@ fn string_where_a_number_belongs() {
     let (code, field, msg) = error(&model("iris"), json!({"features": [5.1, "3.5", 1.4, 0.2]}));
     assert_eq!(code, "wrong_type");
     assert_eq!(field.as_deref(), Some("sepal_width"));
-    assert!(msg.contains("sepal_width") && msg.contains("must be a number") && msg.contains("\"3.5\""), "{msg}");
+    assert!(
+        msg.contains("sepal_width") && msg.contains("must be a number") && msg.contains("\"3.5\""),
+        "{msg}"
+    );
     let (code, field, _) = error(&model("churn"), json!({"record": {"tenure": true}}));
-    assert_eq!((code.as_str(), field.as_deref()), ("wrong_type", Some("tenure")));
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("wrong_type", Some("tenure"))
+    );
     let (code, field, _) = error(&model("churn"), json!({"record": {"contract": 2}}));
-    assert_eq!((code.as_str(), field.as_deref()), ("wrong_type", Some("contract")));
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("wrong_type", Some("contract"))
+    );
 }
 
 #[test]
@@ -131,11 +165,20 @@ fn missing_value_without_imputer() {
 
 #[test]
 fn missing_and_unknown_fields() {
-    let (code, field, msg) = error(&model("iris"), json!({"record": {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4}}));
+    let (code, field, msg) = error(
+        &model("iris"),
+        json!({"record": {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4}}),
+    );
     assert_eq!(code, "missing_field");
     assert_eq!(field.as_deref(), Some("petal_width"));
-    assert!(msg.contains("petal_width") && msg.contains("a number"), "{msg}");
-    let (code, field, msg) = error(&model("churn"), json!({"record": {"tenure": 3, "contrakt": "one-year"}}));
+    assert!(
+        msg.contains("petal_width") && msg.contains("a number"),
+        "{msg}"
+    );
+    let (code, field, msg) = error(
+        &model("churn"),
+        json!({"record": {"tenure": 3, "contrakt": "one-year"}}),
+    );
     assert_eq!(code, "unknown_field");
     assert_eq!(field.as_deref(), Some("contrakt"));
     assert!(msg.contains("contract"), "lists the real fields: {msg}");
@@ -148,7 +191,10 @@ fn unknown_category_under_handle_unknown_error() {
     let (code, field, msg) = error(&p, body);
     assert_eq!(code, "unknown_category");
     assert_eq!(field.as_deref(), Some("plan"));
-    assert!(msg.contains("\"platinum\"") && msg.contains("\"basic\""), "{msg}");
+    assert!(
+        msg.contains("\"platinum\"") && msg.contains("\"basic\""),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -184,17 +230,30 @@ fn unknown_body_shapes() {
     }
     let (code, _, msg) = error(&p, json!({"inputs": [1, 2, 3, 4]}));
     assert_eq!(code, "unknown_body_shape");
-    assert!(msg.contains("features") && msg.contains("record"), "names the accepted shapes: {msg}");
+    assert!(
+        msg.contains("features") && msg.contains("record"),
+        "names the accepted shapes: {msg}"
+    );
 }
 
 #[test]
 fn invalid_json_and_empty_batches() {
     let p = model("iris");
     let e = p.handle(b"{\"features\": [5.1,").expect_err("invalid JSON");
-    assert_eq!(serde_json::to_value(&e).expect("json")["code"], json!("invalid_json"));
-    for body in [json!({"features": []}), json!({"instances": []}), json!({"dataframe_split": {"columns": [], "data": []}})] {
+    assert_eq!(
+        serde_json::to_value(&e).expect("json")["code"],
+        json!("invalid_json")
+    );
+    for body in [
+        json!({"features": []}),
+        json!({"instances": []}),
+        json!({"dataframe_split": {"columns": [], "data": []}}),
+    ] {
         let (code, _, _) = error(&p, body.clone());
-        assert!(code == "empty_batch" || code == "wrong_feature_count", "{body}: {code}");
+        assert!(
+            code == "empty_batch" || code == "wrong_feature_count",
+            "{body}: {code}"
+        );
     }
     let (code, _, _) = error(&p, json!({"instances": []}));
     assert_eq!(code, "empty_batch");
@@ -202,7 +261,10 @@ fn invalid_json_and_empty_batches() {
 
 #[test]
 fn bad_row_in_a_batch_is_named() {
-    let (code, field, msg) = error(&model("iris"), json!({"instances": [[5.1, 3.5, 1.4, 0.2], {"sepal_length": "x"}]}));
+    let (code, field, msg) = error(
+        &model("iris"),
+        json!({"instances": [[5.1, 3.5, 1.4, 0.2], {"sepal_length": "x"}]}),
+    );
     assert_eq!(code, "wrong_type");
     assert_eq!(field.as_deref(), Some("sepal_length"));
     assert!(msg.starts_with("row 1:"), "{msg}");
@@ -212,8 +274,13 @@ fn bad_row_in_a_batch_is_named() {
 fn huge_numbers_are_refused_not_propagated() {
     // 1e400 is not representable: serde_json refuses it as invalid JSON.
     let p = model("iris");
-    let e = p.handle(br#"{"features": [1e400, 3.5, 1.4, 0.2]}"#).expect_err("refused");
-    assert_eq!(serde_json::to_value(&e).expect("json")["code"], json!("invalid_json"));
+    let e = p
+        .handle(br#"{"features": [1e400, 3.5, 1.4, 0.2]}"#)
+        .expect_err("refused");
+    assert_eq!(
+        serde_json::to_value(&e).expect("json")["code"],
+        json!("invalid_json")
+    );
 }
 
 #[test]
@@ -223,6 +290,9 @@ fn error_body_shape() {
     assert_eq!(obj.len(), 1);
     let inner = e["error"].as_object().expect("error object");
     for key in inner.keys() {
-        assert!(["code", "message", "field"].contains(&key.as_str()), "unexpected key {key}");
+        assert!(
+            ["code", "message", "field"].contains(&key.as_str()),
+            "unexpected key {key}"
+        );
     }
 }

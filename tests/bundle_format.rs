@@ -18,22 +18,38 @@ fn sha256_mismatch_is_refused() {
         other => panic!("expected a hash mismatch, got {other:?}"),
     }
     let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
-    assert!(msg.contains("sha256 mismatch") && msg.contains("model.onnx"), "{msg}");
+    assert!(
+        msg.contains("sha256 mismatch") && msg.contains("model.onnx"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn newer_format_version_is_refused_with_a_message_that_says_so() {
     let dir = copy_bundle(&root().join("models/iris"), "format");
     let path = dir.join("manifest.json");
-    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
     manifest["format_version"] = serde_json::json!(2);
     // A newer format may well carry fields this build does not know.
     manifest["quantization"] = serde_json::json!({"bits": 8});
     std::fs::write(&path, serde_json::to_vec(&manifest).expect("ser")).expect("write");
     let err = Bundle::from_dir(&dir).expect_err("refused");
-    assert!(matches!(err, BundleError::NewerFormat { found: 2, supported: 1 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::NewerFormat {
+                found: 2,
+                supported: 1
+            }
+        ),
+        "{err:?}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains("newer") && msg.contains('2') && msg.contains('1'), "{msg}");
+    assert!(
+        msg.contains("newer") && msg.contains('2') && msg.contains('1'),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -41,13 +57,20 @@ fn missing_file_is_refused() {
     let dir = copy_bundle(&root().join("models/iris"), "missing");
     std::fs::remove_file(dir.join("golden.json")).expect("rm");
     let err = Bundle::from_dir(&dir).expect_err("refused");
-    assert!(matches!(err, BundleError::MissingFile(ref f) if f == "golden.json"), "{err:?}");
+    assert!(
+        matches!(err, BundleError::MissingFile(ref f) if f == "golden.json"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn malformed_manifest_is_refused() {
     let dir = copy_bundle(&root().join("models/iris"), "malformed");
-    std::fs::write(dir.join("manifest.json"), b"{\"format_version\": 1, \"name\": 3}").expect("write");
+    std::fs::write(
+        dir.join("manifest.json"),
+        b"{\"format_version\": 1, \"name\": 3}",
+    )
+    .expect("write");
     let err = Bundle::from_dir(&dir).expect_err("refused");
     assert!(matches!(err, BundleError::Manifest(_)), "{err:?}");
 }
@@ -56,7 +79,8 @@ fn malformed_manifest_is_refused() {
 fn featurizer_width_must_match_the_model() {
     let dir = copy_bundle(&root().join("models/iris"), "width");
     let path = dir.join("manifest.json");
-    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
     manifest["n_features"] = serde_json::json!(5);
     std::fs::write(&path, serde_json::to_vec(&manifest).expect("ser")).expect("write");
     let bundle = Bundle::from_dir(&dir).expect("hashes still match");
@@ -76,5 +100,8 @@ fn bundles_load_from_bytes_too() {
     let bundle = Bundle::from_files(&manifest, files.clone()).expect("loads");
     assert_eq!(bundle.manifest.name, "iris");
     files.get_mut("golden.json").expect("golden").push(b' ');
-    assert!(matches!(Bundle::from_files(&manifest, files), Err(BundleError::HashMismatch { .. })));
+    assert!(matches!(
+        Bundle::from_files(&manifest, files),
+        Err(BundleError::HashMismatch { .. })
+    ));
 }

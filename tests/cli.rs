@@ -12,23 +12,42 @@ fn wasmpredict() -> Command {
 
 #[test]
 fn check_passes_on_every_bundled_model() {
-    let out = wasmpredict().arg("check").args(model_bundles()).output().expect("runs");
+    let out = wasmpredict()
+        .arg("check")
+        .args(model_bundles())
+        .output()
+        .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), model_bundles().len(), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        model_bundles().len(),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn check_fails_on_a_tampered_bundle_with_one_line() {
     let dir = copy_bundle(&root().join("models/iris"), "cli-tamper");
     let golden = dir.join("golden.json");
-    let text = std::fs::read_to_string(&golden).expect("read").replacen("\"prediction\": 0", "\"prediction\": 2", 1);
+    let text = std::fs::read_to_string(&golden).expect("read").replacen(
+        "\"prediction\": 0",
+        "\"prediction\": 2",
+        1,
+    );
     std::fs::write(&golden, text).expect("write");
     let out = wasmpredict().arg("check").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("sha256 mismatch for golden.json"), "{stderr}");
+    assert!(
+        stderr.contains("sha256 mismatch for golden.json"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -36,20 +55,29 @@ fn check_reports_golden_mismatches() {
     // A golden file whose hash is updated but whose answer is wrong must fail the check.
     let dir = copy_bundle(&root().join("models/iris"), "cli-wrong");
     let golden = dir.join("golden.json");
-    let mut g: serde_json::Value = serde_json::from_slice(&std::fs::read(&golden).expect("read")).expect("json");
+    let mut g: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&golden).expect("read")).expect("json");
     let row = &mut g["rows"][0];
-    let wrong = if row["prediction"] == serde_json::json!(0) { 1 } else { 0 };
+    let wrong = if row["prediction"] == serde_json::json!(0) {
+        1
+    } else {
+        0
+    };
     row["prediction"] = serde_json::json!(wrong);
     let bytes = serde_json::to_vec(&g).expect("ser");
     std::fs::write(&golden, &bytes).expect("write");
     let manifest_path = dir.join("manifest.json");
-    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).expect("read")).expect("json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).expect("read")).expect("json");
     m["files"]["golden.json"] = serde_json::json!(wasmpredict::bundle::sha256_hex(&bytes));
     std::fs::write(&manifest_path, serde_json::to_vec(&m).expect("ser")).expect("write");
     let out = wasmpredict().arg("check").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("FAIL iris") && stdout.contains("row 0: label"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL iris") && stdout.contains("row 0: label"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -68,7 +96,12 @@ fn predict_reads_json_lines() {
         "{\"features\": [1, 2]}\n",
         "{\"features\": [[0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]}\n",
     );
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
     let out = child.wait_with_output().expect("waits");
     assert_eq!(out.status.code(), Some(1), "one request was refused");
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
@@ -78,30 +111,58 @@ fn predict_reads_json_lines() {
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["prediction"], serde_json::json!(0));
     assert_eq!(lines[0]["probabilities"], serde_json::json!([0.97, 0.03]));
-    assert_eq!(lines[1]["error"]["code"], serde_json::json!("wrong_feature_count"));
+    assert_eq!(
+        lines[1]["error"]["code"],
+        serde_json::json!("wrong_feature_count")
+    );
     assert_eq!(lines[2]["predictions"].as_array().map(Vec::len), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 3") && stderr.contains("1 of 3 requests were refused"), "{stderr}");
+    assert!(
+        stderr.contains("line 3") && stderr.contains("1 of 3 requests were refused"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn info_describes_the_bundle() {
-    let out = wasmpredict().args(["info", "models/churn"]).current_dir(root()).output().expect("runs");
+    let out = wasmpredict()
+        .args(["info", "models/churn"])
+        .current_dir(root())
+        .output()
+        .expect("runs");
     assert!(out.status.success());
     let s = String::from_utf8_lossy(&out.stdout);
-    for needle in ["churn 1.0.0", "LogisticRegression", "classes:    0, 1", "tenure", "contract", "nullable", "\"month-to-month\""] {
+    for needle in [
+        "churn 1.0.0",
+        "LogisticRegression",
+        "classes:    0, 1",
+        "tenure",
+        "contract",
+        "nullable",
+        "\"month-to-month\"",
+    ] {
         assert!(s.contains(needle), "missing {needle:?} in:\n{s}");
     }
-    let out = wasmpredict().args(["info", "--json", "models/iris"]).current_dir(root()).output().expect("runs");
+    let out = wasmpredict()
+        .args(["info", "--json", "models/iris"])
+        .current_dir(root())
+        .output()
+        .expect("runs");
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(m["name"], serde_json::json!("iris"));
 }
 
 #[test]
 fn missing_bundle_is_one_readable_line() {
-    let out = wasmpredict().args(["info", "/nonexistent/bundle"]).output().expect("runs");
+    let out = wasmpredict()
+        .args(["info", "/nonexistent/bundle"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: /nonexistent/bundle: cannot read"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: /nonexistent/bundle: cannot read"),
+        "{stderr}"
+    );
 }

@@ -14,18 +14,28 @@ struct Transform {
 
 fn check(dir: &std::path::Path) {
     let p = predictor(dir);
-    let t: Transform = serde_json::from_slice(&std::fs::read(dir.join("transform.json")).expect("transform.json"))
-        .expect("transform.json parses");
+    let t: Transform =
+        serde_json::from_slice(&std::fs::read(dir.join("transform.json")).expect("transform.json"))
+            .expect("transform.json parses");
     assert_eq!(t.rows.len(), t.features.len());
     for (i, (record, expected)) in t.rows.iter().zip(&t.features).enumerate() {
         let got = p
             .features(&json!({ "record": record }))
             .unwrap_or_else(|e| panic!("{} row {i}: refused: {e}", dir.display()));
         let got = &got[0];
-        assert_eq!(got.len(), expected.len(), "{} row {i}: width", dir.display());
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "{} row {i}: width",
+            dir.display()
+        );
         for (j, (g, e)) in got.iter().zip(expected).enumerate() {
             match e {
-                None => assert!(g.is_nan(), "{} row {i} col {j}: expected NaN, got {g}", dir.display()),
+                None => assert!(
+                    g.is_nan(),
+                    "{} row {i} col {j}: expected NaN, got {g}",
+                    dir.display()
+                ),
                 Some(e) => assert!(
                     (g - e).abs() <= 1e-9 * e.abs().max(1.0),
                     "{} row {i} col {j}: rust {g} != sklearn {e}\ninput: {record:?}",
@@ -67,9 +77,16 @@ parity! {
 #[test]
 fn unknown_category_is_all_zeros_when_ignored() {
     let p = predictor(&fixture("onehot-int-categories"));
-    let f = p.features(&json!({"record": {"rooms": 99, "visits": 3.0}})).expect("accepted");
-    let known = p.features(&json!({"record": {"rooms": 1, "visits": 3.0}})).expect("accepted");
+    let f = p
+        .features(&json!({"record": {"rooms": 99, "visits": 3.0}}))
+        .expect("accepted");
+    let known = p
+        .features(&json!({"record": {"rooms": 1, "visits": 3.0}}))
+        .expect("accepted");
     let width = f[0].len();
     assert!(f[0][..width - 1].iter().all(|&x| x == 0.0), "{:?}", f[0]);
-    assert_eq!(known[0][..width - 1].iter().filter(|&&x| x == 1.0).count(), 1);
+    assert_eq!(
+        known[0][..width - 1].iter().filter(|&&x| x == 1.0).count(),
+        1
+    );
 }

@@ -8,7 +8,11 @@ use wasmpredict::check::replay;
 
 fn assert_golden(dir: &std::path::Path) -> usize {
     let p = predictor(dir);
-    let golden = p.bundle().golden().expect("bundle has golden.json").expect("golden.json parses");
+    let golden = p
+        .bundle()
+        .golden()
+        .expect("bundle has golden.json")
+        .expect("golden.json parses");
     let report = replay(&p, &golden);
     assert!(
         report.ok(),
@@ -24,19 +28,33 @@ fn assert_golden(dir: &std::path::Path) -> usize {
 #[test]
 fn bundled_models_match_sklearn() {
     let bundles = model_bundles();
-    let names: Vec<String> = bundles.iter().map(|b| b.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = bundles
+        .iter()
+        .map(|b| b.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     for required in ["churn", "iris", "news", "rf-classification"] {
-        assert!(names.iter().any(|n| n == required), "models/{required} is missing");
+        assert!(
+            names.iter().any(|n| n == required),
+            "models/{required} is missing"
+        );
     }
     for b in &bundles {
-        assert!(assert_golden(b) >= 50, "{} has too few golden rows", b.display());
+        assert!(
+            assert_golden(b) >= 50,
+            "{} has too few golden rows",
+            b.display()
+        );
     }
 }
 
 #[test]
 fn every_fixture_matches_sklearn() {
     let fixtures = bundles_in(&fixtures_dir());
-    assert!(fixtures.len() >= 50, "expected the full fixture matrix, found {}", fixtures.len());
+    assert!(
+        fixtures.len() >= 50,
+        "expected the full fixture matrix, found {}",
+        fixtures.len()
+    );
     for f in &fixtures {
         assert_golden(f);
     }
@@ -47,12 +65,34 @@ fn every_fixture_matches_sklearn() {
 #[test]
 fn fixture_matrix_is_complete() {
     for name in [
-        "lr-binary", "lr-multiclass", "linear-svc-binary", "linear-svc-multiclass", "linear-regression", "ridge",
-        "dt-binary", "dt-multiclass", "dt-regressor", "rf-binary", "rf-multiclass", "rf-regressor",
-        "gb-binary", "gb-multiclass", "gb-regressor", "hgb-binary", "hgb-multiclass", "hgb-regressor",
-        "hgb-binary-nan", "rf-string-labels", "extra-trees-binary", "extra-trees-regressor",
-        "rf-binary-branch-lt", "rf-binary-branch-gt", "rf-binary-branch-gte",
-        "gb-multiclass-branch-gte", "hgb-binary-nan-branch-gte", "dt-regressor-branch-gt",
+        "lr-binary",
+        "lr-multiclass",
+        "linear-svc-binary",
+        "linear-svc-multiclass",
+        "linear-regression",
+        "ridge",
+        "dt-binary",
+        "dt-multiclass",
+        "dt-regressor",
+        "rf-binary",
+        "rf-multiclass",
+        "rf-regressor",
+        "gb-binary",
+        "gb-multiclass",
+        "gb-regressor",
+        "hgb-binary",
+        "hgb-multiclass",
+        "hgb-regressor",
+        "hgb-binary-nan",
+        "rf-string-labels",
+        "extra-trees-binary",
+        "extra-trees-regressor",
+        "rf-binary-branch-lt",
+        "rf-binary-branch-gt",
+        "rf-binary-branch-gte",
+        "gb-multiclass-branch-gte",
+        "hgb-binary-nan-branch-gte",
+        "dt-regressor-branch-gt",
     ] {
         fixture(name);
     }

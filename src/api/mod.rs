@@ -5,12 +5,17 @@
 pub mod request;
 pub mod response;
 
-pub use response::{decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse};
+pub use response::{
+    decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
+};
 
 use crate::bundle::{Bundle, Manifest, Task};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::featurize::{Cell, Featurizer};
 use crate::infer::{Model, Outputs, Second};
+
+/// A classifier's per-row probabilities or decision scores.
+type SecondRows = (Second, Vec<Vec<f64>>);
 
 /// A bundle made ready to answer requests: featurizer compiled, graph optimized.
 #[derive(Debug)]
@@ -23,14 +28,27 @@ pub struct Predictor {
 impl Predictor {
     pub fn new(bundle: Bundle) -> Result<Predictor, BundleError> {
         let m = &bundle.manifest;
-        let featurizer = Featurizer::compile(&m.featurizer, &m.input, m.n_features, m.model.accepts_nan)
-            .map_err(BundleError::Featurizer)?;
+        let featurizer =
+            Featurizer::compile(&m.featurizer, &m.input, m.n_features, m.model.accepts_nan)
+                .map_err(BundleError::Featurizer)?;
         if m.task == Task::Classification && m.classes.as_ref().is_none_or(|c| c.len() < 2) {
-            return Err(BundleError::Manifest("a classifier needs at least two classes".into()));
+            return Err(BundleError::Manifest(
+                "a classifier needs at least two classes".into(),
+            ));
         }
-        let model = Model::load(bundle.model_bytes(), &m.model, m.task, m.classes.as_deref(), m.n_features)
-            .map_err(|e| BundleError::Model(format!("{e:#}")))?;
-        Ok(Predictor { bundle, featurizer, model })
+        let model = Model::load(
+            bundle.model_bytes(),
+            &m.model,
+            m.task,
+            m.classes.as_deref(),
+            m.n_features,
+        )
+        .map_err(|e| BundleError::Model(format!("{e:#}")))?;
+        Ok(Predictor {
+            bundle,
+            featurizer,
+            model,
+        })
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -43,8 +61,12 @@ impl Predictor {
 
     /// Handles a raw request body (JSON bytes).
     pub fn handle(&self, body: &[u8]) -> Result<Response, ApiError> {
-        let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("the body is not valid JSON: {e}"),
+            )
+        })?;
         self.predict(&value)
     }
 
@@ -72,18 +94,34 @@ impl Predictor {
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
         let mut features = Vec::with_capacity(rows.len() * self.featurizer.n_features());
         for (i, row) in rows.iter().enumerate() {
-            self.featurizer.transform_into(row, &mut features).map_err(|e| e.in_row(i, rows.len()))?;
+            self.featurizer
+                .transform_into(row, &mut features)
+                .map_err(|e| e.in_row(i, rows.len()))?;
         }
-        self.model
-            .run(features, rows.len())
-            .map_err(|e| ApiError::new(ErrorCode::InferenceFailed, format!("the model failed to evaluate: {e:#}")))
+        self.model.run(features, rows.len()).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InferenceFailed,
+                format!("the model failed to evaluate: {e:#}"),
+            )
+        })
     }
 
     fn respond(&self, outputs: Outputs, n: usize, single: bool) -> Response {
         let m = self.manifest();
-        let (predictions, second): (Vec<Prediction>, Option<(Second, Vec<Vec<f64>>)>) = match outputs {
-            Outputs::Regression { values } => (values.into_iter().map(|v| Prediction::Value(decimal(v))).collect(), None),
-            Outputs::Classification { labels, values, width, kind } => {
+        let (predictions, second): (Vec<Prediction>, Option<SecondRows>) = match outputs {
+            Outputs::Regression { values } => (
+                values
+                    .into_iter()
+                    .map(|v| Prediction::Value(decimal(v)))
+                    .collect(),
+                None,
+            ),
+            Outputs::Classification {
+                labels,
+                values,
+                width,
+                kind,
+            } => {
                 let classes = m.classes.as_deref().unwrap_or_default();
                 let predictions = labels
                     .iter()
@@ -95,7 +133,7 @@ impl Predictor {
         };
         let classes = m.classes.clone();
         let (model, version) = (m.name.clone(), m.version.clone());
-        let split = |second: Option<(Second, Vec<Vec<f64>>)>| match second {
+        let split = |second: Option<SecondRows>| match second {
             Some((Second::Probabilities, rows)) => (Some(rows), None),
             Some((Second::Scores, rows)) => (None, Some(rows)),
             None => (None, None),
@@ -103,7 +141,10 @@ impl Predictor {
         if single {
             let (probabilities, scores) = split(second);
             Response::Single(SingleResponse {
-                prediction: predictions.into_iter().next().unwrap_or(Prediction::Value(f64::NAN)),
+                prediction: predictions
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Prediction::Value(f64::NAN)),
                 probabilities: probabilities.and_then(|r| r.into_iter().next()),
                 scores: scores.and_then(|r| r.into_iter().next()),
                 classes,
@@ -112,7 +153,14 @@ impl Predictor {
             })
         } else {
             let (probabilities, scores) = split(second);
-            Response::Batch(BatchResponse { predictions, probabilities, scores, classes, model, version })
+            Response::Batch(BatchResponse {
+                predictions,
+                probabilities,
+                scores,
+                classes,
+                model,
+                version,
+            })
         }
     }
 }

@@ -21,19 +21,26 @@ pub struct Rows<'a> {
     pub single: bool,
 }
 
-pub const SHAPES: &str = "{\"features\": [...]}, {\"features\": [[...], ...]}, {\"record\": {...}}, \
+pub const SHAPES: &str =
+    "{\"features\": [...]}, {\"features\": [[...], ...]}, {\"record\": {...}}, \
 {\"instances\": [...]} or {\"dataframe_split\": {\"columns\": [...], \"data\": [[...]]}}";
 
 pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
     let object = body.as_object().ok_or_else(|| {
-        ApiError::new(ErrorCode::UnknownBodyShape, format!("the body must be a JSON object: {SHAPES}"))
+        ApiError::new(
+            ErrorCode::UnknownBodyShape,
+            format!("the body must be a JSON object: {SHAPES}"),
+        )
     })?;
     let mut keys = object.keys();
     let (key, extra) = (keys.next(), keys.next());
     let key = match (key, extra) {
         (Some(k), None) => k.as_str(),
         (None, _) => {
-            return Err(ApiError::new(ErrorCode::UnknownBodyShape, format!("the body is empty; send {SHAPES}")))
+            return Err(ApiError::new(
+                ErrorCode::UnknownBodyShape,
+                format!("the body is empty; send {SHAPES}"),
+            ))
         }
         (Some(a), Some(b)) => {
             return Err(ApiError::new(
@@ -47,9 +54,16 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
         "features" => parse_features(value, fields),
         "record" => {
             let record = value.as_object().ok_or_else(|| {
-                ApiError::for_field(ErrorCode::UnknownBodyShape, "record", "'record' must be an object of field values")
+                ApiError::for_field(
+                    ErrorCode::UnknownBodyShape,
+                    "record",
+                    "'record' must be an object of field values",
+                )
             })?;
-            Ok(Rows { rows: vec![named_row(record, fields)?], single: true })
+            Ok(Rows {
+                rows: vec![named_row(record, fields)?],
+                single: true,
+            })
         }
         "instances" => parse_instances(value, fields),
         "dataframe_split" => parse_dataframe_split(value, fields),
@@ -59,7 +73,10 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
         )),
     }?;
     if result.rows.is_empty() {
-        return Err(ApiError::new(ErrorCode::EmptyBatch, "the request has no rows"));
+        return Err(ApiError::new(
+            ErrorCode::EmptyBatch,
+            "the request has no rows",
+        ));
     }
     Ok(result)
 }
@@ -69,7 +86,10 @@ fn parse_features<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, Ap
         ApiError::for_field(
             ErrorCode::UnknownBodyShape,
             "features",
-            format!("'features' must be an array of {} values (or an array of such arrays)", fields.len()),
+            format!(
+                "'features' must be an array of {} values (or an array of such arrays)",
+                fields.len()
+            ),
         )
     })?;
     let batch = !items.is_empty() && items.iter().all(Value::is_array);
@@ -78,17 +98,33 @@ fn parse_features<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, Ap
         let rows = items
             .iter()
             .enumerate()
-            .map(|(i, row)| positional_row(row.as_array().map(Vec::as_slice).unwrap_or_default(), fields).map_err(|e| e.in_row(i, n)))
+            .map(|(i, row)| {
+                positional_row(
+                    row.as_array().map(Vec::as_slice).unwrap_or_default(),
+                    fields,
+                )
+                .map_err(|e| e.in_row(i, n))
+            })
             .collect::<Result<_, _>>()?;
-        Ok(Rows { rows, single: false })
+        Ok(Rows {
+            rows,
+            single: false,
+        })
     } else {
-        Ok(Rows { rows: vec![positional_row(items, fields)?], single: true })
+        Ok(Rows {
+            rows: vec![positional_row(items, fields)?],
+            single: true,
+        })
     }
 }
 
 fn parse_instances<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
     let items = value.as_array().ok_or_else(|| {
-        ApiError::for_field(ErrorCode::UnknownBodyShape, "instances", "'instances' must be an array of records or arrays")
+        ApiError::for_field(
+            ErrorCode::UnknownBodyShape,
+            "instances",
+            "'instances' must be an array of records or arrays",
+        )
     })?;
     let n = items.len();
     let rows = items
@@ -107,7 +143,10 @@ fn parse_instances<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, A
             .map_err(|e| e.in_row(i, n))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Rows { rows, single: false })
+    Ok(Rows {
+        rows,
+        single: false,
+    })
 }
 
 fn parse_dataframe_split<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
@@ -119,24 +158,40 @@ fn parse_dataframe_split<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<
         )
     };
     let split = value.as_object().ok_or_else(shape_error)?;
-    if let Some(k) = split.keys().find(|k| !matches!(k.as_str(), "columns" | "data" | "index")) {
+    if let Some(k) = split
+        .keys()
+        .find(|k| !matches!(k.as_str(), "columns" | "data" | "index"))
+    {
         return Err(ApiError::for_field(
             ErrorCode::UnknownBodyShape,
             "dataframe_split",
             format!("unknown key '{k}' in dataframe_split (expected columns, data, index)"),
         ));
     }
-    let columns = split.get("columns").and_then(Value::as_array).ok_or_else(shape_error)?;
-    let data = split.get("data").and_then(Value::as_array).ok_or_else(shape_error)?;
+    let columns = split
+        .get("columns")
+        .and_then(Value::as_array)
+        .ok_or_else(shape_error)?;
+    let data = split
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(shape_error)?;
     let columns: Vec<&str> = columns
         .iter()
         .map(|c| c.as_str().ok_or_else(shape_error))
         .collect::<Result<_, _>>()?;
     let mut positions = Vec::with_capacity(columns.len());
     for (i, name) in columns.iter().enumerate() {
-        let pos = fields.iter().position(|f| f.name == *name).ok_or_else(|| unknown_field(name, fields))?;
+        let pos = fields
+            .iter()
+            .position(|f| f.name == *name)
+            .ok_or_else(|| unknown_field(name, fields))?;
         if columns[..i].contains(name) {
-            return Err(ApiError::for_field(ErrorCode::UnknownBodyShape, *name, format!("column '{name}' appears twice")));
+            return Err(ApiError::for_field(
+                ErrorCode::UnknownBodyShape,
+                *name,
+                format!("column '{name}' appears twice"),
+            ));
         }
         positions.push(pos);
     }
@@ -160,7 +215,10 @@ fn parse_dataframe_split<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<
             fill_row(&slots, fields).map_err(|e| e.in_row(r, n))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Rows { rows, single: false })
+    Ok(Rows {
+        rows,
+        single: false,
+    })
 }
 
 fn positional_row<'a>(values: &'a [Value], fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
@@ -169,14 +227,25 @@ fn positional_row<'a>(values: &'a [Value], fields: &[Field]) -> Result<Vec<Cell<
         return Err(ApiError::for_field(
             ErrorCode::WrongFeatureCount,
             "features",
-            format!("expected {} values ({}), got {}", fields.len(), names.join(", "), values.len()),
+            format!(
+                "expected {} values ({}), got {}",
+                fields.len(),
+                names.join(", "),
+                values.len()
+            ),
         ));
     }
     values.iter().zip(fields).map(|(v, f)| cell(v, f)).collect()
 }
 
-fn named_row<'a>(record: &'a Map<String, Value>, fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
-    if let Some(unknown) = record.keys().find(|k| !fields.iter().any(|f| &f.name == *k)) {
+fn named_row<'a>(
+    record: &'a Map<String, Value>,
+    fields: &[Field],
+) -> Result<Vec<Cell<'a>>, ApiError> {
+    if let Some(unknown) = record
+        .keys()
+        .find(|k| !fields.iter().any(|f| &f.name == *k))
+    {
         return Err(unknown_field(unknown, fields));
     }
     let slots: Vec<Option<&'a Value>> = fields.iter().map(|f| record.get(&f.name)).collect();
@@ -194,7 +263,11 @@ fn fill_row<'a>(slots: &[Option<&'a Value>], fields: &[Field]) -> Result<Vec<Cel
             None => Err(ApiError::for_field(
                 ErrorCode::MissingField,
                 field.name.clone(),
-                format!("field '{}' is missing; expected {}", field.name, field.kind.expected()),
+                format!(
+                    "field '{}' is missing; expected {}",
+                    field.name,
+                    field.kind.expected()
+                ),
             )),
         })
         .collect()
@@ -205,7 +278,10 @@ fn unknown_field(name: &str, fields: &[Field]) -> ApiError {
     ApiError::for_field(
         ErrorCode::UnknownField,
         name,
-        format!("unknown field '{name}'; the model's fields are: {}", names.join(", ")),
+        format!(
+            "unknown field '{name}'; the model's fields are: {}",
+            names.join(", ")
+        ),
     )
 }
 
@@ -216,7 +292,10 @@ pub fn cell<'a>(value: &'a Value, field: &Field) -> Result<Cell<'a>, ApiError> {
         ApiError::for_field(
             ErrorCode::WrongType,
             name.clone(),
-            format!("field '{name}' must be {}, got {got}", field.kind.expected()),
+            format!(
+                "field '{name}' must be {}, got {got}",
+                field.kind.expected()
+            ),
         )
     };
     match (field.kind, value) {
@@ -224,11 +303,18 @@ pub fn cell<'a>(value: &'a Value, field: &Field) -> Result<Cell<'a>, ApiError> {
         (_, Value::Null) => Err(ApiError::for_field(
             ErrorCode::MissingValue,
             name.clone(),
-            format!("field '{name}' is null and the model has no imputer for it; expected {}", field.kind.expected()),
+            format!(
+                "field '{name}' is null and the model has no imputer for it; expected {}",
+                field.kind.expected()
+            ),
         )),
         (FieldKind::Number, Value::Number(n)) => match n.as_f64() {
             Some(x) if x.is_finite() => Ok(Cell::Num(x)),
-            _ => Err(ApiError::for_field(ErrorCode::NonFiniteNumber, name.clone(), format!("field '{name}' must be a finite number"))),
+            _ => Err(ApiError::for_field(
+                ErrorCode::NonFiniteNumber,
+                name.clone(),
+                format!("field '{name}' must be a finite number"),
+            )),
         },
         (FieldKind::Category, Value::String(s)) => Ok(Cell::Str(s)),
         (FieldKind::Text, Value::String(s)) if s.trim().is_empty() => Err(ApiError::for_field(

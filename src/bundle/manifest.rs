@@ -120,11 +120,21 @@ pub enum Step {
     /// `ColumnTransformer`: each transformer reads some input columns; outputs are concatenated
     /// in order. Columns not named by any transformer are dropped (the exporter turns
     /// `remainder='passthrough'` into an explicit transformer).
-    ColumnTransformer { transformers: Vec<ColumnTransformerPart> },
+    ColumnTransformer {
+        transformers: Vec<ColumnTransformerPart>,
+    },
     /// `StandardScaler`: `(x - mean) / scale`; a null vector means that part is off.
-    StandardScaler { mean: Option<Vec<f64>>, scale: Option<Vec<f64>> },
+    StandardScaler {
+        mean: Option<Vec<f64>>,
+        scale: Option<Vec<f64>>,
+    },
     /// `MinMaxScaler`: `x * scale + min`, then clipped to `feature_range` if `clip`.
-    MinMaxScaler { scale: Vec<f64>, min: Vec<f64>, clip: bool, feature_range: (f64, f64) },
+    MinMaxScaler {
+        scale: Vec<f64>,
+        min: Vec<f64>,
+        clip: bool,
+        feature_range: (f64, f64),
+    },
     /// `SimpleImputer` with `missing_values=nan`: missing cells take `statistics[i]`.
     SimpleImputer { statistics: Vec<serde_json::Value> },
     /// `OneHotEncoder`.
@@ -137,7 +147,10 @@ pub enum Step {
     },
     /// `DictVectorizer`: reads the raw record as a dict. Strings become `name=value` indicators,
     /// numbers and booleans are used as values, absent names are zeros, unknown names ignored.
-    DictVectorizer { feature_names: Vec<String>, separator: String },
+    DictVectorizer {
+        feature_names: Vec<String>,
+        separator: String,
+    },
     /// `CountVectorizer` / `TfidfVectorizer` with the word analyzer and default token pattern.
     TextVectorizer(TextVectorizerParams),
 }

@@ -32,7 +32,9 @@ impl Bundle {
     ) -> Result<Bundle, BundleError> {
         let manifest = parse_manifest(manifest_json)?;
         for (name, expected) in &manifest.files {
-            let bytes = files.get(name).ok_or_else(|| BundleError::MissingFile(name.clone()))?;
+            let bytes = files
+                .get(name)
+                .ok_or_else(|| BundleError::MissingFile(name.clone()))?;
             let actual = sha256_hex(bytes);
             if !actual.eq_ignore_ascii_case(expected) {
                 return Err(BundleError::HashMismatch {
@@ -57,15 +59,19 @@ impl Bundle {
         let dir = dir.as_ref();
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path)
-                .map_err(|source| BundleError::Io { path: path.display().to_string(), source })
+            std::fs::read(&path).map_err(|source| BundleError::Io {
+                path: path.display().to_string(),
+                source,
+            })
         };
         let manifest_json = read(MANIFEST_FILE)?;
         let manifest = parse_manifest(&manifest_json)?;
         let mut files = BTreeMap::new();
         for name in manifest.files.keys() {
             if name.contains('/') || name.contains('\\') || name.starts_with('.') {
-                return Err(BundleError::Manifest(format!("file name '{name}' must be a plain name")));
+                return Err(BundleError::Manifest(format!(
+                    "file name '{name}' must be a plain name"
+                )));
             }
             match read(name) {
                 Ok(bytes) => {
@@ -88,7 +94,10 @@ impl Bundle {
 
     pub fn model_bytes(&self) -> &[u8] {
         // from_files checked that the model file is listed, hence present.
-        self.files.get(&self.manifest.model.file).map(Vec::as_slice).unwrap_or_default()
+        self.files
+            .get(&self.manifest.model.file)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Total size of the bundle's files in bytes (manifest excluded).
@@ -114,9 +123,16 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
     match version.format_version {
         None => return Err(BundleError::Manifest("format_version is missing".into())),
         Some(found) if found > FORMAT_VERSION => {
-            return Err(BundleError::NewerFormat { found, supported: FORMAT_VERSION })
+            return Err(BundleError::NewerFormat {
+                found,
+                supported: FORMAT_VERSION,
+            })
         }
-        Some(0) => return Err(BundleError::Manifest("format_version 0 is not valid".into())),
+        Some(0) => {
+            return Err(BundleError::Manifest(
+                "format_version 0 is not valid".into(),
+            ))
+        }
         Some(_) => {}
     }
     serde_json::from_slice(bytes).map_err(|e| BundleError::Manifest(e.to_string()))

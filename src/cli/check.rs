@@ -23,7 +23,10 @@ pub fn run(bundles: &[PathBuf]) -> ExitCode {
                 continue;
             }
             None => {
-                eprintln!("error: {}: the bundle has no golden.json to replay", dir.display());
+                eprintln!(
+                    "error: {}: the bundle has no golden.json to replay",
+                    dir.display()
+                );
                 bad_bundle = true;
                 continue;
             }
@@ -36,7 +39,10 @@ pub fn run(bundles: &[PathBuf]) -> ExitCode {
             );
         } else {
             failed = true;
-            println!("FAIL {} {}: {}/{} golden rows match sklearn", m.name, m.version, report.matched, report.rows);
+            println!(
+                "FAIL {} {}: {}/{} golden rows match sklearn",
+                m.name, m.version, report.matched, report.rows
+            );
             for line in report.mismatches.iter().take(10) {
                 println!("     {line}");
             }

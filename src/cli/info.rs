@@ -18,7 +18,10 @@ pub fn run(bundle: &Path, json: bool) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    println!("{} {} (bundle format {})", m.name, m.version, m.format_version);
+    println!(
+        "{} {} (bundle format {})",
+        m.name, m.version, m.format_version
+    );
     if let Some(d) = &m.description {
         println!("  {d}");
     }
@@ -27,8 +30,17 @@ pub fn run(bundle: &Path, json: bool) -> ExitCode {
         let c: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
         println!("classes:    {}", c.join(", "));
     }
-    println!("features:   {} raw fields -> {} model features", m.input.len(), m.n_features);
-    println!("size:       {} bytes of files ({} bytes {})", predictor.bundle().size(), predictor.bundle().model_bytes().len(), m.model.file);
+    println!(
+        "features:   {} raw fields -> {} model features",
+        m.input.len(),
+        m.n_features
+    );
+    println!(
+        "size:       {} bytes of files ({} bytes {})",
+        predictor.bundle().size(),
+        predictor.bundle().model_bytes().len(),
+        m.model.file
+    );
     if let Some(c) = &m.created_by {
         println!("created by: {c}");
     }
@@ -46,12 +58,22 @@ pub fn run(bundle: &Path, json: bool) -> ExitCode {
                 detail = format!("range {lo} .. {hi}");
             } else if let Some(freq) = &s.frequencies {
                 let v: Vec<String> = freq.iter().take(6).map(|(v, _)| v.to_string()).collect();
-                detail = format!("{}{}", v.join(", "), if freq.len() > 6 { ", ..." } else { "" });
+                detail = format!(
+                    "{}{}",
+                    v.join(", "),
+                    if freq.len() > 6 { ", ..." } else { "" }
+                );
             } else if let Some(l) = &s.length {
                 detail = format!("length {} .. {} chars", l.min, l.max);
             }
         }
-        println!("  {:<20} {:<8} {}{}", f.name, kind, if f.nullable { "nullable " } else { "" }, detail);
+        println!(
+            "  {:<20} {:<8} {}{}",
+            f.name,
+            kind,
+            if f.nullable { "nullable " } else { "" },
+            detail
+        );
     }
     ExitCode::SUCCESS
 }

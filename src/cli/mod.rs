@@ -1,6 +1,7 @@
 //! Command-line adapter over the core. Errors end as one readable line on stderr and a
 //! non-zero exit: 1 when a check or a prediction failed, 2 when the bundle or arguments are bad.
 
+mod bench;
 mod check;
 mod info;
 mod predict;
@@ -11,7 +12,11 @@ use std::process::ExitCode;
 use wasmpredict::{Bundle, BundleError, Predictor};
 
 #[derive(Parser)]
-#[command(name = "wasmpredict", version, about = "Serve scikit-learn models from one Rust module: check bundles, predict, describe.")]
+#[command(
+    name = "wasmpredict",
+    version,
+    about = "Serve scikit-learn models from one Rust module: check bundles, predict, describe."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +37,17 @@ enum Command {
         #[arg(long, short, default_value = "-")]
         input: String,
     },
+    /// Measure load time, single-row latency and batch throughput on the golden inputs.
+    Bench {
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+        /// Timed single-row requests per bundle.
+        #[arg(long, default_value_t = 2000)]
+        iterations: usize,
+        /// Rows per batch request.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+    },
     /// Describe a bundle: schema, classes, sizes, version.
     Info {
         bundle: PathBuf,
@@ -47,6 +63,11 @@ pub fn run() -> ExitCode {
         Command::Check { bundles } => check::run(&bundles),
         Command::Predict { bundle, input } => predict::run(&bundle, &input),
         Command::Info { bundle, json } => info::run(&bundle, json),
+        Command::Bench {
+            bundles,
+            iterations,
+            batch,
+        } => bench::run(&bundles, iterations, batch.max(1)),
     }
 }
 

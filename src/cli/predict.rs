@@ -44,7 +44,11 @@ pub fn run(bundle: &Path, input: &str) -> ExitCode {
         };
         let written = match json {
             Ok(j) => writeln!(out, "{j}"),
-            Err(e) => writeln!(out, "{{\"error\":{{\"code\":\"inference_failed\",\"message\":{:?}}}}}", e.to_string()),
+            Err(e) => writeln!(
+                out,
+                "{{\"error\":{{\"code\":\"inference_failed\",\"message\":{:?}}}}}",
+                e.to_string()
+            ),
         };
         if written.is_err() {
             // Downstream closed the pipe (e.g. `| head`): stop quietly.

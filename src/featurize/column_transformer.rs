@@ -16,7 +16,9 @@ impl ColumnTransformer {
         names: &FieldNames,
     ) -> Result<(Self, Columns), String> {
         let mut compiled = Vec::with_capacity(parts.len());
-        let mut out = Columns { lineage: Vec::new() };
+        let mut out = Columns {
+            lineage: Vec::new(),
+        };
         for part in parts {
             if let Some(bad) = part.columns.iter().find(|&&c| c >= input.width()) {
                 return Err(format!(
@@ -25,7 +27,9 @@ impl ColumnTransformer {
                     input.width()
                 ));
             }
-            let sub = Columns { lineage: part.columns.iter().map(|&c| input.lineage[c]).collect() };
+            let sub = Columns {
+                lineage: part.columns.iter().map(|&c| input.lineage[c]).collect(),
+            };
             let (step, part_out) = compile(&part.transformer, &sub, names)
                 .map_err(|e| format!("column_transformer part '{}': {e}", part.name))?;
             out.lineage.extend(part_out.lineage);

@@ -25,8 +25,11 @@ impl DictVectorizer {
         input: &Columns,
         names: &FieldNames,
     ) -> Result<Self, String> {
-        let index: HashMap<&str, usize> =
-            feature_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = feature_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         let mut columns = Vec::with_capacity(input.width());
         for lineage in &input.lineage {
             let name = lineage
@@ -38,9 +41,15 @@ impl DictVectorizer {
                 .enumerate()
                 .filter_map(|(i, n)| n.strip_prefix(&prefix).map(|v| (v.to_string(), i)))
                 .collect();
-            columns.push(FieldColumns { numeric: index.get(name.as_str()).copied(), strings });
+            columns.push(FieldColumns {
+                numeric: index.get(name.as_str()).copied(),
+                strings,
+            });
         }
-        Ok(DictVectorizer { width: feature_names.len(), columns })
+        Ok(DictVectorizer {
+            width: feature_names.len(),
+            columns,
+        })
     }
 
     pub fn transform<'a>(&self, input: &[Cell<'a>], out: &mut Vec<Cell<'a>>) {

@@ -46,7 +46,9 @@ pub(crate) struct Columns {
 
 impl Columns {
     fn unnamed(width: usize) -> Columns {
-        Columns { lineage: vec![None; width] }
+        Columns {
+            lineage: vec![None; width],
+        }
     }
     fn width(&self) -> usize {
         self.lineage.len()
@@ -87,7 +89,9 @@ impl Featurizer {
         accepts_nan: bool,
     ) -> Result<Featurizer, String> {
         let field_names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
-        let input = Columns { lineage: (0..fields.len()).map(Some).collect() };
+        let input = Columns {
+            lineage: (0..fields.len()).map(Some).collect(),
+        };
         let (root, out) = compile(step, &input, &field_names)?;
         if out.width() != n_features {
             return Err(format!(
@@ -95,7 +99,12 @@ impl Featurizer {
                 out.width()
             ));
         }
-        Ok(Featurizer { root, field_names, out_lineage: out.lineage, accepts_nan })
+        Ok(Featurizer {
+            root,
+            field_names,
+            out_lineage: out.lineage,
+            accepts_nan,
+        })
     }
 
     pub fn n_features(&self) -> usize {
@@ -169,21 +178,32 @@ fn compile(
         }
         Step::Passthrough => (Compiled::Passthrough, input.clone()),
         Step::ColumnTransformer { transformers } => {
-            let (ct, out) = column_transformer::ColumnTransformer::compile(transformers, input, names)?;
+            let (ct, out) =
+                column_transformer::ColumnTransformer::compile(transformers, input, names)?;
             (Compiled::ColumnTransformer(ct), out)
         }
         Step::StandardScaler { mean, scale } => {
             let s = scalers::StandardScaler::compile(mean, scale, input)?;
             (Compiled::StandardScaler(s), input.clone())
         }
-        Step::MinMaxScaler { scale, min, clip, feature_range } => {
+        Step::MinMaxScaler {
+            scale,
+            min,
+            clip,
+            feature_range,
+        } => {
             let s = scalers::MinMaxScaler::compile(scale, min, *clip, *feature_range, input)?;
             (Compiled::MinMaxScaler(s), input.clone())
         }
-        Step::SimpleImputer { statistics } => {
-            (Compiled::Imputer(imputer::SimpleImputer::compile(statistics, input)?), input.clone())
-        }
-        Step::OneHotEncoder { categories, handle_unknown, drop_idx } => {
+        Step::SimpleImputer { statistics } => (
+            Compiled::Imputer(imputer::SimpleImputer::compile(statistics, input)?),
+            input.clone(),
+        ),
+        Step::OneHotEncoder {
+            categories,
+            handle_unknown,
+            drop_idx,
+        } => {
             let enc = one_hot::OneHotEncoder::compile(
                 categories,
                 *handle_unknown,
@@ -194,8 +214,12 @@ fn compile(
             let width = enc.output_width();
             (Compiled::OneHot(enc), Columns::unnamed(width))
         }
-        Step::DictVectorizer { feature_names, separator } => {
-            let dv = dict_vectorizer::DictVectorizer::compile(feature_names, separator, input, names)?;
+        Step::DictVectorizer {
+            feature_names,
+            separator,
+        } => {
+            let dv =
+                dict_vectorizer::DictVectorizer::compile(feature_names, separator, input, names)?;
             let width = feature_names.len();
             (Compiled::Dict(dv), Columns::unnamed(width))
         }
@@ -273,7 +297,10 @@ pub(crate) fn numeric(
 
 fn check_width(what: &str, len: usize, input: &Columns) -> Result<(), String> {
     if len != input.width() {
-        return Err(format!("{what} has {len} entries for {} input columns", input.width()));
+        return Err(format!(
+            "{what} has {len} entries for {} input columns",
+            input.width()
+        ));
     }
     Ok(())
 }

@@ -58,7 +58,9 @@ impl OneHotEncoder {
                         col.strings.insert(s.clone(), k);
                     }
                     serde_json::Value::Number(n) => {
-                        let x = n.as_f64().ok_or("one_hot_encoder category is not a float")?;
+                        let x = n
+                            .as_f64()
+                            .ok_or("one_hot_encoder category is not a float")?;
                         col.numbers.push((x, k));
                     }
                     serde_json::Value::Bool(b) => col.bools[usize::from(*b)] = Some(k),
@@ -68,14 +70,24 @@ impl OneHotEncoder {
             }
             columns.push(col);
         }
-        Ok(OneHotEncoder { columns, handle_unknown })
+        Ok(OneHotEncoder {
+            columns,
+            handle_unknown,
+        })
     }
 
     pub fn output_width(&self) -> usize {
-        self.columns.iter().map(|c| c.n_categories - usize::from(c.drop.is_some())).sum()
+        self.columns
+            .iter()
+            .map(|c| c.n_categories - usize::from(c.drop.is_some()))
+            .sum()
     }
 
-    pub fn transform<'a>(&self, input: &[Cell<'a>], out: &mut Vec<Cell<'a>>) -> Result<(), ApiError> {
+    pub fn transform<'a>(
+        &self,
+        input: &[Cell<'a>],
+        out: &mut Vec<Cell<'a>>,
+    ) -> Result<(), ApiError> {
         for (cell, col) in input.iter().zip(&self.columns) {
             let hit = col.lookup(cell);
             if hit.is_none() && self.handle_unknown == HandleUnknown::Error {

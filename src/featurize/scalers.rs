@@ -25,7 +25,11 @@ impl StandardScaler {
                 return Err("standard_scaler.scale must be finite and non-zero".into());
             }
         }
-        Ok(StandardScaler { mean: mean.clone(), scale: scale.clone(), lineage: input.lineage.clone() })
+        Ok(StandardScaler {
+            mean: mean.clone(),
+            scale: scale.clone(),
+            lineage: input.lineage.clone(),
+        })
     }
 
     pub fn transform<'a>(

@@ -62,7 +62,9 @@ impl TextVectorizer {
         check_width("text_vectorizer input", 1, input)?;
         let (lo, hi) = params.ngram_range;
         if lo == 0 || lo > hi {
-            return Err(format!("text_vectorizer.ngram_range ({lo}, {hi}) is invalid"));
+            return Err(format!(
+                "text_vectorizer.ngram_range ({lo}, {hi}) is invalid"
+            ));
         }
         if let Some(idf) = &params.idf {
             if idf.len() != params.vocabulary.len() {
@@ -98,8 +100,10 @@ impl TextVectorizer {
         } else {
             text
         };
-        let tokens: Vec<&str> =
-            tokenize(text).into_iter().filter(|t| !self.stop_words.contains(*t)).collect();
+        let tokens: Vec<&str> = tokenize(text)
+            .into_iter()
+            .filter(|t| !self.stop_words.contains(*t))
+            .collect();
         let mut counts: HashMap<usize, f64> = HashMap::new();
         let mut count = |term: &str| {
             if let Some(&i) = self.vocabulary.get(term) {
@@ -187,7 +191,10 @@ mod tests {
 
     #[test]
     fn tokens_are_runs_of_two_or_more_word_chars() {
-        assert_eq!(tokenize("I can't re-do a_b x2 él's café!"), vec!["can", "re", "do", "a_b", "x2", "él", "café"]);
+        assert_eq!(
+            tokenize("I can't re-do a_b x2 él's café!"),
+            vec!["can", "re", "do", "a_b", "x2", "él", "café"]
+        );
         assert_eq!(tokenize(""), Vec::<&str>::new());
         assert_eq!(tokenize("ab"), vec!["ab"]);
     }

@@ -28,7 +28,9 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("n_features", &self.n_features).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("n_features", &self.n_features)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,17 +84,32 @@ impl Model {
 
         let (names, outputs): (Vec<&str>, OutputLayout) = match task {
             Task::Classification => {
-                let label = spec.label.as_deref().context("model.label is required for classification")?;
+                let label = spec
+                    .label
+                    .as_deref()
+                    .context("model.label is required for classification")?;
                 let (second_name, second) = match (&spec.probabilities, &spec.scores) {
                     (Some(p), None) => (p.as_str(), Second::Probabilities),
                     (None, Some(s)) => (s.as_str(), Second::Scores),
                     _ => bail!("exactly one of model.probabilities / model.scores must be set"),
                 };
-                let classes = classes.context("classes are required for classification")?.to_vec();
-                (vec![label, second_name], OutputLayout::Classifier { classes, second, label_names })
+                let classes = classes
+                    .context("classes are required for classification")?
+                    .to_vec();
+                (
+                    vec![label, second_name],
+                    OutputLayout::Classifier {
+                        classes,
+                        second,
+                        label_names,
+                    },
+                )
             }
             Task::Regression => {
-                let value = spec.value.as_deref().context("model.value is required for regression")?;
+                let value = spec
+                    .value
+                    .as_deref()
+                    .context("model.value is required for regression")?;
                 (vec![value], OutputLayout::Regressor)
             }
         };
@@ -101,7 +118,12 @@ impl Model {
         model.set_input_fact(0, f32::fact(&[batch.to_dim(), n_features.to_dim()]).into())?;
         let plan = model.into_optimized()?.into_runnable()?;
         let state = plan.spawn()?;
-        let model = Model { plan, state: Mutex::new(state), n_features, outputs };
+        let model = Model {
+            plan,
+            state: Mutex::new(state),
+            n_features,
+            outputs,
+        };
         // One dry run proves the graph evaluates and its outputs have the expected shapes.
         model.run(vec![0.0; n_features], 1)?;
         Ok(model)
@@ -114,7 +136,11 @@ impl Model {
     /// Runs `rows` rows of `n_features` features each (row-major).
     pub fn run(&self, features: Vec<f32>, rows: usize) -> TractResult<Outputs> {
         if features.len() != rows * self.n_features {
-            bail!("expected {} features, got {}", rows * self.n_features, features.len());
+            bail!(
+                "expected {} features, got {}",
+                rows * self.n_features,
+                features.len()
+            );
         }
         let input = tract_ndarray::Array2::from_shape_vec((rows, self.n_features), features)?;
         let inputs = tvec!(input.into_tensor().into_tvalue());
@@ -126,15 +152,24 @@ impl Model {
             OutputLayout::Regressor => {
                 let values = results[0].to_plain_array_view::<f32>()?;
                 if values.len() != rows {
-                    bail!("regressor output has {} values for {rows} rows", values.len());
+                    bail!(
+                        "regressor output has {} values for {rows} rows",
+                        values.len()
+                    );
                 }
-                Ok(Outputs::Regression { values: values.iter().copied().collect() })
+                Ok(Outputs::Regression {
+                    values: values.iter().copied().collect(),
+                })
             }
-            OutputLayout::Classifier { classes, second, label_names } => {
+            OutputLayout::Classifier {
+                classes,
+                second,
+                label_names,
+            } => {
                 let labels = label_indices(&results[0], classes, label_names.as_deref())?;
                 let values = results[1].cast_to::<f32>()?;
                 let values = values.to_plain_array_view::<f32>()?;
-                let width = if rows == 0 { 0 } else { values.len() / rows };
+                let width = values.len().checked_div(rows).unwrap_or(0);
                 if labels.len() != rows || width * rows != values.len() {
                     bail!("classifier outputs do not match {rows} rows");
                 }
@@ -156,7 +191,10 @@ fn label_indices(
     label_names: Option<&[String]>,
 ) -> TractResult<Vec<usize>> {
     let find = |pred: &dyn Fn(&serde_json::Value) -> bool, shown: String| {
-        classes.iter().position(pred).ok_or_else(|| format_err!("label {shown} is not in classes"))
+        classes
+            .iter()
+            .position(pred)
+            .ok_or_else(|| format_err!("label {shown} is not in classes"))
     };
     if let (Some(names), Ok(view)) = (label_names, labels.to_plain_array_view::<i64>()) {
         view.iter()
@@ -165,16 +203,29 @@ fn label_indices(
                     .ok()
                     .and_then(|i| names.get(i))
                     .ok_or_else(|| format_err!("label index {l} out of range"))?;
-                find(&|c: &serde_json::Value| c.as_str() == Some(name.as_str()), name.clone())
+                find(
+                    &|c: &serde_json::Value| c.as_str() == Some(name.as_str()),
+                    name.clone(),
+                )
             })
             .collect()
     } else if let Ok(view) = labels.to_plain_array_view::<i64>() {
         view.iter()
-            .map(|&l| find(&|c: &serde_json::Value| c.as_i64() == Some(l) || c.as_f64() == Some(l as f64), l.to_string()))
+            .map(|&l| {
+                find(
+                    &|c: &serde_json::Value| c.as_i64() == Some(l) || c.as_f64() == Some(l as f64),
+                    l.to_string(),
+                )
+            })
             .collect()
     } else if let Ok(view) = labels.to_plain_array_view::<String>() {
         view.iter()
-            .map(|l| find(&|c: &serde_json::Value| c.as_str() == Some(l.as_str()), l.clone()))
+            .map(|l| {
+                find(
+                    &|c: &serde_json::Value| c.as_str() == Some(l.as_str()),
+                    l.clone(),
+                )
+            })
             .collect()
     } else {
         bail!("unsupported label type {:?}", labels.datum_type())

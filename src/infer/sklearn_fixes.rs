@@ -12,12 +12,23 @@ use tract_onnx::pb::{attribute_proto::AttributeType, ModelProto};
 pub fn index_string_labels(model: &mut ModelProto) -> Option<Vec<String>> {
     let graph = model.graph.as_mut()?;
     let mut found = None;
-    for node in graph.node.iter_mut().filter(|n| n.op_type == "LinearClassifier") {
-        let Some(attr) = node.attribute.iter_mut().find(|a| a.name == "classlabels_strings") else {
+    for node in graph
+        .node
+        .iter_mut()
+        .filter(|n| n.op_type == "LinearClassifier")
+    {
+        let Some(attr) = node
+            .attribute
+            .iter_mut()
+            .find(|a| a.name == "classlabels_strings")
+        else {
             continue;
         };
-        let labels: Vec<String> =
-            attr.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+        let labels: Vec<String> = attr
+            .strings
+            .iter()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
         attr.name = "classlabels_ints".into();
         attr.r#type = AttributeType::Ints as i32;
         attr.ints = (0..labels.len() as i64).collect();

@@ -122,7 +122,9 @@ fn floats(node: &NodeProto, name: &str) -> TractResult<Vec<f32>> {
     if attr(node, &format!("{name}_as_tensor")).is_some() {
         bail!("{name}_as_tensor (double precision trees) is not supported; export with float thresholds");
     }
-    Ok(attr(node, name).map(|a| a.floats.clone()).unwrap_or_default())
+    Ok(attr(node, name)
+        .map(|a| a.floats.clone())
+        .unwrap_or_default())
 }
 
 fn strings(node: &NodeProto, name: &str) -> TractResult<Vec<String>> {
@@ -173,14 +175,21 @@ impl Ensemble {
             }
         }
         if !missing.is_empty() && missing.len() != n {
-            bail!("nodes_missing_value_tracks_true has {} entries for {n} nodes", missing.len());
+            bail!(
+                "nodes_missing_value_tracks_true has {} entries for {n} nodes",
+                missing.len()
+            );
         }
 
         // (tree, node id) -> position in `nodes`.
         let mut index = std::collections::HashMap::with_capacity(n);
         for i in 0..n {
             if index.insert((tree_ids[i], node_ids[i]), i).is_some() {
-                bail!("node {} of tree {} is defined twice", node_ids[i], tree_ids[i]);
+                bail!(
+                    "node {} of tree {} is defined twice",
+                    node_ids[i],
+                    tree_ids[i]
+                );
             }
         }
 
@@ -224,7 +233,10 @@ impl Ensemble {
             (kind, n_classes)
         } else {
             let n_targets = attr(node, "n_targets").map(|a| a.i).unwrap_or(1);
-            let aggregate = match string(node, "aggregate_function")?.as_deref().unwrap_or("SUM") {
+            let aggregate = match string(node, "aggregate_function")?
+                .as_deref()
+                .unwrap_or("SUM")
+            {
                 "SUM" => Aggregate::Sum,
                 "AVERAGE" => Aggregate::Average,
                 "MIN" => Aggregate::Min,
@@ -246,7 +258,10 @@ impl Ensemble {
             // ORT accepts one base value for a binary classifier (skl2onnx writes that).
             let binary_single = is_classifier && n_outputs == 2 && base_values.len() == 1;
             if !binary_single {
-                bail!("base_values has {} entries for {n_outputs} outputs", base_values.len());
+                bail!(
+                    "base_values has {} entries for {n_outputs} outputs",
+                    base_values.len()
+                );
             }
         }
         let post_transform = match string(node, "post_transform")?.as_deref().unwrap_or("NONE") {
@@ -274,10 +289,19 @@ impl Ensemble {
                 index
                     .get(&(tree_ids[i], id))
                     .map(|&c| c as u32)
-                    .ok_or_else(|| format_err!("node {} of tree {} points to missing node {id}", node_ids[i], tree_ids[i]))
+                    .ok_or_else(|| {
+                        format_err!(
+                            "node {} of tree {} points to missing node {id}",
+                            node_ids[i],
+                            tree_ids[i]
+                        )
+                    })
             };
-            let (true_child, false_child) =
-                if mode == Mode::Leaf { (0, 0) } else { (child(true_ids[i])?, child(false_ids[i])?) };
+            let (true_child, false_child) = if mode == Mode::Leaf {
+                (0, 0)
+            } else {
+                (child(true_ids[i])?, child(false_ids[i])?)
+            };
             let start = weights.len() as u32;
             weights.extend_from_slice(&per_leaf[i]);
             nodes.push(Node {
@@ -307,10 +331,19 @@ impl Ensemble {
         let roots: Vec<u32> = roots_by_tree.into_values().collect();
         let trees: std::collections::BTreeSet<i64> = tree_ids.iter().copied().collect();
         if roots.len() != trees.len() {
-            bail!("every tree needs exactly one root (found {} roots for {} trees)", roots.len(), trees.len());
+            bail!(
+                "every tree needs exactly one root (found {} roots for {} trees)",
+                roots.len(),
+                trees.len()
+            );
         }
         let ensemble = Ensemble {
-            n_features: nodes.iter().filter(|n| n.mode != Mode::Leaf).map(|n| n.feature as usize + 1).max().unwrap_or(0),
+            n_features: nodes
+                .iter()
+                .filter(|n| n.mode != Mode::Leaf)
+                .map(|n| n.feature as usize + 1)
+                .max()
+                .unwrap_or(0),
             roots,
             nodes,
             weights,
@@ -356,10 +389,15 @@ impl Ensemble {
                 Mode::Gt => v > t,
                 Mode::Eq => v == t,
                 Mode::Neq => v != t,
-                Mode::Leaf => unreachable_leaf(),
+                // Excluded by the loop condition.
+                Mode::Leaf => false,
             };
             let go_true = hit || (node.missing_true && v.is_nan());
-            node = &self.nodes[if go_true { node.true_child } else { node.false_child } as usize];
+            node = &self.nodes[if go_true {
+                node.true_child
+            } else {
+                node.false_child
+            } as usize];
         }
         node
     }
@@ -378,8 +416,20 @@ impl Ensemble {
                 let (s, h) = (&mut scores[c as usize], &mut has[c as usize]);
                 *s = match aggregate {
                     Aggregate::Sum | Aggregate::Average => *s + w,
-                    Aggregate::Min => if !*h || w < *s { w } else { *s },
-                    Aggregate::Max => if !*h || w > *s { w } else { *s },
+                    Aggregate::Min => {
+                        if !*h || w < *s {
+                            w
+                        } else {
+                            *s
+                        }
+                    }
+                    Aggregate::Max => {
+                        if !*h || w > *s {
+                            w
+                        } else {
+                            *s
+                        }
+                    }
                 };
                 *h = true;
             }
@@ -387,10 +437,20 @@ impl Ensemble {
     }
 
     /// Classifier: returns the label index and writes the `n_outputs` probabilities.
-    fn classify_row(&self, x: &[f32], out: &mut [f32], scratch: &mut (Vec<f32>, Vec<bool>)) -> usize {
+    fn classify_row(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        scratch: &mut (Vec<f32>, Vec<bool>),
+    ) -> usize {
         let (scores, has) = scratch;
         self.raw_scores(x, scores, has);
-        let Kind::Classifier { binary_case, weights_all_positive, .. } = self.kind else {
+        let Kind::Classifier {
+            binary_case,
+            weights_all_positive,
+            ..
+        } = self.kind
+        else {
             return 0;
         };
         let base = &self.base_values;
@@ -432,7 +492,13 @@ impl Ensemble {
                 len = 1;
             }
         }
-        let pos_weight = if len == 2 && has[1] { scores[1] } else if has[0] { scores[0] } else { 0.0 };
+        let pos_weight = if len == 2 && has[1] {
+            scores[1]
+        } else if has[0] {
+            scores[0]
+        } else {
+            0.0
+        };
         let label = if binary_case {
             if weights_all_positive {
                 write_additional = if pos_weight > 0.5 { 0 } else { 1 };
@@ -450,7 +516,9 @@ impl Ensemble {
             let s = scores[0];
             let (a, b) = match write_additional {
                 0 | 1 => (1.0 - s, s),
-                2 | 3 if self.post_transform == PostTransform::Logistic => (logistic(-s), logistic(s)),
+                2 | 3 if self.post_transform == PostTransform::Logistic => {
+                    (logistic(-s), logistic(s))
+                }
                 _ => (-s, s),
             };
             out[0] = a;
@@ -462,29 +530,36 @@ impl Ensemble {
     fn regress_row(&self, x: &[f32], out: &mut [f32], scratch: &mut (Vec<f32>, Vec<bool>)) {
         let (scores, has) = scratch;
         self.raw_scores(x, scores, has);
-        let Kind::Regressor { aggregate } = self.kind else { return };
+        let Kind::Regressor { aggregate } = self.kind else {
+            return;
+        };
         let n_trees = self.roots.len() as f32;
         for k in 0..self.n_outputs {
             let base = self.base_values.get(k).copied().unwrap_or(0.0);
             scores[k] = match aggregate {
                 Aggregate::Sum => scores[k] + base,
                 Aggregate::Average => scores[k] / n_trees + base,
-                Aggregate::Min | Aggregate::Max => if has[k] { scores[k] + base } else { base },
+                Aggregate::Min | Aggregate::Max => {
+                    if has[k] {
+                        scores[k] + base
+                    } else {
+                        base
+                    }
+                }
             };
         }
         write_scores(&scores[..self.n_outputs], self.post_transform, out);
     }
 }
 
-fn unreachable_leaf() -> bool {
-    // leaf_for's loop condition excludes leaves; a leaf here would end the walk anyway.
-    false
-}
-
 /// ORT's ComputeLogistic.
 fn logistic(x: f32) -> f32 {
     let v = 1.0 / (1.0 + (-x.abs()).exp());
-    if x < 0.0 { 1.0 - v } else { v }
+    if x < 0.0 {
+        1.0 - v
+    } else {
+        v
+    }
 }
 
 fn write_scores(scores: &[f32], post: PostTransform, out: &mut [f32]) {
@@ -500,7 +575,11 @@ fn write_scores(scores: &[f32], post: PostTransform, out: &mut [f32]) {
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0.0f32;
             for (o, s) in out.iter_mut().zip(scores) {
-                *o = if zero_aware && *s == 0.0 { 0.0 } else { (s - max).exp() };
+                *o = if zero_aware && *s == 0.0 {
+                    0.0
+                } else {
+                    (s - max).exp()
+                };
                 sum += *o;
             }
             for o in out.iter_mut() {
@@ -546,7 +625,10 @@ impl EvalOp for TreeEnsembleOp {
         let (rows, cols) = (view.shape()[0], view.shape()[1]);
         let e = &self.ensemble;
         if cols < e.n_features {
-            bail!("tree ensemble reads feature {} but the input has {cols} columns", e.n_features - 1);
+            bail!(
+                "tree ensemble reads feature {} but the input has {cols} columns",
+                e.n_features - 1
+            );
         }
         let contiguous;
         let data: &[f32] = match view.as_slice() {
@@ -567,8 +649,15 @@ impl EvalOp for TreeEnsembleOp {
                     label_ix.push(e.classify_row(x, &mut values[r * k..(r + 1) * k], &mut scratch));
                 }
                 let labels = match labels {
-                    Labels::Int(l) => tensor1(&label_ix.iter().map(|&i| l[i]).collect::<Vec<i64>>()),
-                    Labels::Str(l) => tensor1(&label_ix.iter().map(|&i| l[i].clone()).collect::<Vec<String>>()),
+                    Labels::Int(l) => {
+                        tensor1(&label_ix.iter().map(|&i| l[i]).collect::<Vec<i64>>())
+                    }
+                    Labels::Str(l) => tensor1(
+                        &label_ix
+                            .iter()
+                            .map(|&i| l[i].clone())
+                            .collect::<Vec<String>>(),
+                    ),
                 };
                 let probs = tensor1(&values).into_shape(&[rows, k])?;
                 Ok(tvec!(labels.into_tvalue(), probs.into_tvalue()))
@@ -578,7 +667,9 @@ impl EvalOp for TreeEnsembleOp {
                     let x = &data[r * cols..(r + 1) * cols];
                     e.regress_row(x, &mut values[r * k..(r + 1) * k], &mut scratch);
                 }
-                Ok(tvec!(tensor1(&values).into_shape(&[rows, k])?.into_tvalue()))
+                Ok(tvec!(tensor1(&values)
+                    .into_shape(&[rows, k])?
+                    .into_tvalue()))
             }
         }
     }
@@ -589,10 +680,12 @@ impl TypedOp for TreeEnsembleOp {
         let n = inputs[0].shape[0].clone();
         let k: TDim = self.ensemble.n_outputs.into();
         Ok(match &self.ensemble.kind {
-            Kind::Classifier { labels, .. } => tvec!(
-                labels.datum_type().fact(&[n.clone()]),
-                f32::fact(&[n, k])
-            ),
+            Kind::Classifier { labels, .. } => {
+                tvec!(
+                    labels.datum_type().fact(std::slice::from_ref(&n)),
+                    f32::fact(&[n, k])
+                )
+            }
             Kind::Regressor { .. } => tvec!(f32::fact(&[n, k])),
         })
     }
@@ -657,10 +750,15 @@ impl Expansion for TreeEnsembleExpansion {
     }
 }
 
-fn build(node: &NodeProto, is_classifier: bool) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+fn build(
+    node: &NodeProto,
+    is_classifier: bool,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     let ensemble = Ensemble::parse(node, is_classifier)
         .with_context(|| format!("parsing {} '{}'", node.op_type, node.name))?;
-    let op = TreeEnsembleOp { ensemble: Arc::new(ensemble) };
+    let op = TreeEnsembleOp {
+        ensemble: Arc::new(ensemble),
+    };
     Ok((expand(TreeEnsembleExpansion { op }), vec![]))
 }
 

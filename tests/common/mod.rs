@@ -39,7 +39,11 @@ pub fn fixtures_dir() -> PathBuf {
 
 pub fn fixture(name: &str) -> PathBuf {
     let p = fixtures_dir().join(name);
-    assert!(p.join("manifest.json").is_file(), "fixture {name} missing in {}", p.display());
+    assert!(
+        p.join("manifest.json").is_file(),
+        "fixture {name} missing in {}",
+        p.display()
+    );
     p
 }
 
@@ -56,7 +60,10 @@ pub fn model(name: &str) -> Predictor {
 pub fn ask(p: &Predictor, body: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
     match p.predict(&body) {
         Ok(r) => Ok(serde_json::to_value(r).expect("response serializes")),
-        Err(e) => Err(serde_json::to_value(wasmpredict::api::ErrorBody { error: &e }).expect("error serializes")),
+        Err(e) => Err(
+            serde_json::to_value(wasmpredict::api::ErrorBody { error: &e })
+                .expect("error serializes"),
+        ),
     }
 }
 

