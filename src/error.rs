@@ -42,6 +42,32 @@ pub enum ErrorCode {
     NonFiniteNumber,
     /// The model failed to evaluate (should not happen with a checked bundle).
     InferenceFailed,
+    /// HTTP: no such route.
+    RouteNotFound,
+    /// HTTP: no model of that name.
+    ModelNotFound,
+    /// HTTP: the route exists but not for this method.
+    MethodNotAllowed,
+    /// HTTP: the body is larger than the configured cap.
+    PayloadTooLarge,
+    /// HTTP: the batch has more rows than the configured cap.
+    TooManyRows,
+    /// HTTP: the model's bundle could not be loaded.
+    ModelUnavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status this error answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::RouteNotFound | ErrorCode::ModelNotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::PayloadTooLarge | ErrorCode::TooManyRows => 413,
+            ErrorCode::InferenceFailed => 500,
+            ErrorCode::ModelUnavailable => 503,
+            _ => 400,
+        }
+    }
 }
 
 impl ApiError {

@@ -4,6 +4,7 @@
 
 pub mod request;
 pub mod response;
+pub mod service;
 
 pub use response::{
     decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
@@ -13,6 +14,13 @@ use crate::bundle::{Bundle, Manifest, Task};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::featurize::{Cell, Featurizer};
 use crate::infer::{Model, Outputs, Second};
+
+/// Where the time of one request went, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    pub featurize_ms: f64,
+    pub inference_ms: f64,
+}
 
 /// A classifier's per-row probabilities or decision scores.
 type SecondRows = (Second, Vec<Vec<f64>>);
@@ -72,10 +80,42 @@ impl Predictor {
 
     /// Handles a parsed request body.
     pub fn predict(&self, body: &serde_json::Value) -> Result<Response, ApiError> {
+        self.predict_timed(body, usize::MAX, &|| 0.0)
+            .map(|(r, _)| r)
+    }
+
+    /// Handles a parsed request body, refusing more than `max_rows` rows, and reports how long
+    /// featurization and inference took by `clock` (milliseconds; adapters pass their own, since
+    /// `std::time::Instant` does not exist on wasm32-unknown-unknown).
+    pub fn predict_timed(
+        &self,
+        body: &serde_json::Value,
+        max_rows: usize,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Response, Timings), ApiError> {
+        let t0 = clock();
         let rows = request::parse(body, &self.manifest().input)?;
         let n = rows.rows.len();
-        let outputs = self.predict_rows(&rows.rows)?;
-        Ok(self.respond(outputs, n, rows.single))
+        if n > max_rows {
+            return Err(ApiError::new(
+                ErrorCode::TooManyRows,
+                format!("the request has {n} rows; at most {max_rows} are accepted per request"),
+            ));
+        }
+        let mut features = Vec::with_capacity(n * self.featurizer.n_features());
+        for (i, row) in rows.rows.iter().enumerate() {
+            self.featurizer
+                .transform_into(row, &mut features)
+                .map_err(|e| e.in_row(i, n))?;
+        }
+        let t1 = clock();
+        let outputs = self.run(features, n)?;
+        let t2 = clock();
+        let timings = Timings {
+            featurize_ms: t1 - t0,
+            inference_ms: t2 - t1,
+        };
+        Ok((self.respond(outputs, n, rows.single), timings))
     }
 
     /// The features the model would see for a request body, in float64 (for debugging and for
@@ -98,7 +138,11 @@ impl Predictor {
                 .transform_into(row, &mut features)
                 .map_err(|e| e.in_row(i, rows.len()))?;
         }
-        self.model.run(features, rows.len()).map_err(|e| {
+        self.run(features, rows.len())
+    }
+
+    fn run(&self, features: Vec<f32>, rows: usize) -> Result<Outputs, ApiError> {
+        self.model.run(features, rows).map_err(|e| {
             ApiError::new(
                 ErrorCode::InferenceFailed,
                 format!("the model failed to evaluate: {e:#}"),

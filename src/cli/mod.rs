@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod info;
 mod predict;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -48,6 +49,29 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         batch: usize,
     },
+    /// Serve the HTTP API (and the static app) for every bundle under --models.
+    Serve {
+        /// Directory holding one bundle directory per model.
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Model answering plain /predict (default: the first by name).
+        #[arg(long)]
+        default_model: Option<String>,
+        /// Static files to serve at / (the web app).
+        #[arg(long)]
+        www: Option<PathBuf>,
+        /// Largest accepted request body, in bytes.
+        #[arg(long, default_value_t = 1 << 20)]
+        max_body_bytes: usize,
+        /// Largest accepted batch, in rows.
+        #[arg(long, default_value_t = 10_000)]
+        max_rows: usize,
+        /// CORS origins allowed (repeatable); `*` allows any.
+        #[arg(long = "allow-origin", default_value = "*")]
+        allowed_origins: Vec<String>,
+    },
     /// Describe a bundle: schema, classes, sizes, version.
     Info {
         bundle: PathBuf,
@@ -63,6 +87,23 @@ pub fn run() -> ExitCode {
         Command::Check { bundles } => check::run(&bundles),
         Command::Predict { bundle, input } => predict::run(&bundle, &input),
         Command::Info { bundle, json } => info::run(&bundle, json),
+        Command::Serve {
+            models,
+            addr,
+            default_model,
+            www,
+            max_body_bytes,
+            max_rows,
+            allowed_origins,
+        } => serve::run(serve::Options {
+            models,
+            addr,
+            default_model,
+            www,
+            max_body_bytes,
+            max_rows,
+            allowed_origins,
+        }),
         Command::Bench {
             bundles,
             iterations,

@@ -1,0 +1,369 @@
+//! The HTTP API as plain data: a request (method, path, origin, body) in, a response (status,
+//! headers, body) out. The native server and the Worker only translate their own request types
+//! to [`HttpRequest`] and back, so every route behaves the same everywhere.
+//!
+//! Routes (specified in `docs/api.md`):
+//! - `POST /predict` (the default model), `POST /models/{name}/predict`
+//! - `GET /models`, `GET /models/{name}`
+//! - `OPTIONS *`: CORS preflight
+
+use super::{ErrorBody, Predictor};
+use crate::bundle::{Bundle, Manifest};
+use crate::error::{ApiError, BundleError, ErrorCode};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+/// Limits and CORS of a service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The model that answers plain `/predict`.
+    pub default_model: Option<String>,
+    /// Request bodies above this many bytes get 413.
+    pub max_body_bytes: usize,
+    /// Requests with more rows than this get 413.
+    pub max_rows: usize,
+    /// Origins allowed by CORS; `*` allows any.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            default_model: None,
+            max_body_bytes: 1 << 20,
+            max_rows: 10_000,
+            allowed_origins: vec!["*".into()],
+        }
+    }
+}
+
+/// One HTTP request, borrowed from whatever server received it.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    pub method: &'a str,
+    /// The path without query string.
+    pub path: &'a str,
+    /// The `Origin` header, if any.
+    pub origin: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    fn json(status: u16, value: &impl serde::Serialize) -> HttpResponse {
+        let body = serde_json::to_vec(value).unwrap_or_else(|e| {
+            format!("{{\"error\":{{\"code\":\"inference_failed\",\"message\":\"cannot encode the response: {e}\"}}}}")
+                .into_bytes()
+        });
+        HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+        }
+    }
+
+    fn error(error: &ApiError) -> HttpResponse {
+        HttpResponse::json(error.code.status(), &ErrorBody { error })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Loader = Box<dyn Fn() -> Result<Bundle, BundleError> + Send + Sync>;
+
+/// A model that is loaded on first use, once.
+struct Slot {
+    loader: Loader,
+    loaded: OnceLock<Result<Arc<Predictor>, String>>,
+}
+
+/// The set of served models and the routes over them.
+pub struct Service {
+    models: BTreeMap<String, Slot>,
+    config: ServiceConfig,
+}
+
+impl Service {
+    pub fn new(config: ServiceConfig) -> Service {
+        Service {
+            models: BTreeMap::new(),
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// Registers a model under `name`; `loader` runs on its first request.
+    pub fn add_model(
+        &mut self,
+        name: impl Into<String>,
+        loader: impl Fn() -> Result<Bundle, BundleError> + Send + Sync + 'static,
+    ) {
+        self.models.insert(
+            name.into(),
+            Slot {
+                loader: Box::new(loader),
+                loaded: OnceLock::new(),
+            },
+        );
+    }
+
+    pub fn model_names(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
+    /// The predictor for `name`, loading it on first use.
+    pub fn predictor(&self, name: &str) -> Result<Arc<Predictor>, ApiError> {
+        let slot = self.models.get(name).ok_or_else(|| {
+            let names: Vec<&str> = self.model_names().collect();
+            ApiError::new(
+                ErrorCode::ModelNotFound,
+                format!("no model named '{name}'; available: {}", names.join(", ")),
+            )
+        })?;
+        let loaded = slot.loaded.get_or_init(|| {
+            (slot.loader)()
+                .and_then(Predictor::new)
+                .map(Arc::new)
+                .map_err(|e| format!("model '{name}' cannot be loaded: {e}"))
+        });
+        loaded
+            .clone()
+            .map_err(|e| ApiError::new(ErrorCode::ModelUnavailable, e))
+    }
+
+    /// Answers one request. `clock` gives milliseconds (for `Server-Timing`).
+    pub fn handle(&self, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> HttpResponse {
+        let mut response = self.route(req, clock);
+        self.add_cors(req, &mut response);
+        response
+    }
+
+    fn route(&self, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> HttpResponse {
+        let path = req.path.trim_end_matches('/');
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let method = req.method;
+        if method == "OPTIONS" {
+            return self.preflight(req);
+        }
+        let allow = |methods: &str| -> Option<HttpResponse> {
+            if methods
+                .split(", ")
+                .any(|m| m == method || (m == "GET" && method == "HEAD"))
+            {
+                return None;
+            }
+            let mut r = HttpResponse::error(&ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("{method} is not allowed on {}; use {methods}", req.path),
+            ));
+            r.headers
+                .push(("allow".into(), format!("{methods}, OPTIONS")));
+            Some(r)
+        };
+        match segments.as_slice() {
+            ["predict"] => {
+                if let Some(r) = allow("POST") {
+                    return r;
+                }
+                match &self.config.default_model {
+                    Some(name) => self.predict(name, req, clock),
+                    None => HttpResponse::error(&ApiError::new(
+                        ErrorCode::ModelNotFound,
+                        "no default model is configured; POST to /models/{name}/predict",
+                    )),
+                }
+            }
+            ["models"] => allow("GET").unwrap_or_else(|| self.list_models()),
+            ["models", name] => allow("GET").unwrap_or_else(|| self.describe(name)),
+            ["models", name, "predict"] => {
+                allow("POST").unwrap_or_else(|| self.predict(name, req, clock))
+            }
+            _ => HttpResponse::error(&ApiError::new(
+                ErrorCode::RouteNotFound,
+                format!(
+                    "no route {method} {}; see GET /models and POST /predict",
+                    req.path
+                ),
+            )),
+        }
+    }
+
+    fn predict(&self, name: &str, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> HttpResponse {
+        if req.body.len() > self.config.max_body_bytes {
+            return HttpResponse::error(&ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the body has {} bytes; at most {} are accepted",
+                    req.body.len(),
+                    self.config.max_body_bytes
+                ),
+            ));
+        }
+        let predictor = match self.predictor(name) {
+            Ok(p) => p,
+            Err(e) => return HttpResponse::error(&e),
+        };
+        let version = predictor.manifest().version.clone();
+        let body: serde_json::Value = match serde_json::from_slice(req.body) {
+            Ok(v) => v,
+            Err(e) => {
+                return HttpResponse::error(&ApiError::new(
+                    ErrorCode::InvalidJson,
+                    format!("the body is not valid JSON: {e}"),
+                ))
+            }
+        };
+        let mut response = match predictor.predict_timed(&body, self.config.max_rows, clock) {
+            Ok((answer, timings)) => {
+                let mut r = HttpResponse::json(200, &answer);
+                r.headers.push((
+                    "server-timing".into(),
+                    format!(
+                        "featurize;dur={:.3}, inference;dur={:.3}",
+                        timings.featurize_ms, timings.inference_ms
+                    ),
+                ));
+                r
+            }
+            Err(e) => HttpResponse::error(&e),
+        };
+        response.headers.push(("x-model-version".into(), version));
+        response
+    }
+
+    fn list_models(&self) -> HttpResponse {
+        let mut models = Vec::new();
+        for name in self.model_names() {
+            let entry = match self.predictor(name) {
+                Ok(p) => {
+                    let m = p.manifest();
+                    json!({
+                        "name": m.name, "version": m.version, "task": m.task, "estimator": m.estimator,
+                        "description": m.description,
+                        "default": self.config.default_model.as_deref() == Some(name),
+                    })
+                }
+                Err(e) => json!({ "name": name, "error": e.message }),
+            };
+            models.push(entry);
+        }
+        HttpResponse::json(200, &json!({ "models": models }))
+    }
+
+    fn describe(&self, name: &str) -> HttpResponse {
+        match self.predictor(name) {
+            Ok(p) => {
+                let mut r = HttpResponse::json(200, &describe(p.manifest(), p.bundle().size()));
+                r.headers
+                    .push(("x-model-version".into(), p.manifest().version.clone()));
+                r
+            }
+            Err(e) => HttpResponse::error(&e),
+        }
+    }
+
+    fn origin_allowed<'a>(&self, origin: Option<&'a str>) -> Option<&'a str> {
+        if self.config.allowed_origins.iter().any(|o| o == "*") {
+            return Some("*");
+        }
+        origin.filter(|o| self.config.allowed_origins.iter().any(|a| a == o))
+    }
+
+    fn preflight(&self, req: &HttpRequest<'_>) -> HttpResponse {
+        let mut r = HttpResponse {
+            status: 204,
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        if self.origin_allowed(req.origin).is_some() {
+            r.headers.push((
+                "access-control-allow-methods".into(),
+                "GET, POST, OPTIONS".into(),
+            ));
+            r.headers.push((
+                "access-control-allow-headers".into(),
+                "content-type, authorization".into(),
+            ));
+            r.headers
+                .push(("access-control-max-age".into(), "86400".into()));
+        }
+        r
+    }
+
+    fn add_cors(&self, req: &HttpRequest<'_>, r: &mut HttpResponse) {
+        if let Some(origin) = self.origin_allowed(req.origin) {
+            r.headers
+                .push(("access-control-allow-origin".into(), origin.into()));
+            r.headers.push((
+                "access-control-expose-headers".into(),
+                "server-timing, x-model-version".into(),
+            ));
+            if origin != "*" {
+                r.headers.push(("vary".into(), "origin".into()));
+            }
+        }
+    }
+}
+
+/// What `GET /models/{name}` says of a model: the manifest without the featurizer's fitted
+/// parameters (a vocabulary can be megabytes), plus the step types and the bundle size.
+pub fn describe(m: &Manifest, size: usize) -> serde_json::Value {
+    json!({
+        "name": m.name,
+        "version": m.version,
+        "description": m.description,
+        "format_version": m.format_version,
+        "created_by": m.created_by,
+        "task": m.task,
+        "estimator": m.estimator,
+        "classes": m.classes,
+        "input": m.input,
+        "n_features": m.n_features,
+        "featurizer_steps": step_types(&m.featurizer),
+        "files": m.files,
+        "size_bytes": size,
+    })
+}
+
+fn step_types(step: &crate::bundle::Step) -> Vec<String> {
+    use crate::bundle::Step;
+    let mut out = Vec::new();
+    fn walk(step: &Step, out: &mut Vec<String>) {
+        let name = match step {
+            Step::Pipeline { steps } => {
+                steps.iter().for_each(|s| walk(s, out));
+                return;
+            }
+            Step::ColumnTransformer { transformers } => {
+                out.push("column_transformer".into());
+                transformers.iter().for_each(|t| walk(&t.transformer, out));
+                return;
+            }
+            Step::Passthrough => "passthrough",
+            Step::StandardScaler { .. } => "standard_scaler",
+            Step::MinMaxScaler { .. } => "min_max_scaler",
+            Step::SimpleImputer { .. } => "simple_imputer",
+            Step::OneHotEncoder { .. } => "one_hot_encoder",
+            Step::DictVectorizer { .. } => "dict_vectorizer",
+            Step::TextVectorizer(_) => "text_vectorizer",
+        };
+        out.push(name.into());
+    }
+    walk(step, &mut out);
+    out
+}

@@ -1,0 +1,303 @@
+//! The HTTP routes of the core service (shared by `wasmpredict serve` and the Worker), and the
+//! native server over a real socket.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use wasmpredict::api::service::{HttpRequest, HttpResponse, Service, ServiceConfig};
+use wasmpredict::Bundle;
+
+fn service(config: ServiceConfig) -> Service {
+    let mut s = Service::new(config);
+    for dir in model_bundles() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        s.add_model(name, move || Bundle::from_dir(&dir));
+    }
+    s
+}
+
+fn default_service() -> Service {
+    service(ServiceConfig {
+        default_model: Some("rf-classification".into()),
+        ..Default::default()
+    })
+}
+
+fn call(s: &Service, method: &str, path: &str, body: &str) -> (HttpResponse, Value) {
+    let r = s.handle(
+        &HttpRequest {
+            method,
+            path,
+            origin: None,
+            body: body.as_bytes(),
+        },
+        &|| 0.0,
+    );
+    let v = if r.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&r.body).expect("JSON body")
+    };
+    (r, v)
+}
+
+const TEXTBOOK: &str = r#"{"features": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}"#;
+
+#[test]
+fn textbook_curl_on_the_default_model() {
+    let (r, v) = call(&default_service(), "POST", "/predict", TEXTBOOK);
+    assert_eq!(r.status, 200);
+    assert_eq!(v["prediction"], json!(0));
+    assert_eq!(v["probabilities"], json!([0.97, 0.03]));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-model-version"), Some("1.0.0"));
+    let timing = r.header("server-timing").expect("server-timing");
+    assert!(
+        timing.contains("featurize;dur=") && timing.contains("inference;dur="),
+        "{timing}"
+    );
+}
+
+#[test]
+fn named_model_routes() {
+    let s = default_service();
+    let (r, v) = call(
+        &s,
+        "POST",
+        "/models/iris/predict",
+        r#"{"features": [5.1, 3.5, 1.4, 0.2]}"#,
+    );
+    assert_eq!((r.status, v["prediction"].clone()), (200, json!(0)));
+    let (r, v) = call(&s, "GET", "/models", "");
+    assert_eq!(r.status, 200);
+    let names: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["churn", "iris", "news", "rf-classification"]);
+    assert_eq!(v["models"][3]["default"], json!(true));
+    let (r, v) = call(&s, "GET", "/models/churn", "");
+    assert_eq!(r.status, 200);
+    assert_eq!(v["input"][0]["name"], json!("tenure"));
+    assert!(v["input"][0]["stats"]["max"].is_number());
+    assert!(v["files"]["model.onnx"].as_str().unwrap().len() == 64);
+    assert!(
+        v.get("featurizer").is_none(),
+        "fitted parameters are not served"
+    );
+    assert_eq!(v["featurizer_steps"][0], json!("column_transformer"));
+}
+
+#[test]
+fn errors_have_statuses_and_bodies() {
+    let s = default_service();
+    let cases = [
+        (
+            "POST",
+            "/models/nope/predict",
+            TEXTBOOK,
+            404,
+            "model_not_found",
+        ),
+        ("GET", "/nowhere", "", 404, "route_not_found"),
+        ("GET", "/predict", "", 405, "method_not_allowed"),
+        ("DELETE", "/models", "", 405, "method_not_allowed"),
+        ("POST", "/predict", "not json", 400, "invalid_json"),
+        (
+            "POST",
+            "/predict",
+            r#"{"features": [1, 2]}"#,
+            400,
+            "wrong_feature_count",
+        ),
+        (
+            "POST",
+            "/predict",
+            r#"{"inputs": []}"#,
+            400,
+            "unknown_body_shape",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let (r, v) = call(&s, method, path, body);
+        assert_eq!(r.status, status, "{method} {path} {body}: {v}");
+        assert_eq!(v["error"]["code"], json!(code), "{method} {path} {body}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (r, _) = call(&s, "GET", "/predict", "");
+    assert_eq!(r.header("allow"), Some("POST, OPTIONS"));
+}
+
+#[test]
+fn limits_answer_413() {
+    let s = service(ServiceConfig {
+        default_model: Some("iris".into()),
+        max_body_bytes: 200,
+        max_rows: 3,
+        ..Default::default()
+    });
+    let big = format!(
+        r#"{{"features": [5.1, 3.5, 1.4, 0.2], "pad": "{}"}}"#,
+        "x".repeat(300)
+    );
+    let (r, v) = call(&s, "POST", "/predict", &big);
+    assert_eq!(
+        (r.status, v["error"]["code"].clone()),
+        (413, json!("payload_too_large"))
+    );
+    let rows = r#"{"features": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2]]}"#;
+    let (r, v) = call(&s, "POST", "/predict", rows);
+    assert_eq!(
+        (r.status, v["error"]["code"].clone()),
+        (413, json!("too_many_rows"))
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 3"));
+}
+
+#[test]
+fn bad_requests_do_not_disturb_good_ones() {
+    let s = default_service();
+    for _ in 0..3 {
+        let (r, _) = call(&s, "POST", "/predict", r#"{"features": [1e999]}"#);
+        assert_eq!(r.status, 400);
+        let (r, _) = call(
+            &s,
+            "POST",
+            "/predict",
+            r#"{"features": ["a", null, {}, [], true, 1, 2, 3, 4, 5]}"#,
+        );
+        assert_eq!(r.status, 400);
+        let (r, v) = call(&s, "POST", "/predict", TEXTBOOK);
+        assert_eq!((r.status, v["prediction"].clone()), (200, json!(0)));
+    }
+}
+
+#[test]
+fn cors() {
+    let open = default_service();
+    let r = open.handle(
+        &HttpRequest {
+            method: "OPTIONS",
+            path: "/predict",
+            origin: Some("https://x.test"),
+            body: b"",
+        },
+        &|| 0.0,
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-methods"),
+        Some("GET, POST, OPTIONS")
+    );
+    assert!(r
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("content-type"));
+    let closed = service(ServiceConfig {
+        allowed_origins: vec!["https://app.test".into()],
+        ..Default::default()
+    });
+    let ok = closed.handle(
+        &HttpRequest {
+            method: "GET",
+            path: "/models",
+            origin: Some("https://app.test"),
+            body: b"",
+        },
+        &|| 0.0,
+    );
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://app.test")
+    );
+    assert_eq!(ok.header("vary"), Some("origin"));
+    let denied = closed.handle(
+        &HttpRequest {
+            method: "OPTIONS",
+            path: "/models",
+            origin: Some("https://evil.test"),
+            body: b"",
+        },
+        &|| 0.0,
+    );
+    assert_eq!(denied.header("access-control-allow-origin"), None);
+    assert_eq!(denied.header("access-control-allow-methods"), None);
+}
+
+#[test]
+fn no_default_model_is_a_clear_404() {
+    let s = service(ServiceConfig::default());
+    let (r, v) = call(&s, "POST", "/predict", TEXTBOOK);
+    assert_eq!(r.status, 404);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/models/{name}/predict"));
+}
+
+/// `wasmpredict serve` on a real socket: same answers as the in-process service.
+#[test]
+fn native_server_over_http() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasmpredict"))
+        .args([
+            "serve",
+            "--models",
+            "models",
+            "--www",
+            "www",
+            "--default-model",
+            "rf-classification",
+            "--addr",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let request = |raw: String| -> String {
+        for _ in 0..100 {
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                stream.write_all(raw.as_bytes()).expect("write");
+                let mut out = String::new();
+                stream.read_to_string(&mut out).expect("read");
+                return out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("server did not start");
+    };
+    let post = |path: &str, body: &str| {
+        request(format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+    };
+    let answer = post("/predict", TEXTBOOK);
+    let page = request("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into());
+    let missing = post("/models/iris/predict", r#"{"features": [5.1]}"#);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#"{"prediction":0,"probabilities":[0.97,0.03],"classes":[0,1],"model":"rf-classification","version":"1.0.0"}"#), "{answer}");
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("<title>wasmpredict</title>"),
+        "{page}"
+    );
+    assert!(
+        missing.starts_with("HTTP/1.1 400") && missing.contains("wrong_feature_count"),
+        "{missing}"
+    );
+}
