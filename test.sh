@@ -24,4 +24,6 @@ say "core library builds for wasm32-unknown-unknown without native features"
 cargo build --lib --no-default-features --target wasm32-unknown-unknown
 
 say "Python tests (exporter, bundle reproducibility, CLI against sklearn)"
+target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
 "$PY" -m pytest -q tests/python

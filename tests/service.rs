@@ -301,3 +301,149 @@ fn native_server_over_http() {
         "{missing}"
     );
 }
+
+// ---- Open Inference Protocol v2 ------------------------------------------------------------
+
+#[test]
+fn v2_server_and_health() {
+    let s = default_service();
+    let (r, v) = call(&s, "GET", "/v2", "");
+    assert_eq!((r.status, v["name"].clone()), (200, json!("wasmpredict")));
+    let (r, v) = call(&s, "GET", "/v2/health/live", "");
+    assert_eq!((r.status, v["live"].clone()), (200, json!(true)));
+    let (r, v) = call(&s, "GET", "/v2/health/ready", "");
+    assert_eq!((r.status, v["ready"].clone()), (200, json!(true)));
+    let (r, _) = call(&s, "POST", "/v2/health/live", "");
+    assert_eq!(r.status, 405);
+}
+
+#[test]
+fn v2_model_metadata_declares_one_input_per_field() {
+    let s = default_service();
+    let (r, v) = call(&s, "GET", "/v2/models/churn", "");
+    assert_eq!(r.status, 200);
+    assert_eq!(v["name"], json!("churn"));
+    assert_eq!(v["versions"], json!(["1.0.0"]));
+    assert_eq!(
+        v["inputs"][0],
+        json!({"name": "tenure", "datatype": "FP64", "shape": [-1]})
+    );
+    assert_eq!(
+        v["inputs"][4],
+        json!({"name": "contract", "datatype": "BYTES", "shape": [-1]})
+    );
+    assert_eq!(
+        v["outputs"][0],
+        json!({"name": "label", "datatype": "INT64", "shape": [-1]})
+    );
+    assert_eq!(
+        v["outputs"][1],
+        json!({"name": "probabilities", "datatype": "FP32", "shape": [-1, 2]})
+    );
+    let (_, v) = call(&s, "GET", "/v2/models/news/versions/1.0.0", "");
+    assert_eq!(v["outputs"][0]["datatype"], json!("BYTES"));
+    let (r, v) = call(&s, "GET", "/v2/models/news/versions/9.9.9", "");
+    assert_eq!(
+        (r.status, v["error"]["code"].clone()),
+        (404, json!("model_not_found"))
+    );
+    let (r, v) = call(&s, "GET", "/v2/models/iris/ready", "");
+    assert_eq!((r.status, v["ready"].clone()), (200, json!(true)));
+    let (r, _) = call(&s, "GET", "/v2/models/nope/ready", "");
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn v2_infer_with_named_inputs() {
+    let s = default_service();
+    let body = json!({
+        "id": "req-1",
+        "inputs": [
+            {"name": "sepal_length", "shape": [2], "datatype": "FP64", "data": [5.1, 6.7]},
+            {"name": "sepal_width", "shape": [2], "datatype": "FP64", "data": [3.5, 3.0]},
+            {"name": "petal_length", "shape": [2, 1], "datatype": "FP32", "data": [[1.4], [5.2]]},
+            {"name": "petal_width", "shape": [2], "datatype": "FP64", "data": [0.2, 2.3]}
+        ]
+    });
+    let (r, v) = call(&s, "POST", "/v2/models/iris/infer", &body.to_string());
+    assert_eq!(r.status, 200, "{v}");
+    assert_eq!(v["model_name"], json!("iris"));
+    assert_eq!(v["model_version"], json!("1.0.0"));
+    assert_eq!(v["id"], json!("req-1"));
+    assert_eq!(
+        v["outputs"][0],
+        json!({"name": "label", "datatype": "INT64", "shape": [2], "data": [0, 2]})
+    );
+    assert_eq!(v["outputs"][1]["shape"], json!([2, 3]));
+    assert_eq!(v["outputs"][1]["data"].as_array().unwrap().len(), 6);
+    // Same numbers as /predict.
+    let (_, p) = call(
+        &s,
+        "POST",
+        "/models/iris/predict",
+        r#"{"features": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#,
+    );
+    let flat: Vec<Value> = p["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().clone())
+        .collect();
+    assert_eq!(v["outputs"][1]["data"], json!(flat));
+    assert!(r.header("server-timing").is_some());
+}
+
+#[test]
+fn v2_infer_with_positional_features_and_text() {
+    let s = default_service();
+    let body = json!({"inputs": [{"name": "input", "shape": [1, 10], "datatype": "FP32",
+        "data": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}],
+        "outputs": [{"name": "probabilities"}]});
+    let (r, v) = call(
+        &s,
+        "POST",
+        "/v2/models/rf-classification/versions/1.0.0/infer",
+        &body.to_string(),
+    );
+    assert_eq!(r.status, 200, "{v}");
+    assert_eq!(v["outputs"].as_array().unwrap().len(), 1);
+    assert_eq!(v["outputs"][0]["data"], json!([0.97, 0.03]));
+    let body = json!({"inputs": [{"name": "text", "shape": [2], "datatype": "BYTES", "data": ["A wonderful film.", "A dull mess."]}]});
+    let (r, v) = call(&s, "POST", "/v2/models/news/infer", &body.to_string());
+    assert_eq!(r.status, 200, "{v}");
+    assert_eq!(v["outputs"][0]["data"], json!(["fresh", "rotten"]));
+}
+
+#[test]
+fn v2_infer_errors() {
+    let s = default_service();
+    let cases = [
+        (
+            json!({"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]}),
+            "wrong_feature_count",
+        ),
+        (
+            json!({"inputs": [{"name": "sepal_length", "shape": [2], "datatype": "FP64", "data": [1.0]}]}),
+            "wrong_feature_count",
+        ),
+        (
+            json!({"inputs": [{"name": "petal_size", "shape": [1], "datatype": "FP64", "data": [1.0]}, {"name": "sepal_length", "shape": [1], "datatype": "FP64", "data": [1.0]}]}),
+            "unknown_field",
+        ),
+        (
+            json!({"inputs": [{"name": "sepal_length", "shape": [1], "datatype": "FP64", "data": [1.0]}]}),
+            "missing_field",
+        ),
+        (json!({"inputs": []}), "empty_batch"),
+        (json!({"instances": []}), "unknown_body_shape"),
+        (
+            json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "outputs": [{"name": "logits"}]}),
+            "unknown_field",
+        ),
+    ];
+    for (body, code) in cases {
+        let (r, v) = call(&s, "POST", "/v2/models/iris/infer", &body.to_string());
+        assert_eq!(r.status, 400, "{body}: {v}");
+        assert_eq!(v["error"]["code"], json!(code), "{body}: {v}");
+    }
+}

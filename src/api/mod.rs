@@ -2,6 +2,7 @@
 //! [`Predictor`] from a bundle and hands it request bodies; nothing here knows about HTTP,
 //! wasm-bindgen or files.
 
+pub mod oip;
 pub mod request;
 pub mod response;
 pub mod service;

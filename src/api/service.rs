@@ -5,6 +5,8 @@
 //! Routes (specified in `docs/api.md`):
 //! - `POST /predict` (the default model), `POST /models/{name}/predict`
 //! - `GET /models`, `GET /models/{name}`
+//! - Open Inference Protocol v2: `GET /v2`, `GET /v2/health/{live,ready}`,
+//!   `GET /v2/models/{name}[/versions/{v}][/ready]`, `POST /v2/models/{name}[/versions/{v}]/infer`
 //! - `OPTIONS *`: CORS preflight
 
 use super::{ErrorBody, Predictor};
@@ -193,17 +195,129 @@ impl Service {
             ["models", name, "predict"] => {
                 allow("POST").unwrap_or_else(|| self.predict(name, req, clock))
             }
-            _ => HttpResponse::error(&ApiError::new(
-                ErrorCode::RouteNotFound,
-                format!(
-                    "no route {method} {}; see GET /models and POST /predict",
-                    req.path
-                ),
-            )),
+            ["v2"] => allow("GET").unwrap_or_else(|| {
+                HttpResponse::json(
+                    200,
+                    &json!({"name": "wasmpredict", "version": env!("CARGO_PKG_VERSION"), "extensions": []}),
+                )
+            }),
+            ["v2", "health", "live"] => {
+                allow("GET").unwrap_or_else(|| HttpResponse::json(200, &json!({"live": true})))
+            }
+            ["v2", "health", "ready"] => allow("GET").unwrap_or_else(|| self.ready()),
+            ["v2", "models", name, rest @ ..] => {
+                let (version, rest) = match rest {
+                    ["versions", v, rest @ ..] => (Some(*v), rest),
+                    other => (None, other),
+                };
+                match rest {
+                    [] => allow("GET").unwrap_or_else(|| {
+                        self.v2_model(name, version, |p| HttpResponse::json(200, &super::oip::metadata(p)))
+                    }),
+                    ["ready"] => allow("GET").unwrap_or_else(|| {
+                        self.v2_model(name, version, |p| {
+                            HttpResponse::json(200, &json!({"name": p.manifest().name, "ready": true}))
+                        })
+                    }),
+                    ["infer"] => allow("POST").unwrap_or_else(|| self.infer(name, version, req, clock)),
+                    _ => self.no_route(req),
+                }
+            }
+            _ => self.no_route(req),
         }
     }
 
+    fn no_route(&self, req: &HttpRequest<'_>) -> HttpResponse {
+        HttpResponse::error(&ApiError::new(
+            ErrorCode::RouteNotFound,
+            format!(
+                "no route {} {}; see GET /models and POST /predict",
+                req.method, req.path
+            ),
+        ))
+    }
+
+    /// The predictor for a v2 route, checking the version if the path names one.
+    fn v2_model(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        answer: impl Fn(&Predictor) -> HttpResponse,
+    ) -> HttpResponse {
+        match self.versioned(name, version) {
+            Ok(p) => answer(&p),
+            Err(e) => HttpResponse::error(&e),
+        }
+    }
+
+    fn versioned(&self, name: &str, version: Option<&str>) -> Result<Arc<Predictor>, ApiError> {
+        let p = self.predictor(name)?;
+        match version {
+            Some(v) if v != p.manifest().version => Err(ApiError::new(
+                ErrorCode::ModelNotFound,
+                format!(
+                    "model '{name}' has no version '{v}'; it serves version {}",
+                    p.manifest().version
+                ),
+            )),
+            _ => Ok(p),
+        }
+    }
+
+    fn ready(&self) -> HttpResponse {
+        let failed: Vec<String> = self
+            .model_names()
+            .filter_map(|n| self.predictor(n).err().map(|e| e.message))
+            .collect();
+        if failed.is_empty() {
+            HttpResponse::json(200, &json!({"ready": true}))
+        } else {
+            HttpResponse::error(&ApiError::new(
+                ErrorCode::ModelUnavailable,
+                failed.join("; "),
+            ))
+        }
+    }
+
+    fn infer(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        req: &HttpRequest<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> HttpResponse {
+        self.post_json(
+            req,
+            || self.versioned(name, version),
+            |p, body| {
+                super::oip::infer(p, body, self.config.max_rows, clock)
+                    .map(|(v, t)| (HttpResponse::json(200, &v), t))
+            },
+        )
+    }
+
     fn predict(&self, name: &str, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> HttpResponse {
+        self.post_json(
+            req,
+            || self.predictor(name),
+            |p, body| {
+                p.predict_timed(body, self.config.max_rows, clock)
+                    .map(|(r, t)| (HttpResponse::json(200, &r), t))
+            },
+        )
+    }
+
+    /// The common path of POST routes: body cap, model lookup, JSON parsing, then `answer`;
+    /// adds `Server-Timing` and `x-model-version`.
+    fn post_json(
+        &self,
+        req: &HttpRequest<'_>,
+        model: impl FnOnce() -> Result<Arc<Predictor>, ApiError>,
+        answer: impl FnOnce(
+            &Predictor,
+            &serde_json::Value,
+        ) -> Result<(HttpResponse, super::Timings), ApiError>,
+    ) -> HttpResponse {
         if req.body.len() > self.config.max_body_bytes {
             return HttpResponse::error(&ApiError::new(
                 ErrorCode::PayloadTooLarge,
@@ -214,7 +328,7 @@ impl Service {
                 ),
             ));
         }
-        let predictor = match self.predictor(name) {
+        let predictor = match model() {
             Ok(p) => p,
             Err(e) => return HttpResponse::error(&e),
         };
@@ -228,9 +342,8 @@ impl Service {
                 ))
             }
         };
-        let mut response = match predictor.predict_timed(&body, self.config.max_rows, clock) {
-            Ok((answer, timings)) => {
-                let mut r = HttpResponse::json(200, &answer);
+        let mut response = match answer(&predictor, &body) {
+            Ok((mut r, timings)) => {
                 r.headers.push((
                     "server-timing".into(),
                     format!(

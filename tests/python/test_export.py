@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.join(ROOT, "models"))
 import export  # noqa: E402
 import train  # noqa: E402
 
-BIN = os.path.join(ROOT, "target", "debug", "wasmpredict")
+# ./test.sh exports the binary cargo test built (honouring CARGO_TARGET_DIR).
+BIN = os.environ.get("WASMPREDICT_BIN", os.path.join(ROOT, "target", "debug", "wasmpredict"))
 
 
 def run_export(tmp_path, model, sample, name="m", extra=()):

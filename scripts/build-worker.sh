@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the Worker (worker/build/index.js + index_bg.wasm) with worker-build, checking that
+# every tool matches what Cargo.lock and package.json pin. Installs missing tools (first time:
+# wasm-bindgen-cli ~10 min, worker-build ~10 min, tract for wasm32 ~10 min).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/setup.sh
+
+WORKER_BUILD_VERSION=0.8.7
+need_rust
+need_wasm_target
+command -v node >/dev/null || die "node not found: install Node.js >= 20"
+command -v npm >/dev/null || die "npm not found"
+
+if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing pinned npm packages (wrangler, miniflare, esbuild, binaryen)"
+    npm ci --no-audit --no-fund >&2
+fi
+
+# wasm-bindgen's CLI must equal the crate version in Cargo.lock, exactly.
+lock_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)"
+[ -n "$lock_version" ] || die "wasm-bindgen not found in Cargo.lock"
+if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$lock_version" ]; then
+    say "installing wasm-bindgen-cli $lock_version (first time ~10 minutes)"
+    # Not --locked: its lock file asks for a webpki-roots the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$lock_version" >&2
+fi
+got="$(wasm-bindgen --version | awk '{print $2}')"
+[ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
+
+if ! command -v worker-build >/dev/null || [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+    say "installing worker-build $WORKER_BUILD_VERSION (first time ~10 minutes)"
+    cargo install worker-build --version "$WORKER_BUILD_VERSION" >&2
+fi
+
+say "building the Worker (worker-build --release, opt-level z)"
+export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
+export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+# Size over speed for the shipped wasm; does not touch native builds (other target dir).
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+(cd worker && worker-build --release >&2)
+ls -l worker/build/index_bg.wasm >&2

@@ -1,0 +1,292 @@
+//! The Open Inference Protocol (KServe v2) over the same predictor: model metadata with one input
+//! per raw field, and `infer` taking either those named inputs or one FP32 `[N, F]` input of
+//! positional features. Bodies are converted to the core request shapes, so validation and
+//! errors are the ones of `/predict`.
+
+use super::{Prediction, Predictor, Response, Timings};
+use crate::bundle::{FieldKind, Task};
+use crate::error::{ApiError, ErrorCode};
+use serde_json::{json, Map, Value};
+
+/// `GET /v2/models/{name}`.
+pub fn metadata(p: &Predictor) -> Value {
+    let m = p.manifest();
+    let inputs: Vec<Value> = m
+        .input
+        .iter()
+        .map(|f| {
+            let datatype = match f.kind {
+                FieldKind::Number => "FP64",
+                FieldKind::Bool => "BOOL",
+                FieldKind::Category | FieldKind::Text => "BYTES",
+            };
+            json!({ "name": f.name, "datatype": datatype, "shape": [-1] })
+        })
+        .collect();
+    json!({
+        "name": m.name,
+        "versions": [m.version],
+        "platform": "wasmpredict_onnx",
+        "inputs": inputs,
+        "outputs": outputs_metadata(p),
+    })
+}
+
+fn label_datatype(p: &Predictor) -> &'static str {
+    let strings = p
+        .manifest()
+        .classes
+        .as_ref()
+        .is_some_and(|c| c.iter().any(Value::is_string));
+    if strings {
+        "BYTES"
+    } else {
+        "INT64"
+    }
+}
+
+fn outputs_metadata(p: &Predictor) -> Vec<Value> {
+    let m = p.manifest();
+    match m.task {
+        Task::Regression => vec![json!({ "name": "value", "datatype": "FP32", "shape": [-1] })],
+        Task::Classification => {
+            let k = m.classes.as_ref().map_or(0, Vec::len);
+            let second = if m.model.scores.is_some() {
+                "scores"
+            } else {
+                "probabilities"
+            };
+            let width = if second == "scores" && k == 2 { 1 } else { k };
+            vec![
+                json!({ "name": "label", "datatype": label_datatype(p), "shape": [-1] }),
+                json!({ "name": second, "datatype": "FP32", "shape": [-1, width] }),
+            ]
+        }
+    }
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::UnknownBodyShape, message)
+}
+
+/// Flattens nested arrays (row-major), as the protocol allows either layout.
+fn flatten<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| flatten(v, out)),
+        other => out.push(other),
+    }
+}
+
+fn shape_of(input: &Map<String, Value>, name: &str) -> Result<Vec<usize>, ApiError> {
+    input
+        .get("shape")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad(format!("input '{name}' needs a shape")))?
+        .iter()
+        .map(|d| {
+            d.as_u64().map(|d| d as usize).ok_or_else(|| {
+                bad(format!(
+                    "input '{name}': shape must be non-negative integers"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Converts an infer request into core rows (as an `instances` body).
+fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
+    let fields = &p.manifest().input;
+    let inputs = body
+        .get("inputs")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("an infer request needs \"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}, ...]"))?;
+    if inputs.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::EmptyBatch,
+            "the request has no inputs",
+        ));
+    }
+    let parsed: Vec<(&str, Vec<usize>, Vec<&Value>)> = inputs
+        .iter()
+        .map(|input| {
+            let input = input
+                .as_object()
+                .ok_or_else(|| bad("each input must be an object"))?;
+            let name = input
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("each input needs a name"))?;
+            let shape = shape_of(input, name)?;
+            let mut data = Vec::new();
+            flatten(
+                input
+                    .get("data")
+                    .ok_or_else(|| bad(format!("input '{name}' has no data")))?,
+                &mut data,
+            );
+            let expected: usize = shape.iter().product();
+            if data.len() != expected {
+                return Err(ApiError::for_field(
+                    ErrorCode::WrongFeatureCount,
+                    name,
+                    format!(
+                        "input '{name}' has shape {shape:?} ({expected} values) but {} data values",
+                        data.len()
+                    ),
+                ));
+            }
+            Ok((name, shape, data))
+        })
+        .collect::<Result<_, _>>()?;
+
+    // One FP32 [N, F] input of positional features, as the textbook's models take.
+    let by_name = |n: &str| fields.iter().any(|f| f.name == n);
+    if parsed.len() == 1 && !by_name(parsed[0].0) {
+        let (name, shape, data) = &parsed[0];
+        if shape.len() != 2 || shape[1] != fields.len() {
+            return Err(ApiError::for_field(
+                ErrorCode::WrongFeatureCount,
+                *name,
+                format!(
+                    "input '{name}' is not a field name, so it must be positional features of shape [N, {}], got {shape:?}",
+                    fields.len()
+                ),
+            ));
+        }
+        let rows: Vec<Value> = data
+            .chunks(fields.len().max(1))
+            .map(|r| Value::Array(r.iter().map(|v| (*v).clone()).collect()))
+            .collect();
+        return Ok(json!({ "instances": rows }));
+    }
+
+    // Named inputs, one per field, each of shape [N] or [N, 1].
+    let mut n_rows = None;
+    for (name, shape, data) in &parsed {
+        if !by_name(name) {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(ApiError::for_field(
+                ErrorCode::UnknownField,
+                *name,
+                format!(
+                    "unknown input '{name}'; the model's inputs are: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        if !(shape.len() == 1 || (shape.len() == 2 && shape[1] == 1)) {
+            return Err(ApiError::for_field(
+                ErrorCode::WrongFeatureCount,
+                *name,
+                format!("input '{name}' must have shape [N] or [N, 1], got {shape:?}"),
+            ));
+        }
+        match n_rows {
+            None => n_rows = Some(data.len()),
+            Some(n) if n != data.len() => {
+                return Err(ApiError::for_field(
+                    ErrorCode::WrongFeatureCount,
+                    *name,
+                    format!(
+                        "input '{name}' has {} rows, other inputs have {n}",
+                        data.len()
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let n = n_rows.unwrap_or(0);
+    let rows: Vec<Value> = (0..n)
+        .map(|i| {
+            let record: Map<String, Value> = parsed
+                .iter()
+                .map(|(name, _, data)| (name.to_string(), data[i].clone()))
+                .collect();
+            Value::Object(record)
+        })
+        .collect();
+    Ok(json!({ "instances": rows }))
+}
+
+/// `POST /v2/models/{name}[/versions/{v}]/infer`.
+pub fn infer(
+    p: &Predictor,
+    body: &Value,
+    max_rows: usize,
+    clock: &dyn Fn() -> f64,
+) -> Result<(Value, Timings), ApiError> {
+    let instances = to_instances(p, body)?;
+    let requested: Option<Vec<&str>> = match body.get("outputs") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(outs)) => Some(
+            outs.iter()
+                .map(|o| {
+                    o.get("name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| bad("each requested output needs a name"))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(_) => return Err(bad("\"outputs\" must be an array of {\"name\": ...}")),
+    };
+    let (response, timings) = p.predict_timed(&instances, max_rows, clock)?;
+    let Response::Batch(batch) = response else {
+        return Err(bad("internal: an instances body must answer as a batch"));
+    };
+    let n = batch.predictions.len();
+    let mut outputs = Vec::new();
+    let values: Vec<Value> = batch
+        .predictions
+        .iter()
+        .map(|pr| match pr {
+            Prediction::Class(c) => c.clone(),
+            Prediction::Value(v) => json!(v),
+        })
+        .collect();
+    match p.manifest().task {
+        Task::Regression => outputs
+            .push(json!({ "name": "value", "datatype": "FP32", "shape": [n], "data": values })),
+        Task::Classification => {
+            outputs.push(json!({ "name": "label", "datatype": label_datatype(p), "shape": [n], "data": values }));
+            let (name, rows) = match (batch.probabilities, batch.scores) {
+                (Some(p), _) => ("probabilities", p),
+                (None, Some(s)) => ("scores", s),
+                (None, None) => ("probabilities", Vec::new()),
+            };
+            let width = rows.first().map_or(0, Vec::len);
+            let flat: Vec<f64> = rows.into_iter().flatten().collect();
+            outputs.push(
+                json!({ "name": name, "datatype": "FP32", "shape": [n, width], "data": flat }),
+            );
+        }
+    }
+    if let Some(requested) = requested {
+        let available: Vec<String> = outputs
+            .iter()
+            .filter_map(|o| o["name"].as_str().map(str::to_string))
+            .collect();
+        if let Some(unknown) = requested
+            .iter()
+            .find(|r| !available.iter().any(|a| a == *r))
+        {
+            return Err(ApiError::new(
+                ErrorCode::UnknownField,
+                format!(
+                    "unknown output '{unknown}'; the model's outputs are: {}",
+                    available.join(", ")
+                ),
+            ));
+        }
+        outputs.retain(|o| o["name"].as_str().is_some_and(|n| requested.contains(&n)));
+    }
+    let mut answer = json!({
+        "model_name": p.manifest().name,
+        "model_version": p.manifest().version,
+        "outputs": outputs,
+    });
+    if let Some(id) = body.get("id").filter(|v| v.is_string()) {
+        answer["id"] = id.clone();
+    }
+    Ok((answer, timings))
+}
