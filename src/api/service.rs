@@ -151,6 +151,9 @@ impl Service {
     /// Answers one request. `clock` gives milliseconds (for `Server-Timing`).
     pub fn handle(&self, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> HttpResponse {
         let mut response = self.route(req, clock);
+        if req.path == "/v2" || req.path.starts_with("/v2/") {
+            v2_error_body(&mut response);
+        }
         self.add_cors(req, &mut response);
         response
     }
@@ -429,6 +432,35 @@ impl Service {
             if origin != "*" {
                 r.headers.push(("vary".into(), "origin".into()));
             }
+        }
+    }
+}
+
+/// The Open Inference Protocol's error body is `{"error": "<message>"}` (KServe's spec; NVIDIA's
+/// tritonclient concatenates it as a string). On /v2 routes the core error is reshaped to that,
+/// keeping `code` and `field` as extra members.
+fn v2_error_body(response: &mut HttpResponse) {
+    if response.status < 400 {
+        return;
+    }
+    let Ok(serde_json::Value::Object(mut body)) =
+        serde_json::from_slice::<serde_json::Value>(&response.body)
+    else {
+        return;
+    };
+    if let Some(serde_json::Value::Object(error)) = body.remove("error") {
+        let mut flat = serde_json::Map::new();
+        flat.insert(
+            "error".into(),
+            error.get("message").cloned().unwrap_or_default(),
+        );
+        for key in ["code", "field"] {
+            if let Some(v) = error.get(key) {
+                flat.insert(key.into(), v.clone());
+            }
+        }
+        if let Ok(bytes) = serde_json::to_vec(&flat) {
+            response.body = bytes;
         }
     }
 }
