@@ -1,25 +1,24 @@
 #!/usr/bin/env bash
-# Builds wasmpredict and serves the bundled models: the page at http://127.0.0.1:$PORT/ and the
-# API (POST /predict, /models/{name}/predict, GET /models). First run: ~10-15 minutes (tract
-# compiles in release mode); later runs start in seconds.
+# Builds the wasmpredict Worker and serves it locally in workerd (the Cloudflare Workers runtime,
+# through wrangler dev): the page at http://127.0.0.1:$PORT/ and the API (POST /predict,
+# /models/{name}/predict, GET /models, the Open Inference Protocol under /v2).
+#
+# First run on a fresh machine: ~25-35 minutes (installs the pinned npm packages, wasm-bindgen-cli
+# and worker-build from crates.io, and compiles tract for wasm32); then a few seconds when nothing
+# changed, ~1-2 minutes after a code or bundle change.
 #   PORT           listen port (default 8787)
-#   DEFAULT_MODEL  the model that answers plain /predict (default rf-classification)
+#   DEFAULT_MODEL  the model answering plain /predict (default: DEFAULT_MODEL in wrangler.toml)
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
 
-need_rust
 PORT="${PORT:-8787}"
-DEFAULT_MODEL="${DEFAULT_MODEL:-rf-classification}"
+bash scripts/build-worker.sh
 
-say "building wasmpredict (release)"
-cargo build --release --bin wasmpredict
-
-say "checking every bundle under models/ against its golden predictions"
-bundles=()
-for m in models/*/; do [ -f "$m/manifest.json" ] && bundles+=("$m"); done
-target/release/wasmpredict check "${bundles[@]}"
-
-say "serving on http://127.0.0.1:$PORT (Ctrl-C stops)"
-exec target/release/wasmpredict serve --models models --www www \
-    --addr "127.0.0.1:$PORT" --default-model "$DEFAULT_MODEL"
+args=(--env prebuilt --local --ip 127.0.0.1 --port "$PORT" --log-level "${LOG_LEVEL:-warn}")
+if [ -n "${DEFAULT_MODEL:-}" ]; then
+    args+=(--var "DEFAULT_MODEL:$DEFAULT_MODEL")
+fi
+say "serving on http://127.0.0.1:$PORT in workerd (Ctrl-C stops)"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+exec node_modules/.bin/wrangler dev "${args[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything wasmpredict's tests need and runs every test.
-# First run on a fresh machine: ~15-25 minutes (tract compiles natively and for wasm32, pip
-# installs scikit-learn & co. into .venv). Later runs: ~1-2 minutes.
+# First run on a fresh machine: ~40-60 minutes (tract compiles natively and for wasm32,
+# wasm-bindgen-cli and worker-build install from crates.io, pip installs scikit-learn & co. into
+# .venv, npm installs wrangler & co.). Later runs: a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
@@ -11,19 +12,42 @@ need_wasm_target
 need_venv
 
 say "formatting (cargo fmt --check)"
-cargo fmt --check
+cargo fmt --all --check
 
 say "generating test fixtures with scikit-learn (target/fixtures)"
 rm -rf target/fixtures
 "$PY" tests/python/make_fixtures.py target/fixtures >&2
 
-say "Rust tests (golden replay, featurizer parity, API errors, bundle refusals, CLI)"
+say "Rust tests (golden replay, featurizer parity, API errors, bundle refusals, HTTP routes, CLI)"
 cargo test --all-targets
 
-say "core library builds for wasm32-unknown-unknown without native features"
-cargo build --lib --no-default-features --target wasm32-unknown-unknown
+say "core library checks for wasm32-unknown-unknown without native features"
+cargo check --lib --no-default-features --target wasm32-unknown-unknown
 
-say "Python tests (exporter, bundle reproducibility, CLI against sklearn)"
+say "Python tests against the native server (exporter, spec, schemathesis, tritonclient)"
 target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
 "$PY" -m pytest -q tests/python
+
+say "building the Worker"
+bash scripts/build-worker.sh
+
+say "Worker tests in workerd (node:test + Miniflare)"
+node --test tests/worker/
+
+say "starting ./run.sh (the Worker under wrangler dev) for the protocol tests"
+port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+log="$(mktemp)"
+setsid env PORT="$port" ./run.sh >"$log" 2>&1 &
+run_pid=$!
+trap 'kill -- -"$run_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+    curl -fsS "http://127.0.0.1:$port/v2/health/ready" >/dev/null 2>&1 && break
+    kill -0 "$run_pid" 2>/dev/null || { cat "$log" >&2; die "./run.sh exited"; }
+    sleep 1
+done
+curl -fsS "http://127.0.0.1:$port/v2/health/ready" >/dev/null || { cat "$log" >&2; die "the Worker did not become ready"; }
+
+say "spec and tritonclient tests against the Worker at 127.0.0.1:$port"
+# schemathesis ran against the native server above; the rest runs again against the Worker.
+WASMPREDICT_URL="http://127.0.0.1:$port" "$PY" -m pytest -q tests/python/test_http_api.py -k "not schemathesis"

@@ -29,9 +29,17 @@ fi
 got="$(wasm-bindgen --version | awk '{print $2}')"
 [ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
 
-if ! command -v worker-build >/dev/null || [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+# `worker-build --version` prints the bare version.
+if ! command -v worker-build >/dev/null || [ "$(worker-build --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)" != "$WORKER_BUILD_VERSION" ]; then
     say "installing worker-build $WORKER_BUILD_VERSION (first time ~10 minutes)"
     cargo install worker-build --version "$WORKER_BUILD_VERSION" >&2
+fi
+
+# Skip the build when nothing it embeds or compiles changed since the last one.
+wasm=worker/build/index_bg.wasm
+if [ -f "$wasm" ] && [ -z "$(find src worker/src worker/build.rs worker/Cargo.toml models Cargo.toml Cargo.lock -newer "$wasm" -print -quit)" ]; then
+    say "the Worker is up to date ($wasm)"
+    exit 0
 fi
 
 say "building the Worker (worker-build --release, opt-level z)"
