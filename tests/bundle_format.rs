@@ -27,13 +27,11 @@ fn sha256_mismatch_is_refused() {
 #[test]
 fn newer_format_version_is_refused_with_a_message_that_says_so() {
     let dir = copy_bundle(&root().join("models/iris"), "format");
-    let path = dir.join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-    manifest["format_version"] = serde_json::json!(2);
-    // A newer format may well carry fields this build does not know.
-    manifest["quantization"] = serde_json::json!({"bits": 8});
-    std::fs::write(&path, serde_json::to_vec(&manifest).expect("ser")).expect("write");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["format_version"] = serde_json::json!(2);
+        // A newer format may well carry fields this build does not know.
+        manifest["quantization"] = serde_json::json!({"bits": 8});
+    });
     let err = Bundle::from_dir(&dir).expect_err("refused");
     assert!(
         matches!(
@@ -78,11 +76,9 @@ fn malformed_manifest_is_refused() {
 #[test]
 fn featurizer_width_must_match_the_model() {
     let dir = copy_bundle(&root().join("models/iris"), "width");
-    let path = dir.join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-    manifest["n_features"] = serde_json::json!(5);
-    std::fs::write(&path, serde_json::to_vec(&manifest).expect("ser")).expect("write");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["n_features"] = serde_json::json!(5)
+    });
     let bundle = Bundle::from_dir(&dir).expect("hashes still match");
     let err = wasmpredict::Predictor::new(bundle).expect_err("refused");
     assert!(err.to_string().contains("n_features"), "{err}");

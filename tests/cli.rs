@@ -54,23 +54,18 @@ fn check_fails_on_a_tampered_bundle_with_one_line() {
 fn check_reports_golden_mismatches() {
     // A golden file whose hash is updated but whose answer is wrong must fail the check.
     let dir = copy_bundle(&root().join("models/iris"), "cli-wrong");
-    let golden = dir.join("golden.json");
-    let mut g: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&golden).expect("read")).expect("json");
-    let row = &mut g["rows"][0];
-    let wrong = if row["prediction"] == serde_json::json!(0) {
-        1
-    } else {
-        0
-    };
-    row["prediction"] = serde_json::json!(wrong);
-    let bytes = serde_json::to_vec(&g).expect("ser");
-    std::fs::write(&golden, &bytes).expect("write");
-    let manifest_path = dir.join("manifest.json");
-    let mut m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&manifest_path).expect("read")).expect("json");
-    m["files"]["golden.json"] = serde_json::json!(wasmpredict::bundle::sha256_hex(&bytes));
-    std::fs::write(&manifest_path, serde_json::to_vec(&m).expect("ser")).expect("write");
+    let bytes = edit_json(&dir.join("golden.json"), |g| {
+        let row = &mut g["rows"][0];
+        let wrong = if row["prediction"] == serde_json::json!(0) {
+            1
+        } else {
+            0
+        };
+        row["prediction"] = serde_json::json!(wrong);
+    });
+    edit_json(&dir.join("manifest.json"), |m| {
+        m["files"]["golden.json"] = serde_json::json!(wasmpredict::bundle::sha256_hex(&bytes));
+    });
     let out = wasmpredict().arg("check").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -50,28 +50,7 @@ enum Command {
         batch: usize,
     },
     /// Serve the HTTP API (and the static app) for every bundle under --models.
-    Serve {
-        /// Directory holding one bundle directory per model.
-        #[arg(long, default_value = "models")]
-        models: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// Model answering plain /predict (default: the first by name).
-        #[arg(long)]
-        default_model: Option<String>,
-        /// Static files to serve at / (the web app).
-        #[arg(long)]
-        www: Option<PathBuf>,
-        /// Largest accepted request body, in bytes.
-        #[arg(long, default_value_t = 1 << 20)]
-        max_body_bytes: usize,
-        /// Largest accepted batch, in rows.
-        #[arg(long, default_value_t = 10_000)]
-        max_rows: usize,
-        /// CORS origins allowed (repeatable); `*` allows any.
-        #[arg(long = "allow-origin", default_value = "*")]
-        allowed_origins: Vec<String>,
-    },
+    Serve(serve::Options),
     /// Describe a bundle: schema, classes, sizes, version.
     Info {
         bundle: PathBuf,
@@ -87,23 +66,7 @@ pub fn run() -> ExitCode {
         Command::Check { bundles } => check::run(&bundles),
         Command::Predict { bundle, input } => predict::run(&bundle, &input),
         Command::Info { bundle, json } => info::run(&bundle, json),
-        Command::Serve {
-            models,
-            addr,
-            default_model,
-            www,
-            max_body_bytes,
-            max_rows,
-            allowed_origins,
-        } => serve::run(serve::Options {
-            models,
-            addr,
-            default_model,
-            www,
-            max_body_bytes,
-            max_rows,
-            allowed_origins,
-        }),
+        Command::Serve(options) => serve::run(options),
         Command::Bench {
             bundles,
             iterations,

@@ -12,13 +12,27 @@ use std::time::Instant;
 use wasmpredict::api::service::{HttpRequest, Service, ServiceConfig};
 use wasmpredict::Bundle;
 
+#[derive(clap::Args)]
 pub struct Options {
+    /// Directory holding one bundle directory per model.
+    #[arg(long, default_value = "models")]
     pub models: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Model answering plain /predict (default: the first by name).
+    #[arg(long)]
     pub default_model: Option<String>,
+    /// Static files to serve at / (the web app).
+    #[arg(long)]
     pub www: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// Largest accepted batch, in rows.
+    #[arg(long, default_value_t = 10_000)]
     pub max_rows: usize,
+    /// CORS origins allowed (repeatable); `*` allows any.
+    #[arg(long = "allow-origin", default_value = "*")]
     pub allowed_origins: Vec<String>,
 }
 

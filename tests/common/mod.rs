@@ -67,6 +67,16 @@ pub fn ask(p: &Predictor, body: serde_json::Value) -> Result<serde_json::Value, 
     }
 }
 
+/// Rewrites a JSON file in place (for tampering with copied bundles); returns the new bytes.
+pub fn edit_json(path: &Path, change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json");
+    change(&mut value);
+    let bytes = serde_json::to_vec(&value).expect("serialize");
+    std::fs::write(path, &bytes).expect("write");
+    bytes
+}
+
 /// Copies a bundle directory into a fresh temporary directory.
 pub fn copy_bundle(src: &Path, tag: &str) -> PathBuf {
     let dst = std::env::temp_dir().join(format!("wasmpredict-test-{}-{tag}", std::process::id()));
