@@ -93,6 +93,8 @@ fn fixture_matrix_is_complete() {
         "gb-multiclass-branch-gte",
         "hgb-binary-nan-branch-gte",
         "dt-regressor-branch-gt",
+        "scaler-op-in-graph",
+        "scaler-div-in-graph",
     ] {
         fixture(name);
     }

@@ -5,6 +5,7 @@
 //! with a reusable run state. Outputs are mapped back to sklearn's `classes_` by the label the
 //! graph itself computes.
 
+mod scaler;
 mod sklearn_fixes;
 pub mod tree_ensemble;
 
@@ -78,6 +79,7 @@ impl Model {
     ) -> TractResult<Model> {
         let mut onnx = tract_onnx::onnx();
         tree_ensemble::register(&mut onnx.op_register);
+        scaler::register(&mut onnx.op_register);
         let mut proto = onnx.proto_model_for_read(&mut &onnx_bytes[..])?;
         let label_names = sklearn_fixes::index_string_labels(&mut proto);
         let mut model = onnx.model_for_proto_model(&proto)?;

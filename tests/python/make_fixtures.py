@@ -268,6 +268,42 @@ def rewrite_modes(src_dir, dst_dir, mode):
     json.dump(manifest, open(os.path.join(dst_dir, "manifest.json"), "w"), indent=1)
 
 
+def scaling_in_graph(out, name, div):
+    """A bundle whose graph itself carries the scaling (skl2onnx's Scaler op, or Sub/Div with the
+    {'div': 'div'} option), with a passthrough featurizer: tract must run it either way."""
+    import hashlib
+
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data, y = numeric_frame(classes=3, seed=21)
+    data = data * [1, 10, 100, 0.1, 5, 1000] + [3, -40, 500, 0, 7, 2]
+    scaler = StandardScaler()
+    pipe = Pipeline([("scale", scaler), ("lr", LogisticRegression(max_iter=2000))]).fit(data.to_numpy(), y)
+    options = {id(pipe.steps[1][1]): {"zipmap": False}}
+    if div:
+        options[id(scaler)] = {"div": "div"}
+    onx = convert_sklearn(pipe, initial_types=[("input", FloatTensorType([None, 6]))], options=options, target_opset={"": 17, "ai.onnx.ml": 3})
+    onx.graph.name = name
+    ops = {n.op_type for n in onx.graph.node}
+    assert ("Div" in ops) if div else ("Scaler" in ops), ops
+    with tempfile.TemporaryDirectory() as work:
+        mpath, spath = os.path.join(work, "m.joblib"), os.path.join(work, "s.csv")
+        joblib.dump(pipe, mpath)
+        data.to_csv(spath, index=False)
+        export.export(mpath, spath, name, os.path.join(out, name), golden_rows=60)
+    bundle = os.path.join(out, name)
+    manifest = json.load(open(os.path.join(bundle, "manifest.json")))
+    model = onx.SerializeToString()
+    open(os.path.join(bundle, "model.onnx"), "wb").write(model)
+    manifest["featurizer"] = {"type": "pipeline", "steps": []}
+    manifest["files"]["model.onnx"] = hashlib.sha256(model).hexdigest()
+    json.dump(manifest, open(os.path.join(bundle, "manifest.json"), "w"), indent=1)
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
@@ -293,6 +329,8 @@ def main(out):
         for base in ["rf-binary", "gb-multiclass", "hgb-binary-nan", "dt-regressor"]:
             for mode in ["BRANCH_LT", "BRANCH_GT", "BRANCH_GTE"]:
                 rewrite_modes(os.path.join(out, base), os.path.join(out, f"{base}-{mode.lower().replace('_', '-')}"), mode)
+    scaling_in_graph(out, "scaler-op-in-graph", div=False)
+    scaling_in_graph(out, "scaler-div-in-graph", div=True)
     print(f"fixtures written to {out}")
 
 
