@@ -103,12 +103,7 @@ impl Predictor {
                 format!("the request has {n} rows; at most {max_rows} are accepted per request"),
             ));
         }
-        let mut features = Vec::with_capacity(n * self.featurizer.n_features());
-        for (i, row) in rows.rows.iter().enumerate() {
-            self.featurizer
-                .transform_into(row, &mut features)
-                .map_err(|e| e.in_row(i, n))?;
-        }
+        let features = self.featurize_rows(&rows.rows)?;
         let t1 = clock();
         let outputs = self.run(features, n)?;
         let t2 = clock();
@@ -133,13 +128,19 @@ impl Predictor {
 
     /// Featurizes and predicts already-parsed rows.
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
+        let features = self.featurize_rows(rows)?;
+        self.run(features, rows.len())
+    }
+
+    /// The graph's row-major float32 input for `rows`; errors name the row in a batch.
+    fn featurize_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Vec<f32>, ApiError> {
         let mut features = Vec::with_capacity(rows.len() * self.featurizer.n_features());
         for (i, row) in rows.iter().enumerate() {
             self.featurizer
                 .transform_into(row, &mut features)
                 .map_err(|e| e.in_row(i, rows.len()))?;
         }
-        self.run(features, rows.len())
+        Ok(features)
     }
 
     fn run(&self, features: Vec<f32>, rows: usize) -> Result<Outputs, ApiError> {
