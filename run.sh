@@ -13,6 +13,7 @@ cd "$(dirname "$0")"
 source scripts/setup.sh
 
 PORT="${PORT:-8787}"
+bash scripts/build-web.sh
 bash scripts/build-worker.sh
 
 args=(--env prebuilt --local --ip 127.0.0.1 --port "$PORT" --log-level "${LOG_LEVEL:-warn}")

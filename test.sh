@@ -10,6 +10,7 @@ source scripts/setup.sh
 need_rust
 need_wasm_target
 need_venv
+need_chromium
 
 say "formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -28,6 +29,12 @@ say "Python tests against the native server (exporter, spec, schemathesis, trito
 target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
 "$PY" -m pytest -q tests/python
+
+say "building the web app, the JS predictor API and the site"
+bash scripts/build-web.sh
+
+say "JS predictor API under Node, app size budget"
+node --test tests/web/
 
 say "building the Worker"
 bash scripts/build-worker.sh
@@ -51,3 +58,6 @@ curl -fsS "http://127.0.0.1:$port/v2/health/ready" >/dev/null || { cat "$log" >&
 say "spec and tritonclient tests against the Worker at 127.0.0.1:$port"
 # schemathesis ran against the native server above; the rest runs again against the Worker.
 WASMPREDICT_URL="http://127.0.0.1:$port" "$PY" -m pytest -q tests/python/test_http_api.py -k "not schemathesis"
+
+say "the web app in headless Chromium against ./run.sh (playwright-core)"
+WASMPREDICT_URL="http://127.0.0.1:$port" node --test tests/browser/

@@ -18,16 +18,7 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
     npm ci --no-audit --no-fund >&2
 fi
 
-# wasm-bindgen's CLI must equal the crate version in Cargo.lock, exactly.
-lock_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)"
-[ -n "$lock_version" ] || die "wasm-bindgen not found in Cargo.lock"
-if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$lock_version" ]; then
-    say "installing wasm-bindgen-cli $lock_version (first time ~10 minutes)"
-    # Not --locked: its lock file asks for a webpki-roots the registry no longer serves.
-    cargo install wasm-bindgen-cli --version "$lock_version" >&2
-fi
-got="$(wasm-bindgen --version | awk '{print $2}')"
-[ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
+need_wasm_bindgen
 
 # `worker-build --version` prints the bare version.
 if ! command -v worker-build >/dev/null || [ "$(worker-build --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)" != "$WORKER_BUILD_VERSION" ]; then

@@ -49,3 +49,39 @@ if bad:
     raise SystemExit(f"error: .venv has the wrong versions (got, pinned): {bad}; delete .venv and rerun")
 PYEOF
 }
+
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock, exactly; installs it if
+# missing (first time ~10 minutes).
+need_wasm_bindgen() {
+    local lock_version got
+    lock_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")"
+    [ -n "$lock_version" ] || die "wasm-bindgen not found in Cargo.lock"
+    if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$lock_version" ]; then
+        say "installing wasm-bindgen-cli $lock_version (first time ~10 minutes)"
+        # Not --locked: its lock file asks for a webpki-roots the registry no longer serves.
+        cargo install wasm-bindgen-cli --version "$lock_version" >&2
+    fi
+    got="$(wasm-bindgen --version | awk '{print $2}')"
+    [ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
+}
+
+# trunk 0.21.x: 0.22 needs a newer rustc than this project's 1.95 (first time ~15 minutes).
+need_trunk() {
+    local want=0.21.14
+    if ! command -v trunk >/dev/null || [ "$(trunk --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)" != "$want" ]; then
+        say "installing trunk $want (first time ~15 minutes)"
+        cargo install trunk --version "$want" --locked >&2
+    fi
+}
+
+# Debian's Chromium for the browser tests (never a browser download: none is reachable here).
+need_chromium() {
+    if ! command -v chromium >/dev/null; then
+        say "installing Debian's chromium (browser tests)"
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq >&2 && apt-get install -y -qq chromium chromium-driver >&2
+        else
+            sudo apt-get update -qq >&2 && sudo apt-get install -y -qq chromium chromium-driver >&2
+        fi
+    fi
+}

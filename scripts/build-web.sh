@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the browser side into build/site, the directory the Worker serves as static assets:
+#   build/site/            the Leptos app (www/, built by trunk), example.html, sw.js, manifest
+#   build/site/pkg/        the JS/TS predictor API: predictor.js (+ .d.ts) over wasm-bindgen's glue
+#   build/site/bundles/    every bundle under models/ (what the pages load and predict with)
+# Skips each wasm build when nothing it compiles changed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/setup.sh
+need_rust
+need_wasm_target
+need_wasm_bindgen
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
+pkg=build/web-pkg
+if [ ! -f "$pkg/wasmpredict_web_bg.wasm" ] || [ -n "$(find src web Cargo.toml Cargo.lock -newer "$pkg/wasmpredict_web_bg.wasm" -print -quit)" ]; then
+    say "building the browser predictor (wasm32, opt-level z)"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release
+    rm -rf "$pkg"
+    wasm-bindgen --target web --out-dir "$pkg" "$wasm"
+else
+    say "the browser predictor is up to date ($pkg)"
+fi
+
+need_trunk
+app=build/app
+if [ ! -f "$app/index.html" ] || [ -n "$(find src www Cargo.toml Cargo.lock -newer "$app/index.html" -print -quit)" ]; then
+    say "building the web app (trunk, Leptos)"
+    (cd www && CARGO_PROFILE_RELEASE_OPT_LEVEL=z trunk build --release >&2)
+else
+    say "the web app is up to date ($app)"
+fi
+
+say "assembling build/site (app, pkg, bundles)"
+rm -rf build/site
+mkdir -p build/site
+cp -R "$app"/. build/site/
+mkdir -p build/site/pkg build/site/bundles
+cp "$pkg"/wasmpredict_web.js "$pkg"/wasmpredict_web_bg.wasm "$pkg"/*.d.ts build/site/pkg/
+cp web/js/predictor.js web/js/predictor.d.ts build/site/pkg/
+for m in models/*/; do
+    [ -f "$m/manifest.json" ] || continue
+    name="$(basename "$m")"
+    mkdir -p "build/site/bundles/$name"
+    cp "$m"manifest.json "$m"model.onnx "$m"golden.json "build/site/bundles/$name/"
+done
+# The list the app reads: name, version, task, description, bytes of every bundle.
+node -e '
+const fs = require("fs");
+const dir = "build/site/bundles";
+const out = fs.readdirSync(dir).sort().map((name) => {
+  const m = JSON.parse(fs.readFileSync(`${dir}/${name}/manifest.json`, "utf8"));
+  const bytes = fs.readdirSync(`${dir}/${name}`).reduce((n, f) => n + fs.statSync(`${dir}/${name}/${f}`).size, 0);
+  return { name, version: m.version, task: m.task, estimator: m.estimator, description: m.description, bytes };
+});
+fs.writeFileSync(`${dir}/index.json`, JSON.stringify({ bundles: out }));
+console.error(`bundles: ${out.map((b) => b.name).join(", ")}`);
+'
+
+# The service worker precaches every file of this build under a version derived from them.
+node -e '
+const fs = require("fs"), path = require("path"), crypto = require("crypto");
+const root = "build/site";
+const files = [];
+(function walk(d) { for (const f of fs.readdirSync(d).sort()) { const p = path.join(d, f); fs.statSync(p).isDirectory() ? walk(p) : files.push(p); } })(root);
+const hash = crypto.createHash("sha256");
+for (const f of files) if (!f.endsWith("sw.js")) hash.update(f).update(fs.readFileSync(f));
+const version = hash.digest("hex").slice(0, 16);
+const urls = files.map((f) => "/" + path.relative(root, f)).filter((u) => u !== "/sw.js")
+  .map((u) => (u.endsWith(".html") ? u.replace(/\.html$/, "").replace(/\/index$/, "/") : u));
+const sw = fs.readFileSync(`${root}/sw.js`, "utf8").replace("__WASMPREDICT_VERSION__", version).replace("__WASMPREDICT_PRECACHE__", JSON.stringify(urls));
+fs.writeFileSync(`${root}/sw.js`, sw);
+console.error(`service worker: version ${version}, ${urls.length} files`);
+'
+
