@@ -36,6 +36,11 @@ bash scripts/build-web.sh
 say "JS predictor API under Node, app size budget"
 node --test tests/web/
 
+say "wasm-bindgen tests of the predictor class, under Node and in headless Chromium"
+cargo test -p wasmpredict-web --target wasm32-unknown-unknown
+WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
+    cargo test -p wasmpredict-web --target wasm32-unknown-unknown
+
 say "building the Worker"
 bash scripts/build-worker.sh
 

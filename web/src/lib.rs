@@ -98,3 +98,128 @@ impl WasmPredictor {
         ))
     }
 }
+
+/// The JS-facing class itself, in the wasm runtime (Node and headless Chromium).
+#[cfg(test)]
+mod tests {
+    use super::WasmPredictor;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    macro_rules! bundle {
+        ($name:literal) => {{
+            let m: &[u8] = include_bytes!(concat!("../../models/", $name, "/manifest.json"));
+            let model: &[u8] = include_bytes!(concat!("../../models/", $name, "/model.onnx"));
+            let golden: &[u8] = include_bytes!(concat!("../../models/", $name, "/golden.json"));
+            (m, model, golden)
+        }};
+    }
+
+    fn load((manifest, model, golden): (&[u8], &[u8], &[u8])) -> Result<WasmPredictor, JsValue> {
+        WasmPredictor::from_files(
+            manifest,
+            vec!["model.onnx".into(), "golden.json".into()],
+            vec![
+                js_sys::Uint8Array::from(model),
+                js_sys::Uint8Array::from(golden),
+            ],
+        )
+    }
+
+    fn js(json: &str) -> JsValue {
+        js_sys::JSON::parse(json).expect("valid JSON")
+    }
+
+    fn json(value: &JsValue) -> serde_json::Value {
+        let text = js_sys::JSON::stringify(value)
+            .expect("stringify")
+            .as_string()
+            .expect("string");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    fn prop(value: &JsValue, key: &str) -> Option<String> {
+        js_sys::Reflect::get(value, &key.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    }
+
+    #[wasm_bindgen_test]
+    fn textbook_forest_answers_like_sklearn() {
+        let p = load(bundle!("rf-classification")).expect("loads");
+        let r = p
+            .predict(js(
+                r#"{"features": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}"#,
+            ))
+            .expect("predicts");
+        assert_eq!(
+            json(&r),
+            serde_json::json!({"prediction": 0, "probabilities": [0.97, 0.03], "classes": [0, 1], "model": "rf-classification", "version": "1.0.0"})
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn every_golden_row_of_every_model() {
+        for (name, b) in [
+            ("iris", bundle!("iris")),
+            ("churn", bundle!("churn")),
+            ("news", bundle!("news")),
+            ("rf-classification", bundle!("rf-classification")),
+        ] {
+            let p = load(b).expect("loads");
+            let golden: serde_json::Value = serde_json::from_slice(b.2).expect("golden");
+            let tolerance = golden["tolerance"].as_f64().expect("tolerance");
+            let rows = golden["rows"].as_array().expect("rows");
+            let inputs: Vec<&serde_json::Value> = rows.iter().map(|r| &r["input"]).collect();
+            let body = serde_json::json!({ "instances": inputs }).to_string();
+            let answer = json(&p.predict(js(&body)).expect("predicts"));
+            for (i, row) in rows.iter().enumerate() {
+                assert_eq!(
+                    answer["predictions"][i], row["prediction"],
+                    "{name} row {i}"
+                );
+                for (k, expected) in row["probabilities"]
+                    .as_array()
+                    .expect("probs")
+                    .iter()
+                    .enumerate()
+                {
+                    let got = answer["probabilities"][i][k].as_f64().expect("number");
+                    assert!(
+                        (got - expected.as_f64().expect("number")).abs() <= tolerance,
+                        "{name} row {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn errors_are_js_errors_with_code_and_field() {
+        let p = load(bundle!("iris")).expect("loads");
+        let e = p
+            .predict(js(r#"{"features": [5.1, "x", 1.4, 0.2]}"#))
+            .expect_err("refused");
+        assert!(e.is_instance_of::<js_sys::Error>());
+        assert_eq!(prop(&e, "code").as_deref(), Some("wrong_type"));
+        assert_eq!(prop(&e, "field").as_deref(), Some("sepal_width"));
+        let e = p.predict(js(r#"{"nope": 1}"#)).expect_err("refused");
+        assert_eq!(prop(&e, "code").as_deref(), Some("unknown_body_shape"));
+        // The predictor keeps answering after errors.
+        assert!(p
+            .predict(js(r#"{"features": [5.1, 3.5, 1.4, 0.2]}"#))
+            .is_ok());
+    }
+
+    #[wasm_bindgen_test]
+    fn schema_info_and_refused_bundles() {
+        let p = load(bundle!("churn")).expect("loads");
+        assert_eq!(json(&p.schema().expect("schema"))[0]["name"], "tenure");
+        assert_eq!(json(&p.info().expect("info"))["name"], "churn");
+        let (m, model, golden) = bundle!("iris");
+        let mut tampered = model.to_vec();
+        tampered[10] ^= 1;
+        let e = load((m, &tampered, golden)).err().expect("refused");
+        assert_eq!(prop(&e, "code").as_deref(), Some("invalid_bundle"));
+    }
+}
