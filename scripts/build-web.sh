@@ -15,7 +15,7 @@ need_wasm_bindgen
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
 pkg=build/web-pkg
-if [ ! -f "$pkg/wasmpredict_web_bg.wasm" ] || [ -n "$(find src web Cargo.toml Cargo.lock -newer "$pkg/wasmpredict_web_bg.wasm" -print -quit)" ]; then
+if stale "$pkg/wasmpredict_web_bg.wasm" src web Cargo.toml Cargo.lock; then
     say "building the browser predictor (wasm32, opt-level z)"
     CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release
     rm -rf "$pkg"
@@ -26,7 +26,7 @@ fi
 
 need_trunk
 app=build/app
-if [ ! -f "$app/index.html" ] || [ -n "$(find src www Cargo.toml Cargo.lock -newer "$app/index.html" -print -quit)" ]; then
+if stale "$app/index.html" src www Cargo.toml Cargo.lock; then
     say "building the web app (trunk, Leptos)"
     (cd www && CARGO_PROFILE_RELEASE_OPT_LEVEL=z trunk build --release >&2)
 else

@@ -28,7 +28,7 @@ fi
 
 # Skip the build when nothing it embeds or compiles changed since the last one.
 wasm=worker/build/index_bg.wasm
-if [ -f "$wasm" ] && [ -z "$(find src worker/src worker/build.rs worker/Cargo.toml models Cargo.toml Cargo.lock -newer "$wasm" -print -quit)" ]; then
+if ! stale "$wasm" src worker/src worker/build.rs worker/Cargo.toml models Cargo.toml Cargo.lock; then
     say "the Worker is up to date ($wasm)"
     exit 0
 fi

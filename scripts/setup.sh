@@ -10,6 +10,12 @@ PY="$VENV/bin/python"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# True when OUTPUT is missing or any of the INPUTS (files or directories) is newer than it.
+stale() {
+    local output="$1"; shift
+    [ ! -f "$output" ] || [ -n "$(find "$@" -newer "$output" -print -quit)" ]
+}
+
 need_rust() {
     command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
     local rustc_version
