@@ -161,3 +161,67 @@ fn missing_bundle_is_one_readable_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_json_reports_every_figure_with_its_spread() {
+    let out = wasmpredict()
+        .args([
+            "bench",
+            "--json",
+            "--iterations",
+            "20",
+            "--rounds",
+            "3",
+            "--batch",
+            "50",
+        ])
+        .arg(root().join("models/iris"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let r: serde_json::Value = serde_json::from_str(lines[0]).expect("one JSON object");
+    assert_eq!(r["bundle"], "iris");
+    assert_eq!(r["batch_rows"], 50);
+    for key in ["load_ms", "single_us", "batch_ms"] {
+        let (min, median, max) = (
+            r[key]["min"].as_f64().expect("min"),
+            r[key]["median"].as_f64().expect("median"),
+            r[key]["max"].as_f64().expect("max"),
+        );
+        assert!(0.0 < min && min <= median && median <= max, "{key}: {r}");
+    }
+    assert!(
+        r["single_p99_us"].as_f64().expect("p99") >= r["single_us"]["min"].as_f64().expect("min")
+    );
+}
+
+#[test]
+fn bench_of_a_bundle_without_golden_rows_fails_in_one_line() {
+    let dir = copy_bundle(&root().join("models/iris"), "bench-no-golden");
+    std::fs::remove_file(dir.join("golden.json")).expect("remove");
+    edit_json(&dir.join("manifest.json"), |m| {
+        m["files"]
+            .as_object_mut()
+            .expect("files")
+            .remove("golden.json");
+    });
+    let out = wasmpredict()
+        .args(["bench", "--iterations", "5"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bench needs golden.json inputs"),
+        "{stderr}"
+    );
+}

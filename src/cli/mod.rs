@@ -42,12 +42,18 @@ enum Command {
     Bench {
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
-        /// Timed single-row requests per bundle.
-        #[arg(long, default_value_t = 2000)]
+        /// Timed single-row requests per round.
+        #[arg(long, default_value_t = 500)]
         iterations: usize,
         /// Rows per batch request.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
+        /// Rounds; every figure is the median of the round medians, with their min and max.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// One JSON object per bundle instead of a table (what ./bench.sh reads).
+        #[arg(long)]
+        json: bool,
     },
     /// Serve the HTTP API (and the static app) for every bundle under --models.
     Serve(serve::Options),
@@ -71,7 +77,17 @@ pub fn run() -> ExitCode {
             bundles,
             iterations,
             batch,
-        } => bench::run(&bundles, iterations, batch.max(1)),
+            rounds,
+            json,
+        } => bench::run(
+            &bundles,
+            &bench::Plan {
+                iterations: iterations.max(1),
+                batch: batch.max(1),
+                rounds: rounds.max(1),
+                json,
+            },
+        ),
     }
 }
 

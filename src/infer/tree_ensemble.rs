@@ -402,49 +402,47 @@ impl Ensemble {
         node
     }
 
-    /// Raw per-output scores of one row, with ORT's `has_score` flags.
-    fn raw_scores(&self, x: &[f32], scores: &mut [f32], has: &mut [bool]) {
+    /// Raw per-output scores of a block of rows (`xs` holds them, `cols` wide), with ORT's
+    /// `has_score` flags, `n_outputs` per row. Tree-major, so that a tree's nodes stay in cache
+    /// for the whole block; each row still sees the trees in the same order as row by row, so
+    /// sums (and min/max ties) are bit-identical.
+    fn raw_scores_block(&self, xs: &[f32], cols: usize, scores: &mut [f32], has: &mut [bool]) {
         scores.fill(0.0);
         has.fill(false);
+        let k = self.n_outputs;
         let aggregate = match self.kind {
             Kind::Classifier { .. } => Aggregate::Sum,
             Kind::Regressor { aggregate } => aggregate,
         };
         for &root in &self.roots {
-            let leaf = self.leaf_for(root, x);
-            for &(c, w) in &self.weights[leaf.weights_start as usize..leaf.weights_end as usize] {
-                let (s, h) = (&mut scores[c as usize], &mut has[c as usize]);
-                *s = match aggregate {
-                    Aggregate::Sum | Aggregate::Average => *s + w,
-                    Aggregate::Min => {
-                        if !*h || w < *s {
-                            w
-                        } else {
-                            *s
-                        }
-                    }
-                    Aggregate::Max => {
-                        if !*h || w > *s {
-                            w
-                        } else {
-                            *s
-                        }
-                    }
-                };
-                *h = true;
+            for (r, x) in xs.chunks_exact(cols).enumerate() {
+                let leaf = self.leaf_for(root, x);
+                let (s, h) = (
+                    &mut scores[r * k..(r + 1) * k],
+                    &mut has[r * k..(r + 1) * k],
+                );
+                self.add_leaf(leaf, aggregate, s, h);
             }
         }
     }
 
-    /// Classifier: returns the label index and writes the `n_outputs` probabilities.
-    fn classify_row(
-        &self,
-        x: &[f32],
-        out: &mut [f32],
-        scratch: &mut (Vec<f32>, Vec<bool>),
-    ) -> usize {
-        let (scores, has) = scratch;
-        self.raw_scores(x, scores, has);
+    /// Adds one leaf's weights to a row's scores (sum, or ORT's min/max with `has_score`).
+    fn add_leaf(&self, leaf: &Node, aggregate: Aggregate, scores: &mut [f32], has: &mut [bool]) {
+        for &(c, w) in &self.weights[leaf.weights_start as usize..leaf.weights_end as usize] {
+            let (s, h) = (&mut scores[c as usize], &mut has[c as usize]);
+            *s = match aggregate {
+                Aggregate::Sum | Aggregate::Average => *s + w,
+                Aggregate::Min if !*h || w < *s => w,
+                Aggregate::Max if !*h || w > *s => w,
+                Aggregate::Min | Aggregate::Max => *s,
+            };
+            *h = true;
+        }
+    }
+
+    /// Classifier: from a row's raw scores, returns the label index and writes the
+    /// `n_outputs` probabilities.
+    fn classify_row(&self, scores: &mut [f32], has: &mut [bool], out: &mut [f32]) -> usize {
         let Kind::Classifier {
             binary_case,
             weights_all_positive,
@@ -527,9 +525,7 @@ impl Ensemble {
         label
     }
 
-    fn regress_row(&self, x: &[f32], out: &mut [f32], scratch: &mut (Vec<f32>, Vec<bool>)) {
-        let (scores, has) = scratch;
-        self.raw_scores(x, scores, has);
+    fn regress_row(&self, scores: &mut [f32], has: &mut [bool], out: &mut [f32]) {
         let Kind::Regressor { aggregate } = self.kind else {
             return;
         };
@@ -589,6 +585,9 @@ fn write_scores(scores: &[f32], post: PostTransform, out: &mut [f32]) {
     }
 }
 
+/// Rows per tree-major block: the block's raw scores stay small while a tree's nodes are reused.
+const BLOCK_ROWS: usize = 64;
+
 /// The tract op: one node per ensemble, evaluating a batch `[N, F]`.
 #[derive(Debug, Clone)]
 pub struct TreeEnsembleOp {
@@ -639,15 +638,29 @@ impl EvalOp for TreeEnsembleOp {
             }
         };
         let k = e.n_outputs;
-        let mut scratch = (vec![0f32; k], vec![false; k]);
+        let block = rows.clamp(1, BLOCK_ROWS);
+        let (mut scores, mut has) = (vec![0f32; block * k], vec![false; block * k]);
         let mut values = vec![0f32; rows * k];
+        let mut label_ix = Vec::with_capacity(rows);
+        for start in (0..rows).step_by(block) {
+            let end = (start + block).min(rows);
+            let n = end - start;
+            let (scores, has) = (&mut scores[..n * k], &mut has[..n * k]);
+            e.raw_scores_block(&data[start * cols..end * cols], cols, scores, has);
+            for r in 0..n {
+                let (s, h) = (
+                    &mut scores[r * k..(r + 1) * k],
+                    &mut has[r * k..(r + 1) * k],
+                );
+                let out = &mut values[(start + r) * k..(start + r + 1) * k];
+                match e.kind {
+                    Kind::Classifier { .. } => label_ix.push(e.classify_row(s, h, out)),
+                    Kind::Regressor { .. } => e.regress_row(s, h, out),
+                }
+            }
+        }
         match &e.kind {
             Kind::Classifier { labels, .. } => {
-                let mut label_ix = Vec::with_capacity(rows);
-                for r in 0..rows {
-                    let x = &data[r * cols..(r + 1) * cols];
-                    label_ix.push(e.classify_row(x, &mut values[r * k..(r + 1) * k], &mut scratch));
-                }
                 let labels = match labels {
                     Labels::Int(l) => {
                         tensor1(&label_ix.iter().map(|&i| l[i]).collect::<Vec<i64>>())
@@ -662,15 +675,9 @@ impl EvalOp for TreeEnsembleOp {
                 let probs = tensor1(&values).into_shape(&[rows, k])?;
                 Ok(tvec!(labels.into_tvalue(), probs.into_tvalue()))
             }
-            Kind::Regressor { .. } => {
-                for r in 0..rows {
-                    let x = &data[r * cols..(r + 1) * cols];
-                    e.regress_row(x, &mut values[r * k..(r + 1) * k], &mut scratch);
-                }
-                Ok(tvec!(tensor1(&values)
-                    .into_shape(&[rows, k])?
-                    .into_tvalue()))
-            }
+            Kind::Regressor { .. } => Ok(tvec!(tensor1(&values)
+                .into_shape(&[rows, k])?
+                .into_tvalue())),
         }
     }
 }
