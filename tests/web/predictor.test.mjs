@@ -70,6 +70,7 @@ test("errors are JS Errors with the core code and field", async () => {
     [{ record: { sepal_length: 1 } }, "missing_field", "sepal_width"],
     [{ inputs: [] }, "unknown_body_shape", undefined],
     [{ instances: [] }, "empty_batch", undefined],
+    [{ features: [5.1n, 3.5, 1.4, 0.2] }, "invalid_json", undefined],
   ];
   for (const [body, code, field] of cases) {
     assert.throws(() => iris.predict(body), (e) => e instanceof Error && e.code === code && e.field === field && e.message.length > 0, JSON.stringify(body));
@@ -99,4 +100,12 @@ test("the web app's wasm stays within its byte budget", () => {
   const gzip = gzipSync(bytes, { level: 9 }).length;
   assert.ok(bytes.length <= budget.raw_bytes, `app wasm is ${bytes.length} bytes raw, budget ${budget.raw_bytes}`);
   assert.ok(gzip <= budget.gzip_bytes, `app wasm is ${gzip} bytes gzip, budget ${budget.gzip_bytes}`);
+});
+
+test("the JS API's wasm stays within its byte budget", () => {
+  const budget = JSON.parse(readFileSync(`${ROOT}web/size-budget.json`, "utf8"));
+  const bytes = readFileSync(`${PKG}wasmpredict_web_bg.wasm`);
+  const gzip = gzipSync(bytes, { level: 9 }).length;
+  assert.ok(bytes.length <= budget.raw_bytes, `JS API wasm is ${bytes.length} bytes raw, budget ${budget.raw_bytes}`);
+  assert.ok(gzip <= budget.gzip_bytes, `JS API wasm is ${gzip} bytes gzip, budget ${budget.gzip_bytes}`);
 });

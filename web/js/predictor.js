@@ -46,7 +46,15 @@ export class Predictor {
 
   /** Same body shapes and answers as POST /predict; throws an Error with `code` and `field`. */
   predict(body) {
-    return this.#inner.predict(body);
+    let text;
+    try {
+      text = JSON.stringify(body);
+    } catch (e) {
+      throw Object.assign(new Error(`the body must be JSON-serializable: ${e.message}`), { code: "invalid_json" });
+    }
+    if (text === undefined) throw Object.assign(new Error("the body must be a JSON object"), { code: "unknown_body_shape" });
+    // JSON text crosses into wasm: much faster than value-by-value conversion for big batches.
+    return JSON.parse(this.#inner.predictJson(text));
   }
 
   /** The raw input schema: `[{ name, type, nullable, stats }]`. */
