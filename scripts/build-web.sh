@@ -20,6 +20,7 @@ if stale "$pkg/wasmpredict_web_bg.wasm" src web Cargo.toml Cargo.lock; then
     CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release
     rm -rf "$pkg"
     wasm-bindgen --target web --out-dir "$pkg" "$wasm"
+    bash scripts/wasm-opt.sh "$pkg/wasmpredict_web_bg.wasm"
 else
     say "the browser predictor is up to date ($pkg)"
 fi
@@ -29,6 +30,20 @@ app=build/app
 if stale "$app/index.html" src www Cargo.toml Cargo.lock; then
     say "building the web app (trunk, Leptos)"
     (cd www && CARGO_PROFILE_RELEASE_OPT_LEVEL=z trunk build --release >&2)
+    # trunk's own wasm-opt step would not pass the features wasm-bindgen's output needs, so it is
+    # off in index.html; shrink here and refresh the Subresource Integrity hash trunk wrote.
+    app_wasm="$(ls "$app"/*_bg.wasm)"
+    bash scripts/wasm-opt.sh "$app_wasm"
+    node -e '
+const fs = require("fs"), crypto = require("crypto"), path = require("path");
+const [html, wasm] = process.argv.slice(1);
+const name = path.basename(wasm);
+const sri = "sha384-" + crypto.createHash("sha384").update(fs.readFileSync(wasm)).digest("base64");
+const re = new RegExp(`(href="/${name}"[^>]*integrity=")[^"]*(")`);
+const text = fs.readFileSync(html, "utf8");
+if (!re.test(text)) { console.error(`error: no integrity attribute for ${name} in ${html}`); process.exit(1); }
+fs.writeFileSync(html, text.replace(re, `$1${sri}$2`));
+' "$app/index.html" "$app_wasm"
 else
     say "the web app is up to date ($app)"
 fi

@@ -41,4 +41,5 @@ export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 (cd worker && worker-build --release >&2)
+bash scripts/wasm-opt.sh worker/build/index_bg.wasm
 ls -l worker/build/index_bg.wasm >&2

@@ -70,10 +70,10 @@ test("errors are JS Errors with the core code and field", async () => {
     [{ record: { sepal_length: 1 } }, "missing_field", "sepal_width"],
     [{ inputs: [] }, "unknown_body_shape", undefined],
     [{ instances: [] }, "empty_batch", undefined],
-    [{ features: [5.1n, 3.5, 1.4, 0.2] }, "invalid_json", undefined],
+    [{ features: [5n, 3.5, 1.4, 0.2] }, "invalid_json", undefined],
   ];
   for (const [body, code, field] of cases) {
-    assert.throws(() => iris.predict(body), (e) => e instanceof Error && e.code === code && e.field === field && e.message.length > 0, JSON.stringify(body));
+    assert.throws(() => iris.predict(body), (e) => e instanceof Error && e.code === code && e.field === field && e.message.length > 0, JSON.stringify(body, (_, v) => (typeof v === "bigint" ? `${v}n` : v)));
   }
   // Good requests keep working after bad ones.
   assert.equal(iris.predict({ features: [5.1, 3.5, 1.4, 0.2] }).prediction, 0);
