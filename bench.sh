@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# ./bench.sh: wasmpredict side by side with onnxruntime (web, node, Python), scikit-learn and the
+# textbook Flask + pickle app, on this machine, in one run. Writes BENCHMARKS.md and
+# bench/chart.svg; raw results go to target/bench/. Takes ~15 minutes once built (first time:
+# the setup of ./test.sh plus wrk from apt and the npm/PyPI baselines, a few minutes).
+#   ./bench.sh [--quick]      --quick: fewer rounds and shorter wrk runs, to try the pipeline
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+source scripts/setup.sh
+
+ROUNDS=5 RUNS=5 WRK_SECONDS=8 WRK_ROUNDS=3
+if [ "${1:-}" = "--quick" ]; then ROUNDS=2 RUNS=2 WRK_SECONDS=3 WRK_ROUNDS=1; fi
+OUT="$ROOT/target/bench"
+mkdir -p "$OUT"
+
+say "setup: tools, builds and the baselines"
+need_rust
+need_venv
+need_chromium
+if ! command -v wrk >/dev/null; then
+    say "installing wrk (apt)"
+    if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >&2 || (apt-get update >&2 && apt-get install -y wrk >&2); else sudo apt-get install -y wrk >&2; fi
+fi
+.venv/bin/pip install --quiet -r bench/textbook/requirements.txt >&2
+if [ ! -d bench/node_modules/onnxruntime-web ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+    say "installing onnxruntime-web and onnxruntime-node (npm, bench/)"
+    (cd bench && npm ci --no-audit --no-fund >&2)
+fi
+bash scripts/build-web.sh
+bash scripts/build-worker.sh
+say "building the native CLI (release)"
+cargo build --release --quiet
+if [ ! -f bench/textbook/random_forest_model.pkl ] || [ bench/textbook/train_and_save_model.py -nt bench/textbook/random_forest_model.pkl ]; then
+    say "training the textbook model (bench/textbook/train_and_save_model.py)"
+    (cd bench/textbook && ../../.venv/bin/python train_and_save_model.py >&2)
+fi
+
+say "1/5 native: wasmpredict bench"
+target/release/wasmpredict bench --json --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news > "$OUT/native-wasmpredict.jsonl"
+target/release/wasmpredict bench --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news >&2
+say "1/5 native: sklearn and onnxruntime (Python)"
+.venv/bin/python bench/native.py --rounds "$ROUNDS" > "$OUT/native-python.jsonl"
+say "2/5 node: wasmpredict vs onnxruntime-web vs onnxruntime-node"
+node bench/node.mjs --rounds "$ROUNDS" > "$OUT/node.jsonl"
+say "3/5 browser: headless Chromium"
+node bench/browser.mjs --runs "$RUNS" --rounds "$ROUNDS" > "$OUT/browser.jsonl"
+say "4/5 startup: the Worker in workerd (Miniflare)"
+node bench/worker-startup.mjs "$RUNS" --json > "$OUT/worker.jsonl"
+say "5/5 HTTP: wrk against Flask, gunicorn, workerd, wrangler dev, wasmpredict serve"
+.venv/bin/python bench/http_load.py --duration "$WRK_SECONDS" --rounds "$WRK_ROUNDS" > "$OUT/http.jsonl"
+
+say "writing BENCHMARKS.md and bench/chart.svg"
+python3 - "$OUT/meta.json" <<'PY'
+import json, os, platform, subprocess, sys, datetime, gzip
+def run(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception:
+        return "?"
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+mem = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+pkg = lambda p: json.load(open(p))["version"]
+py = lambda m: run(".venv/bin/python", "-c", f"import {m}; print({m}.__version__)")
+ort_wasm = "bench/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
+meta = {
+    "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    "cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem,
+    "os": run("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
+    "ort_wasm_gzip_bytes": len(gzip.compress(open(ort_wasm, "rb").read(), 9)),
+    "versions": {
+        "rustc": run("rustc", "--version").split()[1], "tract": "0.23.9 (vendor/, patched)",
+        "wasm-bindgen": run("wasm-bindgen", "--version").split()[-1],
+        "binaryen": "132", "node": run("node", "--version"),
+        "chromium": run("/usr/bin/chromium", "--version").replace("Chromium ", "").split()[0],
+        "workerd": run("node_modules/.bin/workerd", "--version").split()[-1],
+        "wrangler": pkg("node_modules/wrangler/package.json"),
+        "onnxruntime-web": pkg("bench/node_modules/onnxruntime-web/package.json"),
+        "onnxruntime-node": pkg("bench/node_modules/onnxruntime-node/package.json"),
+        "onnxruntime (Python)": py("onnxruntime"), "scikit-learn": py("sklearn"),
+        "flask": run(".venv/bin/python", "-c", "import importlib.metadata as m; print(m.version('flask'))"),
+        "gunicorn": py("gunicorn"), "python": run(".venv/bin/python", "--version").split()[-1],
+        "wrk": run("sh", "-c", "wrk -v 2>&1 | head -1").split()[1],
+    },
+    "commands": ["./bench.sh", "target/release/wasmpredict bench --json models/*", "python bench/native.py", "node bench/node.mjs",
+                 "node bench/browser.mjs", "node bench/worker-startup.mjs --json", "python bench/http_load.py"],
+}
+json.dump(meta, open(sys.argv[1], "w"), indent=1)
+PY
+python3 bench/report.py "$OUT"
+say "done: BENCHMARKS.md, bench/chart.svg (raw results in $OUT)"
