@@ -33,6 +33,10 @@ export function startServer(port = 0) {
       "content-encoding": "gzip",
       "content-length": body.length,
       "cache-control": "public, max-age=3600",
+      // Cross-origin isolation: browsers then time with performance.now() at 5 us instead of
+      // 100 us. Every resource here is same-origin, so nothing else changes.
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
     });
     res.end(body);
   });

@@ -16,8 +16,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Times `fn(input)` over rounds; a round stops early (after 3 samples) past budgetMs. A sample is
- * the mean of `inner` consecutive calls: browsers round performance.now() to 0.1 ms without
- * cross-origin isolation, too coarse for one call of a few microseconds.
+ * the mean of `inner` consecutive calls: even cross-origin isolated, browsers round
+ * performance.now() to 5 us, too coarse for one call of a few microseconds.
  */
 export async function rounds(fn, inputs, { rounds = 5, calls = 500, warmup = 50, budgetMs = 2000, inner = 1 } = {}) {
   for (let i = 0; i < warmup; i++) await fn(inputs[i % inputs.length]);
