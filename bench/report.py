@@ -202,7 +202,7 @@ def chart(browser, http, meta):
             n = max(1, bar_w * v / top)
             parts.append(f'<text x="{label_w - 8}" y="{y + 15}" font-size="13" text-anchor="end">{esc(label)}</text>')
             parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{n:.1f}" height="{row_h - 6}" fill="{color}"/>')
-            parts.append(f'<text x="{label_w + n + 6:.1f}" y="{y + 15}" font-size="13">{v:,.1f}</text>')
+            parts.append(f'<text x="{label_w + n + 6:.1f}" y="{y + 15}" font-size="13">{v:,.2f}</text>' if v < 10 else f'<text x="{label_w + n + 6:.1f}" y="{y + 15}" font-size="13">{v:,.1f}</text>')
             y += row_h
         y += 14
     parts.append(f'<text x="10" y="{y + 4}" font-size="11" fill="#555">{esc(meta["date"])}, {esc(meta["cpu"])}; BENCHMARKS.md has the tables and spreads</text>')
