@@ -11,6 +11,7 @@ source scripts/setup.sh
 need_rust
 need_wasm_target
 need_wasm_bindgen
+need_node_modules
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"

@@ -10,13 +10,7 @@ source scripts/setup.sh
 WORKER_BUILD_VERSION=0.8.7
 need_rust
 need_wasm_target
-command -v node >/dev/null || die "node not found: install Node.js >= 20"
-command -v npm >/dev/null || die "npm not found"
-
-if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing pinned npm packages (wrangler, miniflare, esbuild, binaryen)"
-    npm ci --no-audit --no-fund >&2
-fi
+need_node_modules
 
 need_wasm_bindgen
 

@@ -16,6 +16,17 @@ stale() {
     [ ! -f "$output" ] || [ -n "$(find "$@" -newer "$output" -print -quit)" ]
 }
 
+# The pinned npm packages (wrangler, miniflare, esbuild, binaryen's wasm-opt, playwright-core).
+need_node_modules() {
+    command -v node >/dev/null || die "node not found: install Node.js >= 20"
+    command -v npm >/dev/null || die "npm not found"
+    if [ ! -x "$ROOT/node_modules/.bin/wrangler" ] || [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] \
+        || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+        say "installing pinned npm packages (wrangler, miniflare, esbuild, binaryen, playwright-core)"
+        (cd "$ROOT" && npm ci --no-audit --no-fund >&2)
+    fi
+}
+
 need_rust() {
     command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
     local rustc_version

@@ -153,13 +153,19 @@ fn missing_bundle_is_one_readable_line() {
         .args(["info", "/nonexistent/bundle"])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stderr = one_error_line(&out, 2);
     assert!(
         stderr.starts_with("error: /nonexistent/bundle: cannot read"),
         "{stderr}"
     );
+}
+
+/// The exit code is `code` and stderr is exactly one line, which is returned.
+fn one_error_line(out: &std::process::Output, code: i32) -> String {
+    assert_eq!(out.status.code(), Some(code));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
 }
 
 #[test]
@@ -217,9 +223,7 @@ fn bench_of_a_bundle_without_golden_rows_fails_in_one_line() {
         .arg(&dir)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stderr = one_error_line(&out, 2);
     assert!(
         stderr.contains("bench needs golden.json inputs"),
         "{stderr}"
