@@ -140,6 +140,14 @@ mod tests {
         serde_json::from_str(text).expect("JSON")
     }
 
+    fn js_json(value: &JsValue) -> serde_json::Value {
+        let text = js_sys::JSON::stringify(value)
+            .expect("stringify")
+            .as_string()
+            .expect("string");
+        json(&text)
+    }
+
     fn prop(value: &JsValue, key: &str) -> Option<String> {
         js_sys::Reflect::get(value, &key.into())
             .ok()
@@ -216,8 +224,8 @@ mod tests {
     #[wasm_bindgen_test]
     fn schema_info_and_refused_bundles() {
         let p = load(bundle!("churn")).expect("loads");
-        assert_eq!(json(&p.schema().expect("schema"))[0]["name"], "tenure");
-        assert_eq!(json(&p.info().expect("info"))["name"], "churn");
+        assert_eq!(js_json(&p.schema().expect("schema"))[0]["name"], "tenure");
+        assert_eq!(js_json(&p.info().expect("info"))["name"], "churn");
         let (m, model, golden) = bundle!("iris");
         let mut tampered = model.to_vec();
         tampered[10] ^= 1;
