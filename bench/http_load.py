@@ -62,7 +62,7 @@ const wasmpredict :Workerd.Worker = (
 
 
 SERVERS = {
-    # name: (command, cwd, port, single path, batch path, batch body key)
+    # name: tmp dir -> (command, cwd, port, single-row path, 100-row path)
     "flask-debug (textbook)": lambda tmp: ([PY, "app.py"], os.path.join(ROOT, "bench", "textbook"), 5000, "/predict", "/predict_batch"),
     "gunicorn -w 2 (textbook app)": lambda tmp: ([os.path.join(ROOT, ".venv", "bin", "gunicorn"), "-w", "2", "-b", "127.0.0.1:5001", "--log-level", "warning", "app:app"], os.path.join(ROOT, "bench", "textbook"), 5001, "/predict", "/predict_batch"),
     "wasmpredict serve (native)": lambda tmp: ([os.path.join(ROOT, "target", "release", "wasmpredict"), "serve", "--models", "models", "--addr", "127.0.0.1:8081", "--default-model", "rf-classification"], ROOT, 8081, "/predict", "/predict"),
