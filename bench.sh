@@ -12,6 +12,8 @@ source scripts/setup.sh
 ROUNDS=5 RUNS=5 WRK_SECONDS=8 WRK_ROUNDS=3
 if [ "${1:-}" = "--quick" ]; then ROUNDS=2 RUNS=2 WRK_SECONDS=3 WRK_ROUNDS=1; fi
 OUT="$ROOT/target/bench"
+# The native CLI, wherever cargo puts it (CARGO_TARGET_DIR is honoured; bench/http_load.py reads this too).
+export WASMPREDICT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/wasmpredict"
 mkdir -p "$OUT"
 
 say "setup: tools, builds and the baselines"
@@ -37,8 +39,8 @@ if [ ! -f bench/textbook/random_forest_model.pkl ] || [ bench/textbook/train_and
 fi
 
 say "1/5 native: wasmpredict bench"
-target/release/wasmpredict bench --json --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news > "$OUT/native-wasmpredict.jsonl"
-target/release/wasmpredict bench --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news >&2
+"$WASMPREDICT_BIN" bench --json --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news > "$OUT/native-wasmpredict.jsonl"
+"$WASMPREDICT_BIN" bench --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news >&2
 say "1/5 native: sklearn and onnxruntime (Python)"
 .venv/bin/python bench/native.py --rounds "$ROUNDS" > "$OUT/native-python.jsonl"
 say "2/5 node: wasmpredict vs onnxruntime-web vs onnxruntime-node"

@@ -65,7 +65,7 @@ SERVERS = {
     # name: tmp dir -> (command, cwd, port, single-row path, 100-row path)
     "flask-debug (textbook)": lambda tmp: ([PY, "app.py"], os.path.join(ROOT, "bench", "textbook"), 5000, "/predict", "/predict_batch"),
     "gunicorn -w 2 (textbook app)": lambda tmp: ([os.path.join(ROOT, ".venv", "bin", "gunicorn"), "-w", "2", "-b", "127.0.0.1:5001", "--log-level", "warning", "app:app"], os.path.join(ROOT, "bench", "textbook"), 5001, "/predict", "/predict_batch"),
-    "wasmpredict serve (native)": lambda tmp: ([os.path.join(ROOT, "target", "release", "wasmpredict"), "serve", "--models", "models", "--addr", "127.0.0.1:8081", "--default-model", "rf-classification"], ROOT, 8081, "/predict", "/predict"),
+    "wasmpredict serve (native)": lambda tmp: ([os.environ.get("WASMPREDICT_BIN", os.path.join(ROOT, "target", "release", "wasmpredict")), "serve", "--models", "models", "--addr", "127.0.0.1:8081", "--default-model", "rf-classification"], ROOT, 8081, "/predict", "/predict"),
     "Worker in workerd (alone)": lambda tmp: ([os.path.join(ROOT, "node_modules", ".bin", "workerd"), "serve", os.path.join(tmp, "workerd.capnp")], ROOT, 8788, "/predict", "/predict"),
     "Worker in wrangler dev": lambda tmp: ([os.path.join(ROOT, "node_modules", ".bin", "wrangler"), "dev", "--env", "prebuilt", "--local", "--ip", "127.0.0.1", "--port", "8789", "--log-level", "warn", "--var", "DEFAULT_MODEL:rf-classification"], ROOT, 8789, "/predict", "/predict"),
 }
