@@ -47,11 +47,6 @@ struct Report {
     batch_ms: Spread,
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -124,9 +119,9 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
         let t = Instant::now();
         // The response is encoded too: a server or the JS API has to.
         match predictor.handle(body).map(|r| serde_json::to_vec(&r)) {
-            Ok(Ok(bytes)) if !bytes.is_empty() => Ok(t.elapsed()),
-            Ok(_) => {
-                eprintln!("error: {}: cannot encode the response", dir.display());
+            Ok(Ok(_)) => Ok(t.elapsed()),
+            Ok(Err(e)) => {
+                eprintln!("error: {}: cannot encode the response: {e}", dir.display());
                 Err(ExitCode::from(1))
             }
             Err(e) => {
@@ -148,7 +143,7 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
             round.push(micros(call(body)?));
         }
         every.extend_from_slice(&round);
-        single_rounds.push(median(round));
+        single_rounds.push(Spread::of(round).median);
     }
     every.sort_by(f64::total_cmp);
     let p99 = every[((every.len() - 1) as f64 * 0.99) as usize];
@@ -163,7 +158,7 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
         for _ in 0..calls {
             round.push(call(&batch_body)?.as_secs_f64() * 1e3);
         }
-        batch_rounds.push(median(round));
+        batch_rounds.push(Spread::of(round).median);
     }
     Ok(Report {
         bundle: predictor.manifest().name.clone(),

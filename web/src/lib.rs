@@ -132,10 +132,6 @@ mod tests {
         )
     }
 
-    fn js(json: &str) -> &str {
-        json
-    }
-
     fn json(text: &str) -> serde_json::Value {
         serde_json::from_str(text).expect("JSON")
     }
@@ -158,9 +154,7 @@ mod tests {
     fn textbook_forest_answers_like_sklearn() {
         let p = load(bundle!("rf-classification")).expect("loads");
         let r = p
-            .predict_json(js(
-                r#"{"features": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}"#,
-            ))
+            .predict_json(r#"{"features": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}"#)
             .expect("predicts");
         assert_eq!(
             json(&r),
@@ -182,7 +176,7 @@ mod tests {
             let rows = golden["rows"].as_array().expect("rows");
             let inputs: Vec<&serde_json::Value> = rows.iter().map(|r| &r["input"]).collect();
             let body = serde_json::json!({ "instances": inputs }).to_string();
-            let answer = json(&p.predict_json(js(&body)).expect("predicts"));
+            let answer = json(&p.predict_json(&body).expect("predicts"));
             for (i, row) in rows.iter().enumerate() {
                 assert_eq!(
                     answer["predictions"][i], row["prediction"],
@@ -208,16 +202,16 @@ mod tests {
     fn errors_are_js_errors_with_code_and_field() {
         let p = load(bundle!("iris")).expect("loads");
         let e = p
-            .predict_json(js(r#"{"features": [5.1, "x", 1.4, 0.2]}"#))
+            .predict_json(r#"{"features": [5.1, "x", 1.4, 0.2]}"#)
             .expect_err("refused");
         assert!(e.is_instance_of::<js_sys::Error>());
         assert_eq!(prop(&e, "code").as_deref(), Some("wrong_type"));
         assert_eq!(prop(&e, "field").as_deref(), Some("sepal_width"));
-        let e = p.predict_json(js(r#"{"nope": 1}"#)).expect_err("refused");
+        let e = p.predict_json(r#"{"nope": 1}"#).expect_err("refused");
         assert_eq!(prop(&e, "code").as_deref(), Some("unknown_body_shape"));
         // The predictor keeps answering after errors.
         assert!(p
-            .predict_json(js(r#"{"features": [5.1, 3.5, 1.4, 0.2]}"#))
+            .predict_json(r#"{"features": [5.1, 3.5, 1.4, 0.2]}"#)
             .is_ok());
     }
 
