@@ -127,6 +127,10 @@ pub enum BundleError {
     Featurizer(String),
     #[error("model.onnx: {0}")]
     Model(String),
+    /// The graph is outside the compact engine and this build has no tract: load the bundle
+    /// with a tract-enabled build (the browser predictor does so by itself).
+    #[error("model.onnx: {0}")]
+    NeedsTract(String),
     #[error("golden.json is invalid: {0}")]
     Golden(String),
 }

@@ -14,7 +14,7 @@ pub use response::{
 use crate::bundle::{Bundle, Manifest, Task};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::featurize::{Cell, Featurizer};
-use crate::infer::{Model, Outputs, Second};
+use crate::infer::{Engine, Features, LoadError, Model, Outputs, Second, SparseRows};
 
 /// Where the time of one request went, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -26,16 +26,43 @@ pub struct Timings {
 /// A classifier's per-row probabilities or decision scores.
 type SecondRows = (Second, Vec<Vec<f64>>);
 
-/// A bundle made ready to answer requests: featurizer compiled, graph optimized.
+/// A bundle made ready to answer requests: featurizer compiled, graph loaded on an engine.
 #[derive(Debug)]
 pub struct Predictor {
     bundle: Bundle,
     featurizer: Featurizer,
     model: Model,
+    /// Featurize into sparse rows (a wide featurizer feeding a linear model).
+    sparse: bool,
 }
 
+/// A batch of featurized rows, as the graph takes them.
+enum FeatureBatch {
+    Dense(Vec<f32>),
+    Sparse(SparseRows),
+}
+
+impl FeatureBatch {
+    fn features(&self) -> Features<'_> {
+        match self {
+            FeatureBatch::Dense(x) => Features::Dense(x),
+            FeatureBatch::Sparse(s) => Features::Sparse(s),
+        }
+    }
+}
+
+/// From this many model features on, rows go to a linear model as (column, value) pairs:
+/// below it, writing the zeros costs less than keeping indices.
+const SPARSE_MIN_FEATURES: usize = 64;
+
 impl Predictor {
+    /// Prepares a bundle on the engine that covers its graph (see [`crate::infer`]).
     pub fn new(bundle: Bundle) -> Result<Predictor, BundleError> {
+        Predictor::with_engine(bundle, None)
+    }
+
+    /// Prepares a bundle on a given engine, or on the one that covers it (`None`).
+    pub fn with_engine(bundle: Bundle, engine: Option<Engine>) -> Result<Predictor, BundleError> {
         let m = &bundle.manifest;
         let featurizer =
             Featurizer::compile(&m.featurizer, &m.input, m.n_features, m.model.accepts_nan)
@@ -51,13 +78,29 @@ impl Predictor {
             m.task,
             m.classes.as_deref(),
             m.n_features,
+            engine,
         )
-        .map_err(|e| BundleError::Model(format!("{e:#}")))?;
+        .map_err(|e| match e {
+            LoadError::NeedsTract(_) => BundleError::NeedsTract(e.to_string()),
+            LoadError::Graph(why) => BundleError::Model(why),
+        })?;
+        let sparse = model.accepts_sparse() && m.n_features >= SPARSE_MIN_FEATURES;
         Ok(Predictor {
             bundle,
             featurizer,
             model,
+            sparse,
         })
+    }
+
+    /// The engine evaluating the bundle's graph.
+    pub fn engine(&self) -> Engine {
+        self.model.engine()
+    }
+
+    /// Why tract evaluates the graph (what the compact engine does not cover), if it does.
+    pub fn why_tract(&self) -> Option<&str> {
+        self.model.why_tract()
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -105,7 +148,7 @@ impl Predictor {
         }
         let features = self.featurize_rows(&rows.rows)?;
         let t1 = clock();
-        let outputs = self.run(features, n)?;
+        let outputs = self.run(features.features(), n)?;
         let t2 = clock();
         let timings = Timings {
             featurize_ms: t1 - t0,
@@ -129,21 +172,36 @@ impl Predictor {
     /// Featurizes and predicts already-parsed rows.
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
         let features = self.featurize_rows(rows)?;
-        self.run(features, rows.len())
+        self.run(features.features(), rows.len())
     }
 
-    /// The graph's row-major float32 input for `rows`; errors name the row in a batch.
-    fn featurize_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Vec<f32>, ApiError> {
-        let mut features = Vec::with_capacity(rows.len() * self.featurizer.n_features());
+    /// Predicts rows that are already the graph's input: row-major float32, `n_features` wide.
+    pub fn predict_features(&self, features: &[f32], rows: usize) -> Result<Outputs, ApiError> {
+        self.run(Features::Dense(features), rows)
+    }
+
+    /// The graph's input for `rows`; errors name the row in a batch.
+    fn featurize_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<FeatureBatch, ApiError> {
+        let n = rows.len();
+        if self.sparse {
+            let mut out = SparseRows::new(self.featurizer.n_features());
+            for (i, row) in rows.iter().enumerate() {
+                self.featurizer
+                    .transform_sparse(row, &mut out)
+                    .map_err(|e| e.in_row(i, n))?;
+            }
+            return Ok(FeatureBatch::Sparse(out));
+        }
+        let mut features = Vec::with_capacity(n * self.featurizer.n_features());
         for (i, row) in rows.iter().enumerate() {
             self.featurizer
                 .transform_into(row, &mut features)
-                .map_err(|e| e.in_row(i, rows.len()))?;
+                .map_err(|e| e.in_row(i, n))?;
         }
-        Ok(features)
+        Ok(FeatureBatch::Dense(features))
     }
 
-    fn run(&self, features: Vec<f32>, rows: usize) -> Result<Outputs, ApiError> {
+    fn run(&self, features: Features<'_>, rows: usize) -> Result<Outputs, ApiError> {
         self.model.run(features, rows).map_err(|e| {
             ApiError::new(
                 ErrorCode::InferenceFailed,

@@ -10,7 +10,7 @@
 //! - `OPTIONS *`: CORS preflight
 
 use super::{ErrorBody, Predictor};
-use crate::bundle::{Bundle, Manifest};
+use crate::bundle::Bundle;
 use crate::error::{ApiError, BundleError, ErrorCode};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -384,7 +384,7 @@ impl Service {
     fn describe(&self, name: &str) -> HttpResponse {
         match self.predictor(name) {
             Ok(p) => {
-                let mut r = HttpResponse::json(200, &describe(p.manifest(), p.bundle().size()));
+                let mut r = HttpResponse::json(200, &describe(&p));
                 r.headers
                     .push(("x-model-version".into(), p.manifest().version.clone()));
                 r
@@ -467,7 +467,10 @@ fn v2_error_body(response: &mut HttpResponse) {
 
 /// What `GET /models/{name}` says of a model: the manifest without the featurizer's fitted
 /// parameters (a vocabulary can be megabytes), plus the step types and the bundle size.
-pub fn describe(m: &Manifest, size: usize) -> serde_json::Value {
+/// What `GET /models/{name}` answers (and the JS `info()`): the manifest's public parts, the
+/// bundle's size and the engine that evaluates its graph.
+pub fn describe(p: &Predictor) -> serde_json::Value {
+    let (m, size) = (p.manifest(), p.bundle().size());
     json!({
         "name": m.name,
         "version": m.version,
@@ -482,6 +485,8 @@ pub fn describe(m: &Manifest, size: usize) -> serde_json::Value {
         "featurizer_steps": step_types(&m.featurizer),
         "files": m.files,
         "size_bytes": size,
+        "engine": p.engine(),
+        "engine_reason": p.why_tract(),
     })
 }
 

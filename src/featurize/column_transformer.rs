@@ -1,12 +1,13 @@
 //! `ColumnTransformer`: each part transforms its own columns; outputs are concatenated in order.
 
-use super::{compile, Cell, Columns, Compiled, FieldNames};
+use super::{compile, Cell, Columns, Compiled, Entry, FieldNames};
 use crate::bundle::manifest::ColumnTransformerPart;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ColumnTransformer {
-    parts: Vec<(Vec<usize>, Compiled)>,
+    /// Per part: the input columns it reads, the step, and its output width.
+    parts: Vec<(Vec<usize>, Compiled, usize)>,
 }
 
 impl ColumnTransformer {
@@ -32,8 +33,9 @@ impl ColumnTransformer {
             };
             let (step, part_out) = compile(&part.transformer, &sub, names)
                 .map_err(|e| format!("column_transformer part '{}': {e}", part.name))?;
+            let width = part_out.width();
             out.lineage.extend(part_out.lineage);
-            compiled.push((part.columns.clone(), step));
+            compiled.push((part.columns.clone(), step, width));
         }
         Ok((ColumnTransformer { parts: compiled }, out))
     }
@@ -45,10 +47,27 @@ impl ColumnTransformer {
         names: &FieldNames,
     ) -> Result<(), ApiError> {
         let mut selected = Vec::new();
-        for (columns, step) in &self.parts {
+        for (columns, step, _) in &self.parts {
             selected.clear();
             selected.extend(columns.iter().map(|&c| input[c]));
             step.transform(&selected, out, names)?;
+        }
+        Ok(())
+    }
+
+    pub fn transform_sparse<'a>(
+        &'a self,
+        input: &[Cell<'a>],
+        mut offset: usize,
+        out: &mut Vec<Entry<'a>>,
+        names: &FieldNames,
+    ) -> Result<(), ApiError> {
+        let mut selected = Vec::new();
+        for (columns, step, width) in &self.parts {
+            selected.clear();
+            selected.extend(columns.iter().map(|&c| input[c]));
+            step.transform_sparse(&selected, offset, out, names)?;
+            offset += width;
         }
         Ok(())
     }

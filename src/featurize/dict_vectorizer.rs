@@ -2,7 +2,7 @@
 //! `f=v` to 1; a number (or bool) sets column `f` to its value; absent fields and names not seen
 //! in training add nothing, exactly as sklearn ignores them.
 
-use super::{Cell, Columns, FieldNames};
+use super::{Cell, Columns, Entry, FieldNames};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -55,16 +55,35 @@ impl DictVectorizer {
     pub fn transform<'a>(&self, input: &[Cell<'a>], out: &mut Vec<Cell<'a>>) {
         let start = out.len();
         out.resize(start + self.width, Cell::Num(0.0));
-        for (cell, col) in input.iter().zip(&self.columns) {
-            let hit = match *cell {
+        for (i, x) in self.hits(input) {
+            out[start + i] = Cell::Num(x);
+        }
+    }
+
+    /// The non-zero columns, as entries from `offset` on (unsorted: the caller sorts).
+    pub fn transform_sparse<'a>(
+        &self,
+        input: &[Cell<'a>],
+        offset: usize,
+        out: &mut Vec<Entry<'a>>,
+    ) {
+        out.extend(
+            self.hits(input)
+                .filter(|&(_, x)| x != 0.0)
+                .map(|(i, x)| ((offset + i) as u32, Cell::Num(x))),
+        );
+    }
+
+    /// The column each present value sets, and to what.
+    fn hits<'s>(&'s self, input: &'s [Cell<'_>]) -> impl Iterator<Item = (usize, f64)> + 's {
+        input
+            .iter()
+            .zip(&self.columns)
+            .filter_map(|(cell, col)| match *cell {
                 Cell::Str(s) => col.strings.get(s).map(|&i| (i, 1.0)),
                 Cell::Num(x) => col.numeric.map(|i| (i, x)),
                 Cell::Bool(b) => col.numeric.map(|i| (i, f64::from(u8::from(b)))),
                 Cell::Missing => None,
-            };
-            if let Some((i, x)) = hit {
-                out[start + i] = Cell::Num(x);
-            }
-        }
+            })
     }
 }

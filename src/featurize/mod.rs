@@ -3,7 +3,9 @@
 //! A [`Featurizer`] is compiled once per bundle from its [`Step`] tree: column positions are
 //! resolved, vocabularies hashed, and every column's raw field remembered (its lineage) so that
 //! an error deep in a ColumnTransformer still names the field the caller sent. Each request row
-//! is a slice of [`Cell`]s in schema order; the output is the dense `f32` row the ONNX graph reads.
+//! is a slice of [`Cell`]s in schema order; the output is the `f32` row the ONNX graph reads,
+//! dense, or sparse for a linear model that takes it (a 20-word review is ~40 non-zeros of an
+//! 8000-wide tf-idf row: text, one-hot and DictVectorizer steps then write only their non-zeros).
 //!
 //! One file per step, each mirroring that sklearn transformer's `transform`.
 
@@ -16,6 +18,7 @@ pub mod text;
 
 use crate::bundle::manifest::{Field, Step};
 use crate::error::{ApiError, ErrorCode};
+use crate::infer::SparseRows;
 
 /// One value flowing through the featurizer. Strings borrow from the request or the bundle.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,30 +119,11 @@ impl Featurizer {
     pub fn transform(&self, row: &[Cell<'_>]) -> Result<Vec<f64>, ApiError> {
         let mut cells = Vec::with_capacity(self.n_features());
         self.root.transform(row, &mut cells, &self.field_names)?;
-        let mut out = Vec::with_capacity(cells.len());
-        for (i, cell) in cells.iter().enumerate() {
-            let x = match *cell {
-                Cell::Num(x) => x,
-                Cell::Bool(b) => f64::from(u8::from(b)),
-                Cell::Missing => f64::NAN,
-                Cell::Str(s) => {
-                    return Err(self.column_error(
-                        i,
-                        ErrorCode::WrongType,
-                        format!("got the string {s:?} where the model needs a number"),
-                    ))
-                }
-            };
-            if x.is_nan() && !self.accepts_nan {
-                return Err(self.column_error(
-                    i,
-                    ErrorCode::MissingValue,
-                    "is missing and the model has no imputer for it".to_string(),
-                ));
-            }
-            out.push(x);
-        }
-        Ok(out)
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| self.value(i, *cell))
+            .collect()
     }
 
     /// Transforms one raw row and appends its features to `out` as the graph's float32.
@@ -147,6 +131,50 @@ impl Featurizer {
         let features = self.transform(row)?;
         out.extend(features.iter().map(|&x| x as f32));
         Ok(())
+    }
+
+    /// Transforms one raw row and appends it to `out` as a sparse row: the same values as
+    /// [`Featurizer::transform_into`], zeros left out. On error nothing is appended.
+    pub fn transform_sparse(&self, row: &[Cell<'_>], out: &mut SparseRows) -> Result<(), ApiError> {
+        let mut entries = Vec::new();
+        self.root
+            .transform_sparse(row, 0, &mut entries, &self.field_names)?;
+        entries.sort_unstable_by_key(|(column, _)| *column);
+        for &(column, cell) in &entries {
+            match self.value(column as usize, cell) {
+                Ok(x) => out.push(column, x as f32),
+                Err(e) => {
+                    out.abandon_row();
+                    return Err(e);
+                }
+            }
+        }
+        out.end_row();
+        Ok(())
+    }
+
+    /// A featurized cell as the number the model reads, refusing what it cannot read.
+    fn value(&self, column: usize, cell: Cell<'_>) -> Result<f64, ApiError> {
+        let x = match cell {
+            Cell::Num(x) => x,
+            Cell::Bool(b) => f64::from(u8::from(b)),
+            Cell::Missing => f64::NAN,
+            Cell::Str(s) => {
+                return Err(self.column_error(
+                    column,
+                    ErrorCode::WrongType,
+                    format!("got the string {s:?} where the model needs a number"),
+                ))
+            }
+        };
+        if x.is_nan() && !self.accepts_nan {
+            return Err(self.column_error(
+                column,
+                ErrorCode::MissingValue,
+                "is missing and the model has no imputer for it".to_string(),
+            ));
+        }
+        Ok(x)
     }
 
     fn column_error(&self, column: usize, code: ErrorCode, what: String) -> ApiError {
@@ -269,6 +297,77 @@ impl Compiled {
             Compiled::Text(s) => s.transform(input, out),
         }
     }
+}
+
+/// A featurized cell at an output column.
+type Entry<'a> = (u32, Cell<'a>);
+
+impl Compiled {
+    /// Like [`Compiled::transform`], appending only the non-zero cells, each with its column
+    /// (`offset` + its position in this step's output).
+    fn transform_sparse<'a>(
+        &'a self,
+        input: &[Cell<'a>],
+        offset: usize,
+        out: &mut Vec<Entry<'a>>,
+        names: &FieldNames,
+    ) -> Result<(), ApiError> {
+        match self {
+            Compiled::Pipeline(steps) => match steps.split_last() {
+                None => {
+                    push_non_zero(input.iter().copied(), offset, out);
+                    Ok(())
+                }
+                Some((last, first)) => {
+                    let mut current: Vec<Cell<'a>> = input.to_vec();
+                    let mut next = Vec::new();
+                    for step in first {
+                        next.clear();
+                        step.transform(&current, &mut next, names)?;
+                        std::mem::swap(&mut current, &mut next);
+                    }
+                    last.transform_sparse(&current, offset, out, names)
+                }
+            },
+            Compiled::ColumnTransformer(ct) => ct.transform_sparse(input, offset, out, names),
+            Compiled::OneHot(s) => s.transform_sparse(input, offset, out),
+            Compiled::Dict(s) => {
+                s.transform_sparse(input, offset, out);
+                Ok(())
+            }
+            Compiled::Text(s) => s.transform_sparse(input, offset, out),
+            dense => dense_entries(dense, input, offset, out, names),
+        }
+    }
+}
+
+/// The non-zero cells of a step that has no sparse form of its own.
+fn dense_entries<'a>(
+    step: &'a Compiled,
+    input: &[Cell<'a>],
+    offset: usize,
+    out: &mut Vec<Entry<'a>>,
+    names: &FieldNames,
+) -> Result<(), ApiError> {
+    let mut cells = Vec::new();
+    step.transform(input, &mut cells, names)?;
+    push_non_zero(cells, offset, out);
+    Ok(())
+}
+
+fn push_non_zero<'a>(
+    cells: impl IntoIterator<Item = Cell<'a>>,
+    offset: usize,
+    out: &mut Vec<Entry<'a>>,
+) {
+    let is_zero = |c: &Cell<'_>| matches!(c, Cell::Num(x) if *x == 0.0) || *c == Cell::Bool(false);
+    out.extend(
+        cells
+            .into_iter()
+            .enumerate()
+            .filter(|(_, c)| !is_zero(c))
+            .map(|(i, c)| ((offset + i) as u32, c)),
+    );
 }
 
 /// Reads a cell as sklearn's float conversion would, or says which field held a string.

@@ -1,7 +1,7 @@
 //! `OneHotEncoder`: one indicator column per fitted category (minus a dropped one), unknown
 //! categories refused or encoded as all zeros per `handle_unknown`.
 
-use super::{check_width, Cell, Columns, FieldNames};
+use super::{check_width, Cell, Columns, Entry, FieldNames};
 use crate::bundle::manifest::HandleUnknown;
 use crate::error::{ApiError, ErrorCode};
 use std::collections::HashMap;
@@ -99,6 +99,30 @@ impl OneHotEncoder {
                 }
                 out.push(Cell::Num(if Some(k) == hit { 1.0 } else { 0.0 }));
             }
+        }
+        Ok(())
+    }
+}
+
+impl OneHotEncoder {
+    /// The indicator columns that are 1, as entries from `offset` on.
+    pub fn transform_sparse<'a>(
+        &self,
+        input: &[Cell<'a>],
+        offset: usize,
+        out: &mut Vec<Entry<'a>>,
+    ) -> Result<(), ApiError> {
+        let mut base = offset;
+        for (cell, col) in input.iter().zip(&self.columns) {
+            let hit = col.lookup(cell);
+            if hit.is_none() && self.handle_unknown == HandleUnknown::Error {
+                return Err(col.unknown(cell));
+            }
+            if let Some(k) = hit.filter(|&k| Some(k) != col.drop) {
+                let position = k - usize::from(col.drop.is_some_and(|d| d < k));
+                out.push(((base + position) as u32, Cell::Num(1.0)));
+            }
+            base += col.n_categories - usize::from(col.drop.is_some());
         }
         Ok(())
     }

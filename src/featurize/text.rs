@@ -3,7 +3,7 @@
 //! lowercase, tokenize, drop stop words, form n-grams, count the terms of the fitted
 //! vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
 
-use super::{check_width, Cell, Columns, FieldNames};
+use super::{check_width, Cell, Columns, Entry, FieldNames};
 use crate::bundle::manifest::{Norm, TextVectorizerParams};
 use crate::error::{ApiError, ErrorCode};
 use std::collections::{HashMap, HashSet};
@@ -165,23 +165,42 @@ impl TextVectorizer {
         input: &[Cell<'a>],
         out: &mut Vec<Cell<'a>>,
     ) -> Result<(), ApiError> {
-        let text = match input.first() {
-            Some(Cell::Str(s)) => *s,
-            _ => {
-                let name = self.field.clone().unwrap_or_else(|| "text".into());
-                return Err(ApiError::for_field(
-                    ErrorCode::WrongType,
-                    name.clone(),
-                    format!("field '{name}' must be a non-empty string (a text)"),
-                ));
-            }
-        };
+        let text = self.text(input)?;
         let start = out.len();
         out.resize(start + self.width, Cell::Num(0.0));
         for (i, x) in self.vectorize(text) {
             out[start + i] = Cell::Num(x);
         }
         Ok(())
+    }
+
+    pub(crate) fn transform_sparse<'a>(
+        &self,
+        input: &[Cell<'a>],
+        offset: usize,
+        out: &mut Vec<Entry<'a>>,
+    ) -> Result<(), ApiError> {
+        let text = self.text(input)?;
+        out.extend(
+            self.vectorize(text)
+                .into_iter()
+                .map(|(i, x)| ((offset + i) as u32, Cell::Num(x))),
+        );
+        Ok(())
+    }
+
+    fn text<'a>(&self, input: &[Cell<'a>]) -> Result<&'a str, ApiError> {
+        match input.first() {
+            Some(Cell::Str(s)) => Ok(*s),
+            _ => {
+                let name = self.field.clone().unwrap_or_else(|| "text".into());
+                Err(ApiError::for_field(
+                    ErrorCode::WrongType,
+                    name.clone(),
+                    format!("field '{name}' must be a non-empty string (a text)"),
+                ))
+            }
+        }
     }
 }
 

@@ -1,49 +1,179 @@
-//! The estimator graph under tract.
+//! The estimator graph, evaluated by one of two engines:
 //!
-//! The ONNX graph is loaded once per bundle with our [`tree_ensemble`] op in tract's registry,
-//! typed with a symbolic batch dimension (one plan serves 1 and 1000 rows), optimized, and kept
-//! with a reusable run state. Outputs are mapped back to sklearn's `classes_` by the label the
-//! graph itself computes.
+//! - [`Engine::Compact`]: our own evaluator for the graphs skl2onnx writes for the estimators we
+//!   export (linear models, tree ensembles and the small ops around them), with weights laid out
+//!   for the CPU and sparse rows going straight into linear models. Small and fast; every build
+//!   has it.
+//! - [`Engine::Tract`]: tract, for every other ONNX graph (an MLP, a network exported from
+//!   PyTorch or Keras), with our tree-ensemble and Scaler ops registered. Only in builds with the
+//!   `tract` feature.
+//!
+//! At load, a graph the compact engine fully covers runs on it; any other runs on tract, or is
+//! refused with [`LoadError::NeedsTract`] by a build without it. Outputs are mapped back to
+//! sklearn's `classes_` by the label the graph itself computes.
 
-mod scaler;
-mod sklearn_fixes;
-pub mod tree_ensemble;
+mod compact;
+pub mod onnx;
+mod post_transform;
+#[cfg(feature = "tract")]
+mod tract;
+pub mod trees;
 
 use crate::bundle::manifest::{ModelSpec, Task};
-use std::sync::{Arc, Mutex};
-use tract_onnx::prelude::*;
-use tract_onnx::tract_hir::internal::{bail, format_err, TractErrorContext};
+use serde::{Deserialize, Serialize};
+use trees::Labels;
 
-type Plan = TypedRunnableModel;
-type PlanState = TypedSimpleState;
-
-/// A loaded, optimized estimator graph.
-pub struct Model {
-    plan: Arc<Plan>,
-    /// Reused between runs so that a prediction does not rebuild the plan's state; a caller that
-    /// finds it busy (native server under concurrency) runs on a fresh state instead of waiting.
-    state: Mutex<PlanState>,
-    n_features: usize,
-    outputs: OutputLayout,
+/// Which engine evaluates a bundle's graph. Reported by `GET /models/{name}`, `wasmpredict info`
+/// and the JS `info()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    Compact,
+    Tract,
 }
 
-impl std::fmt::Debug for Model {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model")
-            .field("n_features", &self.n_features)
-            .finish_non_exhaustive()
+impl Engine {
+    /// Whether this build can run the engine.
+    pub fn is_available(self) -> bool {
+        match self {
+            Engine::Compact => true,
+            Engine::Tract => cfg!(feature = "tract"),
+        }
     }
 }
 
-#[derive(Debug, Clone)]
-enum OutputLayout {
-    Classifier {
-        classes: Vec<serde_json::Value>,
-        second: Second,
-        /// Set when the graph's integer labels index these strings (see `sklearn_fixes`).
-        label_names: Option<Vec<String>>,
-    },
-    Regressor,
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Engine::Compact => "compact",
+            Engine::Tract => "tract",
+        })
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Engine, String> {
+        match s {
+            "compact" => Ok(Engine::Compact),
+            "tract" => Ok(Engine::Tract),
+            other => Err(format!(
+                "unknown engine '{other}': expected compact or tract"
+            )),
+        }
+    }
+}
+
+/// Why a graph cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GraphError {
+    #[error(transparent)]
+    Onnx(#[from] onnx::OnnxError),
+    /// The compact engine does not cover this graph; tract may.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The graph is wrong (for every engine).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Why a bundle's graph could not be loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LoadError {
+    /// The graph needs tract and this build does not include it.
+    #[error("the graph needs the tract engine, which this build does not include ({0})")]
+    NeedsTract(String),
+    #[error("{0}")]
+    Graph(String),
+}
+
+/// Row-major sparse rows (CSR): per row, `(column, value)` pairs in column order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseRows {
+    offsets: Vec<usize>,
+    columns: Vec<u32>,
+    values: Vec<f32>,
+    cols: usize,
+}
+
+impl SparseRows {
+    pub fn new(cols: usize) -> SparseRows {
+        SparseRows {
+            offsets: vec![0],
+            columns: Vec::new(),
+            values: Vec::new(),
+            cols,
+        }
+    }
+
+    pub fn from_dense(x: &[f32], cols: usize) -> SparseRows {
+        let mut s = SparseRows::new(cols);
+        for row in x.chunks_exact(cols.max(1)) {
+            for (j, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    s.columns.push(j as u32);
+                    s.values.push(v);
+                }
+            }
+            s.end_row();
+        }
+        s
+    }
+
+    /// Appends one entry to the row being built (columns must come in increasing order).
+    pub fn push(&mut self, column: u32, value: f32) {
+        self.columns.push(column);
+        self.values.push(value);
+    }
+
+    /// Closes the row being built.
+    pub fn end_row(&mut self) {
+        self.offsets.push(self.columns.len());
+    }
+
+    /// Drops the entries of the row being built (after an error in it).
+    pub fn abandon_row(&mut self) {
+        let start = self.offsets.last().copied().unwrap_or(0);
+        self.columns.truncate(start);
+        self.values.truncate(start);
+    }
+
+    pub fn rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Entries stored, over every row.
+    pub fn nnz(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub fn row(&self, r: usize) -> impl Iterator<Item = (&u32, &f32)> {
+        let (a, b) = (self.offsets[r], self.offsets[r + 1]);
+        self.columns[a..b].iter().zip(&self.values[a..b])
+    }
+
+    pub fn to_dense(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.rows() * self.cols];
+        for r in 0..self.rows() {
+            for (&j, &v) in self.row(r) {
+                out[r * self.cols + j as usize] = v;
+            }
+        }
+        out
+    }
+}
+
+/// The graph's input for a batch.
+#[derive(Debug, Clone, Copy)]
+pub enum Features<'a> {
+    /// Row-major `[rows, n_features]`.
+    Dense(&'a [f32]),
+    /// Only for a model whose [`Model::accepts_sparse`] is true.
+    Sparse(&'a SparseRows),
 }
 
 /// What the classifier's second output holds.
@@ -54,7 +184,7 @@ pub enum Second {
 }
 
 /// The graph's answer for a batch of rows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outputs {
     Classification {
         /// Index into sklearn's `classes_`, one per row.
@@ -69,167 +199,271 @@ pub enum Outputs {
     },
 }
 
-impl Model {
-    pub fn load(
-        onnx_bytes: &[u8],
-        spec: &ModelSpec,
-        task: Task,
-        classes: Option<&[serde_json::Value]>,
-        n_features: usize,
-    ) -> TractResult<Model> {
-        let mut onnx = tract_onnx::onnx();
-        tree_ensemble::register(&mut onnx.op_register);
-        scaler::register(&mut onnx.op_register);
-        let mut proto = onnx.proto_model_for_read(&mut &onnx_bytes[..])?;
-        let label_names = sklearn_fixes::index_string_labels(&mut proto);
-        let mut model = onnx.model_for_proto_model(&proto)?;
+/// What the manifest says the outputs are.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputSpec<'a> {
+    /// Graph outputs to compute: `[label, second]` or `[value]`.
+    pub names: Vec<&'a str>,
+    pub second: Option<Second>,
+    pub classes: Option<&'a [serde_json::Value]>,
+}
 
-        let (names, outputs): (Vec<&str>, OutputLayout) = match task {
+impl<'a> OutputSpec<'a> {
+    fn new(
+        spec: &'a ModelSpec,
+        task: Task,
+        classes: Option<&'a [serde_json::Value]>,
+    ) -> Result<Self, String> {
+        match task {
             Task::Classification => {
                 let label = spec
                     .label
                     .as_deref()
-                    .context("model.label is required for classification")?;
+                    .ok_or("model.label is required for classification")?;
                 let (second_name, second) = match (&spec.probabilities, &spec.scores) {
                     (Some(p), None) => (p.as_str(), Second::Probabilities),
                     (None, Some(s)) => (s.as_str(), Second::Scores),
-                    _ => bail!("exactly one of model.probabilities / model.scores must be set"),
+                    _ => {
+                        return Err(
+                            "exactly one of model.probabilities / model.scores must be set".into(),
+                        )
+                    }
                 };
-                let classes = classes
-                    .context("classes are required for classification")?
-                    .to_vec();
-                (
-                    vec![label, second_name],
-                    OutputLayout::Classifier {
-                        classes,
-                        second,
-                        label_names,
-                    },
-                )
+                let classes = classes.ok_or("classes are required for classification")?;
+                Ok(OutputSpec {
+                    names: vec![label, second_name],
+                    second: Some(second),
+                    classes: Some(classes),
+                })
             }
             Task::Regression => {
                 let value = spec
                     .value
                     .as_deref()
-                    .context("model.value is required for regression")?;
-                (vec![value], OutputLayout::Regressor)
-            }
-        };
-        model.select_outputs_by_name(&names)?;
-        let batch = model.symbols.sym("N");
-        model.set_input_fact(0, f32::fact(&[batch.to_dim(), n_features.to_dim()]).into())?;
-        let plan = model.into_optimized()?.into_runnable()?;
-        let state = plan.spawn()?;
-        let model = Model {
-            plan,
-            state: Mutex::new(state),
-            n_features,
-            outputs,
-        };
-        // One dry run proves the graph evaluates and its outputs have the expected shapes.
-        model.run(vec![0.0; n_features], 1)?;
-        Ok(model)
-    }
-
-    pub fn n_features(&self) -> usize {
-        self.n_features
-    }
-
-    /// Runs `rows` rows of `n_features` features each (row-major).
-    pub fn run(&self, features: Vec<f32>, rows: usize) -> TractResult<Outputs> {
-        if features.len() != rows * self.n_features {
-            bail!(
-                "expected {} features, got {}",
-                rows * self.n_features,
-                features.len()
-            );
-        }
-        let input = tract_ndarray::Array2::from_shape_vec((rows, self.n_features), features)?;
-        let inputs = tvec!(input.into_tensor().into_tvalue());
-        let results = match self.state.try_lock() {
-            Ok(mut state) => state.run(inputs)?,
-            Err(_) => self.plan.spawn()?.run(inputs)?,
-        };
-        match &self.outputs {
-            OutputLayout::Regressor => {
-                let values = results[0].to_plain_array_view::<f32>()?;
-                if values.len() != rows {
-                    bail!(
-                        "regressor output has {} values for {rows} rows",
-                        values.len()
-                    );
-                }
-                Ok(Outputs::Regression {
-                    values: values.iter().copied().collect(),
-                })
-            }
-            OutputLayout::Classifier {
-                classes,
-                second,
-                label_names,
-            } => {
-                let labels = label_indices(&results[0], classes, label_names.as_deref())?;
-                let values = results[1].cast_to::<f32>()?;
-                let values = values.to_plain_array_view::<f32>()?;
-                let width = values.len().checked_div(rows).unwrap_or(0);
-                if labels.len() != rows || width * rows != values.len() {
-                    bail!("classifier outputs do not match {rows} rows");
-                }
-                Ok(Outputs::Classification {
-                    labels,
-                    values: values.iter().copied().collect(),
-                    width,
-                    kind: *second,
+                    .ok_or("model.value is required for regression")?;
+                Ok(OutputSpec {
+                    names: vec![value],
+                    second: None,
+                    classes: None,
                 })
             }
         }
     }
 }
 
-/// Maps the graph's label output (int64 or string class labels) to positions in `classes_`.
-fn label_indices(
-    labels: &Tensor,
+/// A loaded estimator graph.
+#[derive(Debug)]
+pub struct Model {
+    engine: Engine,
+    /// Why the compact engine did not take the graph, when tract runs it.
+    why_tract: Option<String>,
+    runner: Runner,
+    n_features: usize,
+    task: Task,
+    second: Option<Second>,
+    /// For the compact engine: per label table entry, its position in `classes_`.
+    label_map: Vec<Option<usize>>,
+    n_classes: usize,
+}
+
+#[derive(Debug)]
+enum Runner {
+    Compact(compact::CompactGraph),
+    #[cfg(feature = "tract")]
+    Tract(tract::TractModel),
+}
+
+impl Model {
+    /// Loads the graph on the compact engine if it covers it, else on tract (when built in);
+    /// `engine` forces one.
+    pub fn load(
+        onnx_bytes: &[u8],
+        spec: &ModelSpec,
+        task: Task,
+        classes: Option<&[serde_json::Value]>,
+        n_features: usize,
+        engine: Option<Engine>,
+    ) -> Result<Model, LoadError> {
+        let outputs = OutputSpec::new(spec, task, classes).map_err(LoadError::Graph)?;
+        let compact = onnx::parse(onnx_bytes)
+            .map_err(GraphError::from)
+            .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features));
+        let mut why_tract = None;
+        let runner = match (engine, compact) {
+            (None | Some(Engine::Compact), Ok(graph)) => Runner::Compact(graph),
+            (Some(Engine::Compact), Err(e)) => return Err(LoadError::Graph(e.to_string())),
+            (None, Err(GraphError::Invalid(e))) => return Err(LoadError::Graph(e)),
+            (None | Some(Engine::Tract), compact) => {
+                why_tract = Some(match compact {
+                    Ok(_) => "asked for".to_string(),
+                    Err(e) => e.to_string(),
+                });
+                Self::tract(onnx_bytes, &outputs, n_features)?
+            }
+        };
+        let mut model = Model {
+            engine: match runner {
+                Runner::Compact(_) => Engine::Compact,
+                #[cfg(feature = "tract")]
+                Runner::Tract(_) => Engine::Tract,
+            },
+            why_tract,
+            runner,
+            n_features,
+            task,
+            second: outputs.second,
+            label_map: Vec::new(),
+            n_classes: classes.map_or(0, <[_]>::len),
+        };
+        if let (Runner::Compact(g), Some(classes)) = (&model.runner, outputs.classes) {
+            model.label_map = compact_label_map(g, classes);
+        }
+        // One dry run proves the graph evaluates and its outputs have the expected shapes.
+        model
+            .run(Features::Dense(&vec![0.0; n_features]), 1)
+            .map_err(|e| LoadError::Graph(format!("the graph does not evaluate: {e}")))?;
+        Ok(model)
+    }
+
+    #[cfg(feature = "tract")]
+    fn tract(
+        onnx_bytes: &[u8],
+        outputs: &OutputSpec<'_>,
+        n_features: usize,
+    ) -> Result<Runner, LoadError> {
+        tract::TractModel::load(onnx_bytes, outputs, n_features)
+            .map(Runner::Tract)
+            .map_err(|e| LoadError::Graph(format!("{e:#}")))
+    }
+
+    #[cfg(not(feature = "tract"))]
+    fn tract(
+        onnx_bytes: &[u8],
+        outputs: &OutputSpec<'_>,
+        n_features: usize,
+    ) -> Result<Runner, LoadError> {
+        let why = match onnx::parse(onnx_bytes)
+            .map_err(GraphError::from)
+            .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features))
+        {
+            Err(e) => e.to_string(),
+            Ok(_) => "tract was asked for".into(),
+        };
+        Err(LoadError::NeedsTract(why))
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Why tract runs the graph (what the compact engine does not cover), if it does.
+    pub fn why_tract(&self) -> Option<&str> {
+        self.why_tract.as_deref()
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Whether [`Features::Sparse`] rows may be passed (the graph feeds its input straight into
+    /// a linear model).
+    pub fn accepts_sparse(&self) -> bool {
+        match &self.runner {
+            Runner::Compact(g) => g.accepts_sparse(),
+            #[cfg(feature = "tract")]
+            Runner::Tract(_) => false,
+        }
+    }
+
+    /// Runs `rows` rows.
+    pub fn run(&self, features: Features<'_>, rows: usize) -> Result<Outputs, GraphError> {
+        match &self.runner {
+            Runner::Compact(g) => self.compact_outputs(g.run(features, rows)?, rows),
+            #[cfg(feature = "tract")]
+            Runner::Tract(t) => {
+                let dense;
+                let x = match features {
+                    Features::Dense(x) => x,
+                    Features::Sparse(s) => {
+                        dense = s.to_dense();
+                        &dense
+                    }
+                };
+                t.run(x, rows)
+                    .map_err(|e| GraphError::Invalid(format!("{e:#}")))
+            }
+        }
+    }
+
+    fn compact_outputs(
+        &self,
+        raw: Vec<compact::RawOutput>,
+        rows: usize,
+    ) -> Result<Outputs, GraphError> {
+        use compact::RawOutput;
+        let bad = |what: &str| {
+            GraphError::Invalid(format!(
+                "the graph's {what} output does not match {rows} rows"
+            ))
+        };
+        match (self.task, raw.as_slice()) {
+            (Task::Regression, [RawOutput::Dense { data, cols }]) => {
+                if *cols != 1 || data.len() != rows {
+                    return Err(bad("value"));
+                }
+                Ok(Outputs::Regression { values: data.clone() })
+            }
+            (Task::Classification, [RawOutput::Labels { indices, .. }, RawOutput::Dense { data, cols }]) => {
+                if indices.len() != rows || data.len() != rows * cols {
+                    return Err(bad("label or second"));
+                }
+                if self.second == Some(Second::Probabilities) && *cols != self.n_classes {
+                    return Err(GraphError::Invalid(format!(
+                        "the graph gives {cols} probabilities per row for {} classes",
+                        self.n_classes
+                    )));
+                }
+                let labels = indices
+                    .iter()
+                    .map(|&i| {
+                        self.label_map.get(i as usize).copied().flatten().ok_or_else(|| {
+                            GraphError::Invalid(format!("the graph's label #{i} is not one of the bundle's classes"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Outputs::Classification {
+                    labels,
+                    values: data.clone(),
+                    width: *cols,
+                    kind: self.second.unwrap_or(Second::Probabilities),
+                })
+            }
+            _ => Err(GraphError::Invalid("the graph's outputs are not a label and scores (classification) or one value (regression)".into())),
+        }
+    }
+}
+
+/// Each label a compact graph can output, as a position in sklearn's `classes_` (None if the
+/// label is not a class; reported when a row predicts it).
+fn compact_label_map(
+    g: &compact::CompactGraph,
     classes: &[serde_json::Value],
-    label_names: Option<&[String]>,
-) -> TractResult<Vec<usize>> {
-    let find = |pred: &dyn Fn(&serde_json::Value) -> bool, shown: String| {
-        classes
-            .iter()
-            .position(pred)
-            .ok_or_else(|| format_err!("label {shown} is not in classes"))
+) -> Vec<Option<usize>> {
+    let Some(labels) = g.output_labels() else {
+        return Vec::new();
     };
-    if let (Some(names), Ok(view)) = (label_names, labels.to_plain_array_view::<i64>()) {
-        view.iter()
+    match labels {
+        Labels::Int(ints) => ints
+            .iter()
             .map(|&l| {
-                let name = usize::try_from(l)
-                    .ok()
-                    .and_then(|i| names.get(i))
-                    .ok_or_else(|| format_err!("label index {l} out of range"))?;
-                find(
-                    &|c: &serde_json::Value| c.as_str() == Some(name.as_str()),
-                    name.clone(),
-                )
+                classes
+                    .iter()
+                    .position(|c| c.as_i64() == Some(l) || c.as_f64() == Some(l as f64))
             })
-            .collect()
-    } else if let Ok(view) = labels.to_plain_array_view::<i64>() {
-        view.iter()
-            .map(|&l| {
-                find(
-                    &|c: &serde_json::Value| c.as_i64() == Some(l) || c.as_f64() == Some(l as f64),
-                    l.to_string(),
-                )
-            })
-            .collect()
-    } else if let Ok(view) = labels.to_plain_array_view::<String>() {
-        view.iter()
-            .map(|l| {
-                find(
-                    &|c: &serde_json::Value| c.as_str() == Some(l.as_str()),
-                    l.clone(),
-                )
-            })
-            .collect()
-    } else {
-        bail!("unsupported label type {:?}", labels.datum_type())
+            .collect(),
+        Labels::Str(strings) => strings
+            .iter()
+            .map(|l| classes.iter().position(|c| c.as_str() == Some(l.as_str())))
+            .collect(),
     }
 }

@@ -304,6 +304,45 @@ def scaling_in_graph(out, name, div):
     json.dump(manifest, open(os.path.join(bundle, "manifest.json"), "w"), indent=1)
 
 
+def write_onnxruntime_reference(bundle_dir, out_path, seed=0):
+    """onnxruntime's outputs for a fixed float32 feature matrix, for tests/engines.rs: the realistic
+    rows we have (sklearn's transform of the golden inputs, or the golden inputs themselves when the
+    featurizer passes them through) plus random rows (sparse-ish when the input is wide, with NaN
+    where the graph routes it). The Rust test runs both engines on the same matrix."""
+    import onnxruntime as ort
+
+    manifest = json.load(open(os.path.join(bundle_dir, "manifest.json")))
+    n = manifest["n_features"]
+    rows = []
+    transform = os.path.join(bundle_dir, "transform.json")
+    if os.path.exists(transform):
+        rows = [[np.nan if v is None else v for v in r] for r in json.load(open(transform))["features"]]
+    elif manifest["featurizer"] == {"type": "pipeline", "steps": []}:
+        golden = json.load(open(os.path.join(bundle_dir, "golden.json")))
+        fields = [f["name"] for f in manifest["input"]]
+        rows = [[np.nan if r["input"].get(f) is None else float(r["input"][f]) for f in fields] for r in golden["rows"]]
+    rng = np.random.default_rng(seed)
+    random = rng.normal(0, 2, size=(120, n))
+    if n > 64:
+        random *= rng.random((120, n)) < 20 / n
+    if manifest["model"]["accepts_nan"]:
+        random[rng.random(random.shape) < 0.1] = np.nan
+    x = np.vstack([np.asarray(rows, dtype=np.float64).reshape(-1, n), random]).astype(np.float32)
+    session = ort.InferenceSession(open(os.path.join(bundle_dir, "model.onnx"), "rb").read(), providers=["CPUExecutionProvider"])
+    spec = manifest["model"]
+    names = [spec["label"], spec.get("probabilities") or spec.get("scores")] if manifest["task"] == "classification" else [spec["value"]]
+    outs = session.run(names, {spec["input"]: x})
+    as_json = lambda a: [None if math.isnan(float(v)) else float(v) for v in a]  # noqa: E731
+    ref = {"features": [as_json(r) for r in x], "outputs": {}}
+    for name, out in zip(names, outs):
+        if out.dtype.kind in "iuO":
+            ref["outputs"]["label"] = [v.decode() if isinstance(v, bytes) else (v if isinstance(v, str) else int(v)) for v in out.reshape(-1)]
+        else:
+            ref["outputs"]["values"] = [as_json(r) for r in out.reshape(len(x), -1)]
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    json.dump(ref, open(out_path, "w"))
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
@@ -331,6 +370,14 @@ def main(out):
                 rewrite_modes(os.path.join(out, base), os.path.join(out, f"{base}-{mode.lower().replace('_', '-')}"), mode)
     scaling_in_graph(out, "scaler-op-in-graph", div=False)
     scaling_in_graph(out, "scaler-div-in-graph", div=True)
+    # onnxruntime's answers, for the engine parity test: every fixture and every committed model.
+    for name in sorted(os.listdir(out)):
+        if os.path.exists(os.path.join(out, name, "manifest.json")):
+            write_onnxruntime_reference(os.path.join(out, name), os.path.join(out, name, "onnxruntime.json"))
+    models = os.path.join(ROOT, "models")
+    for name in sorted(os.listdir(models)):
+        if os.path.exists(os.path.join(models, name, "manifest.json")):
+            write_onnxruntime_reference(os.path.join(models, name), os.path.join(out, "_onnxruntime", name + ".json"))
     print(f"fixtures written to {out}")
 
 

@@ -1,0 +1,208 @@
+//! Engine parity: the compact engine, tract and onnxruntime agree on every fixture and every
+//! committed model (labels equal, probabilities within 1e-6), on the same float32 feature rows
+//! (tests/python/make_fixtures.py records onnxruntime's answers); and the compact engine is the
+//! one a bundle gets by default whenever it covers the graph.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use wasmpredict::infer::{Engine, Outputs};
+use wasmpredict::{Bundle, Predictor};
+
+const PROBABILITY_TOLERANCE: f64 = 1e-6;
+
+fn load(dir: &Path, engine: Option<Engine>) -> Predictor {
+    let bundle = Bundle::from_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    Predictor::with_engine(bundle, engine)
+        .unwrap_or_else(|e| panic!("{} on {engine:?}: {e}", dir.display()))
+}
+
+struct Reference {
+    rows: usize,
+    features: Vec<f32>,
+    labels: Option<Vec<serde_json::Value>>,
+    values: Vec<Vec<f64>>,
+}
+
+fn reference(path: &Path) -> Reference {
+    let r: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run make_fixtures.py)", path.display())),
+    )
+    .expect("json");
+    let rows = r["features"].as_array().expect("features");
+    let features = rows
+        .iter()
+        .flat_map(|row| {
+            row.as_array()
+                .expect("row")
+                .iter()
+                .map(|v| v.as_f64().map_or(f32::NAN, |x| x as f32))
+        })
+        .collect();
+    let values = r["outputs"]["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("row")
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    Reference {
+        rows: rows.len(),
+        features,
+        labels: r["outputs"]["label"].as_array().cloned(),
+        values,
+    }
+}
+
+fn close(a: f64, b: f64, relative: bool) -> bool {
+    let scale = if relative { b.abs().max(1.0) } else { 1.0 };
+    (a - b).abs() <= PROBABILITY_TOLERANCE * scale || (a.is_nan() && b.is_nan())
+}
+
+/// The answer of `p` on the reference rows, as (labels as JSON, values per row).
+fn answer(p: &Predictor, r: &Reference) -> (Option<Vec<serde_json::Value>>, Vec<Vec<f64>>) {
+    let out = p
+        .predict_features(&r.features, r.rows)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.manifest().name));
+    match out {
+        Outputs::Classification {
+            labels,
+            values,
+            width,
+            ..
+        } => {
+            let classes = p.manifest().classes.clone().expect("classes");
+            (
+                Some(labels.iter().map(|&i| classes[i].clone()).collect()),
+                values
+                    .chunks(width)
+                    .map(|c| c.iter().map(|&v| f64::from(v)).collect())
+                    .collect(),
+            )
+        }
+        Outputs::Regression { values } => {
+            (None, values.iter().map(|&v| vec![f64::from(v)]).collect())
+        }
+    }
+}
+
+fn same_label(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn compare(
+    what: &str,
+    got: &(Option<Vec<serde_json::Value>>, Vec<Vec<f64>>),
+    want_labels: Option<&[serde_json::Value]>,
+    want: &[Vec<f64>],
+    regression: bool,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let (Some(g), Some(w)) = (&got.0, want_labels) {
+        for (i, (a, b)) in g.iter().zip(w).enumerate() {
+            if !same_label(a, b) {
+                problems.push(format!("{what}: row {i}: label {a} != {b}"));
+            }
+        }
+    }
+    if got.1.len() != want.len() {
+        problems.push(format!("{what}: {} rows != {}", got.1.len(), want.len()));
+    }
+    for (i, (g, w)) in got.1.iter().zip(want).enumerate() {
+        if g.len() != w.len() || g.iter().zip(w).any(|(a, b)| !close(*a, *b, regression)) {
+            problems.push(format!("{what}: row {i}: {g:?} != {w:?}"));
+        }
+    }
+    problems.truncate(5);
+    problems
+}
+
+fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
+    let r = reference(reference_path);
+    let auto = load(dir, None);
+    let compact = load(dir, Some(Engine::Compact));
+    let tract = load(dir, Some(Engine::Tract));
+    assert_eq!(compact.engine(), Engine::Compact);
+    assert_eq!(tract.engine(), Engine::Tract);
+    let regression = compact.manifest().classes.is_none();
+    let (a, b) = (answer(&compact, &r), answer(&tract, &r));
+    let mut problems = compare(
+        "compact vs onnxruntime",
+        &a,
+        r.labels.as_deref(),
+        &r.values,
+        regression,
+    );
+    problems.extend(compare(
+        "tract vs onnxruntime",
+        &b,
+        r.labels.as_deref(),
+        &r.values,
+        regression,
+    ));
+    problems.extend(compare(
+        "compact vs tract",
+        &a,
+        b.0.as_deref(),
+        &b.1,
+        regression,
+    ));
+    assert!(
+        problems.is_empty(),
+        "{}:\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
+    auto.engine()
+}
+
+#[test]
+fn every_fixture_agrees_on_both_engines_and_onnxruntime() {
+    let fixtures = bundles_in(&fixtures_dir());
+    let mut compact = 0;
+    for dir in &fixtures {
+        let reference = dir.join("onnxruntime.json");
+        if check_parity(dir, &reference) == Engine::Compact {
+            compact += 1;
+        }
+    }
+    // Every scikit-learn fixture is covered by the compact engine.
+    let sklearn: Vec<&PathBuf> = fixtures.iter().filter(|d| !is_tract_fixture(d)).collect();
+    assert!(
+        sklearn.len() >= 54,
+        "expected the full matrix, found {}",
+        sklearn.len()
+    );
+    assert_eq!(
+        compact,
+        sklearn.len(),
+        "some scikit-learn fixture is not on the compact engine"
+    );
+}
+
+#[test]
+fn bundled_models_agree_on_both_engines_and_onnxruntime_and_default_to_compact() {
+    for dir in model_bundles() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let reference = fixtures_dir()
+            .join("_onnxruntime")
+            .join(format!("{name}.json"));
+        assert_eq!(check_parity(&dir, &reference), Engine::Compact, "{name}");
+    }
+}
+
+/// Fixtures made to exercise tract (an MLP, a plain ONNX network).
+fn is_tract_fixture(dir: &Path) -> bool {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    name.starts_with("mlp-") || name.starts_with("onnx-")
+}
