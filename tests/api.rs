@@ -296,3 +296,57 @@ fn error_body_shape() {
         );
     }
 }
+
+/// `handle_json` (the fast request reader and the direct response writer that `/predict`, the
+/// Worker and the page use) answers exactly the bytes serde_json writes for `handle`'s response,
+/// for every body shape, on every bundled model and fixture.
+#[test]
+fn fast_json_path_answers_the_same_bytes_as_the_serde_path() {
+    let mut dirs = model_bundles();
+    dirs.extend(bundles_in(&fixtures_dir()));
+    for dir in dirs {
+        let p = predictor(&dir);
+        let golden = p.bundle().golden().expect("golden").expect("parses");
+        let fields: Vec<String> = p.manifest().input.iter().map(|f| f.name.clone()).collect();
+        let records: Vec<serde_json::Value> = golden
+            .rows
+            .iter()
+            .take(7)
+            .map(|r| serde_json::to_value(&r.input).unwrap())
+            .collect();
+        let positional: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                serde_json::Value::Array(
+                    fields
+                        .iter()
+                        .map(|f| r.get(f).cloned().unwrap_or(serde_json::Value::Null))
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut bodies = vec![
+            serde_json::json!({ "record": records[0] }),
+            serde_json::json!({ "instances": records }),
+            serde_json::json!({ "features": positional[0] }),
+            serde_json::json!({ "features": positional }),
+            serde_json::json!({ "instances": positional }),
+        ];
+        bodies.push(serde_json::json!({ "instances": [positional[0]] }));
+        for body in bodies {
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let slow = p.handle(&bytes).map(|r| serde_json::to_vec(&r).unwrap());
+            let fast = p.handle_json(&bytes, usize::MAX, &|| 0.0).map(|(b, _)| b);
+            match (slow, fast) {
+                (Ok(a), Ok(b)) => assert_eq!(
+                    String::from_utf8(a).unwrap(),
+                    String::from_utf8(b).unwrap(),
+                    "{}: {body}",
+                    dir.display()
+                ),
+                (Err(a), Err(b)) => assert_eq!(a, b, "{}: {body}", dir.display()),
+                (a, b) => panic!("{}: {body}: {a:?} vs {b:?}", dir.display()),
+            }
+        }
+    }
+}

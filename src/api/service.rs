@@ -293,7 +293,13 @@ impl Service {
             req,
             || self.versioned(name, version),
             |p, body| {
-                super::oip::infer(p, body, self.config.max_rows, clock)
+                let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::InvalidJson,
+                        format!("the body is not valid JSON: {e}"),
+                    )
+                })?;
+                super::oip::infer(p, &body, self.config.max_rows, clock)
                     .map(|(v, t)| (HttpResponse::json(200, &v), t))
             },
         )
@@ -304,22 +310,26 @@ impl Service {
             req,
             || self.predictor(name),
             |p, body| {
-                p.predict_timed(body, self.config.max_rows, clock)
-                    .map(|(r, t)| (HttpResponse::json(200, &r), t))
+                p.handle_json(body, self.config.max_rows, clock)
+                    .map(|(bytes, t)| {
+                        let r = HttpResponse {
+                            status: 200,
+                            headers: vec![("content-type".into(), "application/json".into())],
+                            body: bytes,
+                        };
+                        (r, t)
+                    })
             },
         )
     }
 
-    /// The common path of POST routes: body cap, model lookup, JSON parsing, then `answer`;
-    /// adds `Server-Timing` and `x-model-version`.
+    /// The common path of POST routes: body cap, model lookup, then `answer` (which parses the
+    /// body); adds `Server-Timing` and `x-model-version`.
     fn post_json(
         &self,
         req: &HttpRequest<'_>,
         model: impl FnOnce() -> Result<Arc<Predictor>, ApiError>,
-        answer: impl FnOnce(
-            &Predictor,
-            &serde_json::Value,
-        ) -> Result<(HttpResponse, super::Timings), ApiError>,
+        answer: impl FnOnce(&Predictor, &[u8]) -> Result<(HttpResponse, super::Timings), ApiError>,
     ) -> HttpResponse {
         if req.body.len() > self.config.max_body_bytes {
             return HttpResponse::error(&ApiError::new(
@@ -336,16 +346,7 @@ impl Service {
             Err(e) => return HttpResponse::error(&e),
         };
         let version = predictor.manifest().version.clone();
-        let body: serde_json::Value = match serde_json::from_slice(req.body) {
-            Ok(v) => v,
-            Err(e) => {
-                return HttpResponse::error(&ApiError::new(
-                    ErrorCode::InvalidJson,
-                    format!("the body is not valid JSON: {e}"),
-                ))
-            }
-        };
-        let mut response = match answer(&predictor, &body) {
+        let mut response = match answer(&predictor, req.body) {
             Ok((mut r, timings)) => {
                 r.headers.push((
                     "server-timing".into(),

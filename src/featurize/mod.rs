@@ -114,6 +114,24 @@ impl Featurizer {
         self.out_lineage.len()
     }
 
+    /// Whether the featurizer hands every raw field to the model unchanged, in order.
+    pub fn is_passthrough(&self) -> bool {
+        let identity = self
+            .out_lineage
+            .iter()
+            .enumerate()
+            .all(|(i, l)| *l == Some(i))
+            && self.out_lineage.len() == self.field_names.len();
+        identity
+            && match &self.root {
+                Compiled::Passthrough => true,
+                Compiled::Pipeline(steps) => {
+                    steps.iter().all(|s| matches!(s, Compiled::Passthrough))
+                }
+                _ => false,
+            }
+    }
+
     /// Transforms one raw row (cells in schema order) into the model's features, in float64 as
     /// sklearn computes them.
     pub fn transform(&self, row: &[Cell<'_>]) -> Result<Vec<f64>, ApiError> {

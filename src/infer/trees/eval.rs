@@ -8,7 +8,7 @@ use crate::infer::post_transform::{logistic, PostTransform};
 use crate::infer::GraphError;
 
 /// Walks advanced together: enough independent loads in flight to hide their latency.
-const LANES: usize = 8;
+const LANES: usize = 16;
 /// Rows per tree-major block: their scores stay in cache while each tree is walked for all.
 const BLOCK_ROWS: usize = 64;
 
@@ -72,8 +72,9 @@ impl Ensemble {
             for r in 0..n {
                 self.init_has(&mut h[r * k..(r + 1) * k]);
             }
+            let rows_x = &x[start * cols..(start + n) * cols];
             for t in 0..self.trees.len() {
-                self.leaves_of_tree(t, start, n, &row, &mut leaves);
+                self.leaves_of_tree(t, rows_x, n, cols, &mut leaves);
                 for r in 0..n {
                     self.add_leaf(
                         leaves[r],
@@ -92,82 +93,100 @@ impl Ensemble {
 
     /// The leaf (node index) each tree sends `x` to, in tree order.
     fn leaves_of_row(&self, x: &[f32], leaves: &mut [u32]) {
-        let trees = &self.trees;
-        for start in (0..trees.len()).step_by(LANES) {
+        // Trees of similar depth share lanes (`by_depth`), so few lanes idle on a leaf.
+        let order = &self.by_depth;
+        for group in order.chunks(LANES) {
             let mut idx = [0u32; LANES];
             let mut depth = 0;
             for (l, i) in idx.iter_mut().enumerate() {
                 // Past the last tree, lanes repeat it; their results are not used.
-                let tree = &trees[(start + l).min(trees.len() - 1)];
+                let tree = &self.trees[group[l.min(group.len() - 1)] as usize];
                 *i = tree.root;
                 depth = depth.max(tree.depth);
             }
-            self.walk(&mut idx, &[x; LANES], depth);
-            let n = (trees.len() - start).min(LANES);
-            leaves[start..start + n].copy_from_slice(&idx[..n]);
+            // Every lane reads the same row.
+            self.walk(&mut idx, x, [0; LANES], depth);
+            for (&t, &leaf) in group.iter().zip(&idx) {
+                leaves[t as usize] = leaf;
+            }
         }
     }
 
-    /// The leaf tree `t` sends each of rows `start..start + n` to.
-    fn leaves_of_tree<'a>(
-        &self,
-        t: usize,
-        start: usize,
-        n: usize,
-        row: &impl Fn(usize) -> &'a [f32],
-        leaves: &mut [u32],
-    ) {
+    /// The leaf tree `t` sends each of the `n` rows of `block` (row-major, `cols` wide) to.
+    fn leaves_of_tree(&self, t: usize, block: &[f32], n: usize, cols: usize, leaves: &mut [u32]) {
         let tree = self.trees[t];
         for first in (0..n).step_by(LANES) {
             let mut idx = [tree.root; LANES];
             // Past the last row, lanes repeat it; their results are not used.
-            let rows: [&[f32]; LANES] =
-                std::array::from_fn(|l| row(start + (first + l).min(n - 1)));
-            self.walk(&mut idx, &rows, tree.depth);
+            let offsets = std::array::from_fn(|l| (first + l).min(n - 1) * cols);
+            self.walk(&mut idx, block, offsets, tree.depth);
             let m = (n - first).min(LANES);
             leaves[first..first + m].copy_from_slice(&idx[..m]);
         }
     }
 
-    /// Advances every lane `depth` steps. Leaves point to themselves, so lanes that reach one
-    /// early stay there: no branch depends on the data.
+    /// Advances every lane `depth` steps; lane `l` reads the row at `x[offsets[l]..]`. Leaves
+    /// point to themselves, so lanes that reach one early stay there: no branch depends on the
+    /// data, and the lanes' loads overlap.
     #[inline]
-    fn walk(&self, idx: &mut [u32; LANES], rows: &[&[f32]; LANES], depth: u32) {
+    fn walk(&self, idx: &mut [u32; LANES], x: &[f32], offsets: [usize; LANES], depth: u32) {
+        match (&self.modes, self.routes_nan) {
+            (None, false) => self.walk_with::<false>(idx, x, offsets, depth),
+            (None, true) => self.walk_with::<true>(idx, x, offsets, depth),
+            (Some(modes), _) => self.walk_general(modes, idx, x, offsets, depth),
+        }
+    }
+
+    /// The fast path: every node is `x <= t`; `NAN` when some node sends NaN left.
+    #[inline]
+    fn walk_with<const NAN: bool>(
+        &self,
+        idx: &mut [u32; LANES],
+        x: &[f32],
+        offsets: [usize; LANES],
+        depth: u32,
+    ) {
         let nodes = &self.nodes[..];
-        match &self.modes {
-            None => {
-                for _ in 0..depth {
-                    for l in 0..LANES {
-                        let node = &nodes[idx[l] as usize];
-                        let x = rows[l][(node.feature & FEATURE_MASK) as usize];
-                        // `x <= t` is false for NaN, which then goes right unless flagged left.
-                        let left =
-                            x <= node.threshold || (node.feature & NAN_LEFT != 0 && x.is_nan());
-                        let right = !left;
-                        idx[l] = node.children[usize::from(right)];
-                    }
+        for _ in 0..depth {
+            for l in 0..LANES {
+                let node = &nodes[idx[l] as usize];
+                let v = x[offsets[l] + (node.feature & FEATURE_MASK) as usize];
+                // `v <= t` is false for NaN, which then goes right unless flagged left.
+                let mut left = v <= node.threshold;
+                if NAN {
+                    left |= (node.feature & NAN_LEFT != 0) & v.is_nan();
                 }
+                idx[l] = node.children[usize::from(!left)];
             }
-            Some(modes) => {
-                for _ in 0..depth {
-                    for l in 0..LANES {
-                        let i = idx[l] as usize;
-                        let node = &nodes[i];
-                        let x = rows[l][(node.feature & FEATURE_MASK) as usize];
-                        let t = node.threshold;
-                        let hit = match modes[i] {
-                            Mode::Leq => x <= t,
-                            Mode::Lt => x < t,
-                            Mode::Gte => x >= t,
-                            Mode::Gt => x > t,
-                            Mode::Eq => x == t,
-                            Mode::Neq => x != t,
-                            Mode::Leaf => true,
-                        };
-                        let go_true = hit || (node.feature & NAN_LEFT != 0 && x.is_nan());
-                        idx[l] = node.children[usize::from(!go_true)];
-                    }
-                }
+        }
+    }
+
+    /// The general path: each node's own comparison.
+    fn walk_general(
+        &self,
+        modes: &[Mode],
+        idx: &mut [u32; LANES],
+        x: &[f32],
+        offsets: [usize; LANES],
+        depth: u32,
+    ) {
+        for _ in 0..depth {
+            for l in 0..LANES {
+                let i = idx[l] as usize;
+                let node = &self.nodes[i];
+                let v = x[offsets[l] + (node.feature & FEATURE_MASK) as usize];
+                let t = node.threshold;
+                let hit = match modes[i] {
+                    Mode::Leq => v <= t,
+                    Mode::Lt => v < t,
+                    Mode::Gte => v >= t,
+                    Mode::Gt => v > t,
+                    Mode::Eq => v == t,
+                    Mode::Neq => v != t,
+                    Mode::Leaf => true,
+                };
+                let go_true = hit | ((node.feature & NAN_LEFT != 0) & v.is_nan());
+                idx[l] = node.children[usize::from(!go_true)];
             }
         }
     }

@@ -94,6 +94,8 @@ pub(crate) struct Tree {
 #[derive(Debug, Clone)]
 pub struct Ensemble {
     pub(crate) trees: Vec<Tree>,
+    /// Tree indices by increasing depth: the walk order of one row's trees.
+    pub(crate) by_depth: Vec<u32>,
     pub(crate) nodes: Vec<Node>,
     /// Per node: the node's row in `leaf_values` if it is a leaf, else `u32::MAX`.
     pub(crate) leaf_of: Vec<u32>,
@@ -106,6 +108,8 @@ pub struct Ensemble {
     /// The graph's modes, kept only when some node cannot use the `x <= t` form (EQ, NEQ, or a
     /// threshold whose rewrite would not be exact).
     pub(crate) modes: Option<Vec<Mode>>,
+    /// Some node sends NaN to `children[0]` (else NaN needs no test: `x <= t` sends it right).
+    pub(crate) routes_nan: bool,
     pub(crate) n_outputs: usize,
     pub(crate) n_features: usize,
     pub(crate) base_values: Vec<f32>,

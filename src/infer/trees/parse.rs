@@ -320,13 +320,18 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     );
     let (leaf_has, static_has) = has_score(&trees, &leaf_of, leaf_present, n_outputs, per_leaf);
 
+    let routes_nan = nodes.iter().any(|n| n.feature & NAN_LEFT != 0);
+    let mut by_depth: Vec<u32> = (0..trees.len() as u32).collect();
+    by_depth.sort_by_key(|&t| trees[t as usize].depth);
     Ok(Ensemble {
+        by_depth,
         trees,
         nodes,
         leaf_of,
         leaf_values,
         leaf_has,
         static_has,
+        routes_nan,
         modes: (!exact).then_some(kept_modes),
         n_outputs,
         n_features,
