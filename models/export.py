@@ -2,11 +2,18 @@
 """Export a fitted scikit-learn estimator or Pipeline to a wasmpredict bundle.
 
     python3 models/export.py --model FITTED.joblib --sample SAMPLE.csv --name NAME --out DIR [--version V]
+    python3 models/export.py --onnx NET.onnx --sample SAMPLE.csv --name NAME --out DIR [--task T]
+        [--classes A,B,...] [--output NAME] [--logits] [--version V]
 
 The bundle (format version 1, see docs/bundle-format.md) is a directory with:
   manifest.json  raw input schema, the featurizer's fitted parameters, classes, training stats
   model.onnx     the estimator alone, converted by skl2onnx (preprocessing runs in Rust)
   golden.json    raw sample rows with sklearn's own predictions, replayed by `wasmpredict check`
+
+With --onnx, any ONNX graph with one float32 input [N, F] (a network exported from PyTorch or
+Keras) is wrapped instead: the schema comes from the sample's F numeric columns, there is no
+featurizer, the golden answers are onnxruntime's, and a classifier's graph gets ArgMax + label
+lookup nodes appended (and a Softmax with --logits). Such graphs, like MLPs, run on the tract engine.
 
 This script only writes fitted parameters; the featurization rules live once, in Rust
 (src/featurize/). It checks the converted graph against sklearn with onnxruntime and writes the
@@ -42,9 +49,25 @@ SUPPORTED_ESTIMATORS = (
     "ExtraTreesClassifier", "ExtraTreesRegressor",
     "GradientBoostingClassifier", "GradientBoostingRegressor",
     "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
+    "MLPClassifier", "MLPRegressor",
 )
 # Estimators whose exported graph routes NaN features itself (nodes_missing_value_tracks_true).
 ACCEPTS_NAN = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
+
+# ONNX ops that wasmpredict's tract build does not run (left out to keep the wasm small, see
+# vendor/README.md, or absent from tract): a wrapped graph with one of them is refused.
+TRACT_MISSING_OPS = frozenset(
+    "Conv ConvInteger ConvTranspose QLinearConv AveragePool MaxPool GlobalAveragePool GlobalLpPool "
+    "GlobalMaxPool BatchNormalization GroupNormalization InstanceNormalization LayerNormalization "
+    "RMSNormalization SimplifiedLayerNormalization SkipLayerNormalization "
+    "SkipSimplifiedLayerNormalization LRN MeanVarianceNormalization Attention GroupQueryAttention "
+    "MultiHeadAttention RotaryEmbedding Gelu BiasGelu FastGelu QuickGelu MatMulNBits "
+    "GatherBlockQuantized MatMulInteger QLinearMatMul GridSample Resize NonMaxSuppression Multinomial "
+    "DepthToSpace SpaceToDepth DFT STFT MelWeightMatrix BlackmanWindow HammingWindow HannWindow "
+    "QuantizeLinear DequantizeLinear DynamicQuantizeLinear RandomUniform RandomUniformLike "
+    "RandomNormal RandomNormalLike GRU LSTM RNN Scan Loop".split()
+)
+WRAPPED_GRAPH_NAME = "wasmpredict_wrapped"
 
 CLASSIFICATION_TOLERANCE = 1e-5
 REGRESSION_TOLERANCE = 1e-4
@@ -361,13 +384,19 @@ def check_estimator(est):
         raise ExportError(f"estimator {name} is not supported; supported: {', '.join(SUPPORTED_ESTIMATORS)}")
     if getattr(est, "is_categorical_", None) is not None and bool(est.is_categorical_.any()):
         raise ExportError(f"{name} with categorical_features is not supported; one-hot encode those columns in the pipeline")
+    if name == "MLPRegressor" and est.loss != "squared_error":
+        raise ExportError(f"MLPRegressor(loss={est.loss!r}) is not supported (skl2onnx cannot convert its output activation); use loss='squared_error'")
+    if name == "MLPClassifier" and est._label_binarizer.y_type_ == "multilabel-indicator":
+        raise ExportError("a multilabel MLPClassifier (fitted on a 2-D indicator target) is not supported; fit one label column of integers or strings")
     classes = getattr(est, "classes_", None)
     if classes is not None:
-        for c in classes:
-            import numpy as np
+        import numpy as np
 
+        for c in classes:
             if isinstance(c, (bool, np.bool_)) or not isinstance(c, (str, int, np.integer)):
                 raise ExportError(f"class labels must be integers or strings, got {c!r} ({type(c).__name__}); encode the target first")
+            if name == "MLPClassifier" and isinstance(c, (int, np.integer)) and not -(2**31) <= int(c) < 2**31:
+                raise ExportError(f"MLPClassifier class label {int(c)} does not fit in 32 bits (skl2onnx stores MLP labels as int32); encode the target as 0..n-1 first")
     elif getattr(est, "n_outputs_", 1) != 1 or (hasattr(est, "coef_") and getattr(est.coef_, "ndim", 1) > 1):
         raise ExportError("only single-target regression is supported")
 
@@ -389,7 +418,37 @@ def convert_estimator(est, n_features):
         raise ExportError(f"skl2onnx could not convert {type(est).__name__}: {e}") from e
     # skl2onnx names the graph with a random UUID; a fixed name keeps bundles reproducible.
     onx.graph.name = type(est).__name__
+    if type(est).__name__ == "MLPClassifier":
+        int64_labels_without_cast(onx, onx.graph.output[0].name)
     return onx
+
+
+def int64_labels_without_cast(onx, label):
+    """skl2onnx's MLPClassifier looks integer labels up in an int32 table and casts the result to
+    int64 (`ArrayFeatureExtractor -> Reshape -> Cast(to=INT64)`). tract translates an ONNX Cast to
+    int64 into a cast to its symbolic-dimension type (TDim), which the label reader does not take;
+    store the table as int64 and make the cast an Identity: same values, plain int64 on every
+    runtime (onnxruntime checks the labels against sklearn after this)."""
+    import numpy as np
+    from onnx import TensorProto, numpy_helper
+
+    producers = {o: n for n in onx.graph.node for o in n.output}
+    initializers = {i.name: i for i in onx.graph.initializer}
+    cast = producers.get(label)
+    if cast is None or cast.op_type != "Cast" or not any(a.name == "to" and a.i == TensorProto.INT64 for a in cast.attribute):
+        return
+    name = cast.input[0]
+    while name not in initializers:
+        node = producers.get(name)
+        if node is None or node.op_type not in ("Reshape", "Identity", "ArrayFeatureExtractor"):
+            return
+        name = node.input[0]
+    table = initializers[name]
+    if table.data_type not in (TensorProto.INT32, TensorProto.INT64):
+        return
+    table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype(np.int64), name))
+    cast.op_type = "Identity"
+    del cast.attribute[:]
 
 
 def dense(x):
@@ -428,6 +487,14 @@ def verify_with_onnxruntime(onx, est, xt, probs, scores, pred, tolerance):
         diff = float(np.max(np.abs(outs[1].reshape(second.shape) - second))) if len(second) else 0.0
         if diff > tolerance * 10:
             raise ExportError(f"the converted graph disagrees with sklearn (max difference {diff:.3g}); this estimator/setting is not exported faithfully by skl2onnx")
+        if type(est).__name__ == "MLPClassifier" and probs is not None and len(probs):
+            # The label path is ours to check too (int64_labels_without_cast); skip near-ties.
+            labels = [v.decode() if isinstance(v, bytes) else v for v in outs[0].reshape(-1)]
+            top2 = np.sort(probs, axis=1)[:, -2:] if probs.shape[1] > 1 else np.zeros((len(probs), 2))
+            clear = (top2[:, 1] - top2[:, 0]) > tolerance * 10
+            wrong = [i for i in np.flatnonzero(clear) if labels[i] != pred[i]]
+            if wrong:
+                raise ExportError(f"the converted graph's label disagrees with sklearn's predict on {len(wrong)} sample rows")
     else:
         got = outs[0].reshape(-1)
         diff = float(np.max(np.abs(got - pred) / (1 + np.abs(pred)))) if len(pred) else 0.0
@@ -588,6 +655,270 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
     return manifest
 
 
+# ---------------------------------------------------------------------------------------------
+# Wrapping any ONNX graph (--onnx)
+
+
+def one_line(e):
+    """An exception as one short line (onnxruntime's source location and C++ signature dropped)."""
+    import re
+
+    text = " ".join(str(e).split())
+    text = re.sub(r"\S*onnxruntime_src/\S+:\d+ .*?\) (?=[A-Z])", "", text)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def parse_classes(text):
+    """`--classes A,B,C`: integers when every label is one, else strings."""
+    labels = [c.strip() for c in text.split(",")]
+    if any(not c for c in labels):
+        raise ExportError(f"--classes {text!r} has an empty label")
+    try:
+        return [int(c) for c in labels]
+    except ValueError:
+        return labels
+
+
+def _tensor_type_name(elem_type):
+    from onnx import TensorProto
+
+    return TensorProto.DataType.Name(elem_type) if elem_type in TensorProto.DataType.values() else str(elem_type)
+
+
+def _unique_namer(graph):
+    taken = {i.name for i in graph.input} | {o.name for o in graph.output} | {i.name for i in graph.initializer}
+    for node in graph.node:
+        taken.update(node.output)
+        taken.add(node.name)
+
+    def unique(base):
+        name, k = base, 1
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        return name
+
+    return unique
+
+
+def export_onnx(onnx_path, sample_path, name, out_dir, version="1.0.0", description=None, golden_rows=50, task=None, classes=None, output=None, logits=False):
+    """Wraps an ONNX graph with one float32 input [N, F] as a bundle (see the module docstring)."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    import pandas as pd
+    from onnx import TensorProto, helper, numpy_helper
+
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ExportError(f"invalid bundle name {name!r}")
+    if task not in (None, "classification", "regression"):
+        raise ExportError(f"task must be classification or regression, got {task!r}")
+
+    # The graph.
+    try:
+        with open(onnx_path, "rb") as fh:
+            raw = fh.read()
+        model = onnx.load_model_from_string(raw)
+        onnx.checker.check_model(model)
+    except Exception as e:
+        raise ExportError(f"cannot load {onnx_path} as an ONNX model: {one_line(e)}") from e
+    graph = model.graph
+    if not graph.node or not graph.output:
+        raise ExportError(f"cannot load {onnx_path} as an ONNX model: the graph has no nodes or no outputs")
+    domains = sorted({n.domain for n in graph.node if n.domain not in ("", "ai.onnx", "ai.onnx.ml")})
+    if domains:
+        raise ExportError(f"the graph uses operators of domain {', '.join(domains)}, which tract does not run; export it with standard ONNX operators only")
+    missing_ops = sorted({n.op_type for n in graph.node if n.op_type in TRACT_MISSING_OPS})
+    if missing_ops:
+        raise ExportError(f"the graph uses {', '.join(missing_ops)}, which wasmpredict's tract engine does not include (see vendor/README.md); supported are dense layers (MatMul/Gemm), activations, Softmax, arithmetic, shape and indexing ops")
+
+    # Its single float32 [N, F] input.
+    initializers = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        raise ExportError(f"the graph has {len(inputs)} runtime inputs ({', '.join(i.name for i in inputs) or 'none'}); wasmpredict feeds exactly one float32 input of shape [N, F]")
+    graph_input = inputs[0]
+    tensor_type = graph_input.type.tensor_type
+    if not graph_input.type.HasField("tensor_type") or tensor_type.elem_type != TensorProto.FLOAT:
+        kind = _tensor_type_name(tensor_type.elem_type) if graph_input.type.HasField("tensor_type") else "not a tensor"
+        raise ExportError(f"the graph's input {graph_input.name!r} is {kind}; wasmpredict feeds float32 [N, F] (export the network in float32)")
+    width = None
+    if tensor_type.HasField("shape"):
+        dims = tensor_type.shape.dim
+        if len(dims) != 2:
+            raise ExportError(f"the graph's input {graph_input.name!r} has rank {len(dims)}; wasmpredict feeds a matrix [N, F] (one row of F features per example)")
+        if dims[0].HasField("dim_value"):
+            raise ExportError(
+                f"the graph's input {graph_input.name!r} has a fixed batch size of {dims[0].dim_value}; export it with a dynamic first dimension "
+                "(PyTorch: torch.onnx.export(..., dynamic_axes={'input': {0: 'N'}}))"
+            )
+        if dims[1].HasField("dim_value"):
+            width = int(dims[1].dim_value)
+
+    # The sample: the raw schema, F numeric columns.
+    try:
+        df = pd.read_csv(sample_path)
+    except Exception as e:
+        raise ExportError(f"cannot read {sample_path}: {one_line(e)}") from e
+    if len(df) == 0:
+        raise ExportError(f"{sample_path} has no rows")
+    non_numeric = [str(c) for c in df.columns if pd_types().is_bool_dtype(df[c].dtype) or not pd_types().is_numeric_dtype(df[c].dtype)]
+    if non_numeric:
+        raise ExportError(f"every sample column must be numeric (the graph reads float32 features); these are not: {non_numeric}")
+    fields = [str(c) for c in df.columns]
+    if width is not None and width != len(fields):
+        raise ExportError(f"the graph's input {graph_input.name!r} takes {width} columns but the sample has {len(fields)}: {fields}")
+    n_features = len(fields)
+    complete = df[df.notna().all(axis=1)]
+    if len(complete) == 0:
+        raise ExportError(f"{sample_path} has no row without missing values")
+    golden_frame = complete.head(golden_rows)
+    x = golden_frame.to_numpy(dtype=np.float32)
+
+    # The output.
+    names = [o.name for o in graph.output]
+    if output is not None and output not in names:
+        raise ExportError(f"output {output!r} not found; the graph's outputs: {', '.join(names)}")
+    if output is None and len(names) > 1:
+        raise ExportError(f"the graph has {len(names)} outputs ({', '.join(names)}); choose one with --output")
+    output = output or names[0]
+    try:
+        session = ort.InferenceSession(raw, providers=["CPUExecutionProvider"])
+        (out,) = session.run([output], {graph_input.name: x})
+    except Exception as e:
+        hint = " (save the model with an older IR version, e.g. model.ir_version = 10)" if "IR version" in str(e) else ""
+        raise ExportError(f"onnxruntime cannot run the graph on {len(x)} sample rows: {one_line(e)}{hint}") from e
+    out = np.asarray(out)
+    if out.dtype != np.float32:
+        raise ExportError(f"output {output!r} is {out.dtype}; wasmpredict reads a float32 output ([N] or [N, 1] for regression, [N, C] for classification)")
+    shown = "[" + ", ".join(["N"] + [str(d) for d in out.shape[1:]]) + "]"
+    if out.ndim not in (1, 2) or out.shape[0] != len(x) or (out.ndim == 2 and out.shape[1] == 0):
+        shown = f"{list(out.shape)} for {len(x)} rows"
+        raise ExportError(f"unsupported output shape: {output!r} has shape {shown}; expected [N] or [N, 1] (regression) or [N, C] (classification)")
+    width_out = 1 if out.ndim == 1 else int(out.shape[1])
+    task = task or ("classification" if width_out >= 2 else "regression")
+    if task == "regression" and width_out != 1:
+        raise ExportError(f"unsupported output shape for regression: {output!r} has shape {shown}; regression reads one value per row ([N] or [N, 1])")
+    if task == "classification" and width_out < 2:
+        raise ExportError(f"unsupported output shape for classification: {output!r} has shape {shown}; classification reads one column per class ([N, C], C >= 2)")
+    if not np.isfinite(out).all():
+        raise ExportError(f"output {output!r} is not finite on some sample rows")
+    if task == "regression" and (classes is not None or logits):
+        raise ExportError("--classes and --logits apply only to classification")
+
+    if task == "classification":
+        if classes is None:
+            classes = list(range(width_out))
+        classes = list(classes)
+        if len(classes) != width_out:
+            raise ExportError(f"--classes gives {len(classes)} labels but output {output!r} has {width_out} columns (one per class)")
+        is_int = all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in classes)
+        if not is_int and not all(isinstance(c, str) for c in classes):
+            raise ExportError("class labels must be all integers or all strings")
+        classes = [int(c) for c in classes] if is_int else [str(c) for c in classes]
+        if len(set(classes)) != len(classes):
+            raise ExportError(f"class labels must be distinct, got {classes}")
+        if not logits:
+            rows_sum = out.sum(axis=1)
+            if out.min() < -1e-5 or out.max() > 1 + 1e-5 or np.max(np.abs(rows_sum - 1)) > 1e-3:
+                raise ExportError(f"output {output!r} does not hold probabilities (rows do not sum to 1); pass --logits if it holds raw scores")
+
+    # The bundle's graph: the user's, plus (classification) Softmax, ArgMax and the label lookup.
+    wrapped = onnx.ModelProto()
+    wrapped.CopyFrom(model)
+    g = wrapped.graph
+    g.name = WRAPPED_GRAPH_NAME
+    model_spec = {"file": "model.onnx", "input": graph_input.name, "accepts_nan": False}
+    if task == "classification":
+        unique = _unique_namer(g)
+        out_info = next(o for o in g.output if o.name == output)
+        if logits:
+            probabilities = unique("probabilities")
+            g.node.append(helper.make_node("Softmax", [output], [probabilities], name=unique("wasmpredict_softmax"), axis=1))
+            prob_info = helper.make_tensor_value_info(probabilities, TensorProto.FLOAT, [None, width_out])
+        else:
+            probabilities = output
+            prob_info = onnx.ValueInfoProto()
+            prob_info.CopyFrom(out_info)
+        index, table, label = unique("label_index"), unique("class_labels"), unique("label")
+        g.node.append(helper.make_node("ArgMax", [probabilities], [index], name=unique("wasmpredict_argmax"), axis=1, keepdims=0))
+        if isinstance(classes[0], int):
+            g.initializer.append(numpy_helper.from_array(np.array(classes, dtype=np.int64), table))
+            label_type = TensorProto.INT64
+        else:
+            g.initializer.append(helper.make_tensor(table, TensorProto.STRING, [len(classes)], [c.encode("utf-8") for c in classes]))
+            label_type = TensorProto.STRING
+        g.node.append(helper.make_node("Gather", [table, index], [label], name=unique("wasmpredict_label"), axis=0))
+        del g.output[:]
+        g.output.extend([helper.make_tensor_value_info(label, label_type, [None]), prob_info])
+        if not any(o.domain in ("", "ai.onnx") for o in wrapped.opset_import):
+            wrapped.opset_import.append(helper.make_opsetid("", 13))
+        model_spec["label"] = label
+        model_spec["probabilities"] = probabilities
+    else:
+        model_spec["value"] = output
+    try:
+        onnx.checker.check_model(wrapped)
+        data = wrapped.SerializeToString()
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        answers = session.run([model_spec.get("label") or output] + ([model_spec["probabilities"]] if task == "classification" else []), {graph_input.name: x})
+    except Exception as e:
+        raise ExportError(f"internal: the wrapped graph does not run: {one_line(e)}") from e
+
+    # Golden rows: onnxruntime's answers on the first complete sample rows.
+    golden = {
+        "tolerance": CLASSIFICATION_TOLERANCE if task == "classification" else REGRESSION_TOLERANCE,
+        "relative_tolerance": 0.0 if task == "classification" else REGRESSION_RELATIVE_TOLERANCE,
+        "rows": [],
+    }
+    records = golden_frame.to_dict("records")
+    if task == "classification":
+        labels, probs = answers[0].reshape(-1), np.asarray(answers[1], dtype=np.float64)
+        expected = out.astype(np.float64)
+        if logits:
+            e = np.exp(expected - expected.max(axis=1, keepdims=True))
+            expected = e / e.sum(axis=1, keepdims=True)
+        if np.max(np.abs(probs - expected)) > CLASSIFICATION_TOLERANCE or [to_label(v) for v in labels] != [classes[i] for i in np.argmax(probs, axis=1)]:
+            raise ExportError("internal: the appended Softmax/ArgMax/label nodes disagree with the graph's output")
+        for i, record in enumerate(records):
+            golden["rows"].append({"input": to_py_record(record), "prediction": to_label(labels[i]), "probabilities": [float(p) for p in probs[i]]})
+    else:
+        values = answers[0].reshape(-1)
+        for i, record in enumerate(records):
+            golden["rows"].append({"input": to_py_record(record), "prediction": float(values[i])})
+
+    producer = " ".join(p for p in (model.producer_name, model.producer_version) if p) or "unknown producer"
+    files = {
+        "model.onnx": data,
+        "golden.json": (json.dumps(golden, allow_nan=False, ensure_ascii=False) + "\n").encode(),
+    }
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "version": version,
+        "description": description,
+        "created_by": f"{EXPORTER}, wrapped from ONNX ({producer}; onnx {onnx.__version__}, onnxruntime {ort.__version__})",
+        "task": task,
+        "estimator": "ONNX",
+        "classes": classes if task == "classification" else None,
+        "input": [{"name": f, "type": "number", "nullable": False, "stats": field_stats(df[c], "number")} for f, c in zip(fields, df.columns)],
+        "featurizer": {"type": "pipeline", "steps": []},
+        "n_features": n_features,
+        "model": model_spec,
+        "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=1, allow_nan=False, ensure_ascii=False) + "\n").encode()
+    write_atomically(out_dir, files)
+    return manifest
+
+
+def to_label(value):
+    """A label from an onnxruntime output (int64 or bytes/str) as JSON."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return to_py(value)
+
+
 def write_atomically(out_dir, files):
     """Writes every file into a fresh directory next to `out_dir`, then swaps it in."""
     out_dir = os.path.abspath(out_dir)
@@ -613,19 +944,39 @@ def write_atomically(out_dir, files):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Export a fitted scikit-learn model to a wasmpredict bundle.")
-    parser.add_argument("--model", required=True, help="fitted estimator or Pipeline saved with joblib")
-    parser.add_argument("--sample", required=True, help="CSV of raw rows with a header: the raw input schema; golden predictions and field statistics come from it")
+    parser = argparse.ArgumentParser(
+        description="Export a fitted scikit-learn model (--model), or wrap an ONNX graph with one float32 input [N, F] (--onnx), as a wasmpredict bundle.",
+        epilog=f"Supported estimators: {', '.join(SUPPORTED_ESTIMATORS)}. Transformers: {SUPPORTED_TRANSFORMERS}.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="fitted estimator or Pipeline saved with joblib")
+    source.add_argument("--onnx", help="an ONNX graph with one float32 input [N, F] (e.g. a network exported from PyTorch or Keras) to wrap as is")
+    parser.add_argument("--sample", required=True, help="CSV of raw rows with a header: the raw input schema; golden predictions and field statistics come from it (with --onnx: F numeric columns)")
     parser.add_argument("--name", required=True, help="bundle name (used in URLs: /models/NAME/predict)")
     parser.add_argument("--out", required=True, help="bundle directory to write (replaced atomically)")
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--description", default=None)
     parser.add_argument("--golden-rows", type=int, default=50, help="sample rows to store in golden.json (default 50)")
+    wrap = parser.add_argument_group("with --onnx")
+    wrap.add_argument("--task", choices=["classification", "regression"], help="default: an output [N] or [N, 1] is regression, [N, C] with C >= 2 classification")
+    wrap.add_argument("--classes", help="class labels of the C output columns, comma-separated integers or strings (default 0..C-1)")
+    wrap.add_argument("--output", help="the graph output to use when it has several")
+    wrap.add_argument("--logits", action="store_true", help="the output holds raw scores: append a Softmax so the bundle answers probabilities")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
-        manifest = export(args.model, args.sample, args.name, args.out, args.version, args.description, args.golden_rows)
+        if args.onnx is not None:
+            classes = parse_classes(args.classes) if args.classes is not None else None
+            manifest = export_onnx(
+                args.onnx, args.sample, args.name, args.out, args.version, args.description, args.golden_rows,
+                task=args.task, classes=classes, output=args.output, logits=args.logits,
+            )
+        else:
+            used = [flag for flag, value in (("--task", args.task), ("--classes", args.classes), ("--output", args.output), ("--logits", args.logits)) if value]
+            if used:
+                raise ExportError(f"{', '.join(used)} apply only with --onnx")
+            manifest = export(args.model, args.sample, args.name, args.out, args.version, args.description, args.golden_rows)
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

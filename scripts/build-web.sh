@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the browser side into build/site, the directory the Worker serves as static assets:
 #   build/site/            the Leptos app (www/, built by trunk), example.html, sw.js, manifest
-#   build/site/pkg/        the JS/TS predictor API: predictor.js (+ .d.ts) over wasm-bindgen's glue
+#   build/site/pkg/        the JS/TS predictor API: predictor.js (+ .d.ts) over wasm-bindgen's glue,
+#                          the compact build (wasmpredict_web*) every page loads and the
+#                          tract-enabled build (wasmpredict_web_tract*) fetched only when a bundle
+#                          needs it
 #   build/site/bundles/    every bundle under models/ (what the pages load and predict with)
 # Skips each wasm build when nothing it compiles changed.
 set -euo pipefail
@@ -15,16 +18,25 @@ need_node_modules
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
+
+# build_predictor OUT_DIR OUT_NAME [CARGO FEATURES...]: one build of the browser predictor.
+build_predictor() {
+    local out="$1" name="$2"
+    shift 2
+    if stale "$out/${name}_bg.wasm" src web Cargo.toml Cargo.lock; then
+        say "building the browser predictor $name (wasm32, opt-level z${*:+, $*})"
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release "$@"
+        rm -rf "$out"
+        wasm-bindgen --target web --out-dir "$out" --out-name "$name" "$wasm"
+        bash scripts/wasm-opt.sh "$out/${name}_bg.wasm"
+    else
+        say "the browser predictor $name is up to date ($out)"
+    fi
+}
 pkg=build/web-pkg
-if stale "$pkg/wasmpredict_web_bg.wasm" src web Cargo.toml Cargo.lock; then
-    say "building the browser predictor (wasm32, opt-level z)"
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release
-    rm -rf "$pkg"
-    wasm-bindgen --target web --out-dir "$pkg" "$wasm"
-    bash scripts/wasm-opt.sh "$pkg/wasmpredict_web_bg.wasm"
-else
-    say "the browser predictor is up to date ($pkg)"
-fi
+pkg_tract=build/web-pkg-tract
+timed "compact browser predictor" build_predictor "$pkg" wasmpredict_web
+timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
 
 need_trunk
 app=build/app
@@ -55,6 +67,7 @@ mkdir -p build/site
 cp -R "$app"/. build/site/
 mkdir -p build/site/pkg build/site/bundles
 cp "$pkg"/wasmpredict_web.js "$pkg"/wasmpredict_web_bg.wasm "$pkg"/*.d.ts build/site/pkg/
+cp "$pkg_tract"/wasmpredict_web_tract.js "$pkg_tract"/wasmpredict_web_tract_bg.wasm "$pkg_tract"/*.d.ts build/site/pkg/
 cp web/js/predictor.js web/js/predictor.d.ts build/site/pkg/
 for m in models/*/; do
     [ -f "$m/manifest.json" ] || continue
@@ -84,7 +97,9 @@ const files = [];
 const hash = crypto.createHash("sha256");
 for (const f of files) if (!f.endsWith("sw.js")) hash.update(f).update(fs.readFileSync(f));
 const version = hash.digest("hex").slice(0, 16);
-const urls = files.map((f) => "/" + path.relative(root, f)).filter((u) => u !== "/sw.js")
+// The tract-enabled predictor is not precached: a page fetches it only for a bundle that needs
+// it, and the service worker then keeps it (it caches what it serves).
+const urls = files.map((f) => "/" + path.relative(root, f)).filter((u) => u !== "/sw.js" && !u.includes("_tract"))
   .map((u) => (u.endsWith(".html") ? u.replace(/\.html$/, "").replace(/\/index$/, "/") : u));
 const sw = fs.readFileSync(`${root}/sw.js`, "utf8").replace("__WASMPREDICT_VERSION__", version).replace("__WASMPREDICT_PRECACHE__", JSON.stringify(urls));
 fs.writeFileSync(`${root}/sw.js`, sw);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Worker (worker/build/index.js + index_bg.wasm) with worker-build, checking that
-# every tool matches what Cargo.lock and package.json pin. Installs missing tools (first time:
-# wasm-bindgen-cli ~10 min, worker-build ~10 min, tract for wasm32 ~10 min).
+# every tool matches what Cargo.lock and package.json pin. It embeds the bundles of models/ (or
+# --models DIR) and links tract only if one of them needs it. Installs missing tools (first
+# time: wasm-bindgen-cli ~2-10 min, worker-build ~4-10 min).
+#   scripts/build-worker.sh [--models DIR] [--out DIR]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,20 +22,44 @@ if ! command -v worker-build >/dev/null || [ "$(worker-build --version 2>/dev/nu
     cargo install worker-build --version "$WORKER_BUILD_VERSION" >&2
 fi
 
+# Which bundles to embed and where to write the build.
+MODELS="$ROOT/models"
+OUT=worker/build
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --models) MODELS="$(cd "$2" && pwd)"; shift 2 ;;
+        --out) OUT="$2"; shift 2 ;;
+        *) die "usage: scripts/build-worker.sh [--models DIR] [--out DIR]" ;;
+    esac
+done
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
 # Skip the build when nothing it embeds or compiles changed since the last one.
-wasm=worker/build/index_bg.wasm
-if ! stale "$wasm" src worker/src worker/build.rs worker/Cargo.toml models Cargo.toml Cargo.lock; then
-    say "the Worker is up to date ($wasm)"
+wasm="$OUT/index_bg.wasm"
+if [ "$(cat "$OUT/.models" 2>/dev/null)" = "$MODELS" ] \
+    && ! stale "$wasm" src worker/src worker/build.rs worker/Cargo.toml "$MODELS" Cargo.toml Cargo.lock; then
+    say "the Worker is up to date ($wasm, bundles of $MODELS)"
     exit 0
 fi
 
-say "building the Worker (worker-build --release, opt-level z)"
+# tract only if an embedded bundle needs it (worker/build.rs refuses a build that lacks it).
+engines="$(cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- "$MODELS")" \
+    || die "cannot read the bundles in $MODELS"
+features=()
+if grep -q $'\ttract$' <<<"$engines"; then
+    features=(--features tract)
+    say "bundles that need tract: $(grep $'\ttract$' <<<"$engines" | cut -f1 | tr '\n' ' ')"
+fi
+
+say "building the Worker (worker-build --release, opt-level z${features:+, tract}) with the bundles of $MODELS"
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 # Size over speed for the shipped wasm; does not touch native builds (other target dir).
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-(cd worker && worker-build --release >&2)
-bash scripts/wasm-opt.sh worker/build/index_bg.wasm
-ls -l worker/build/index_bg.wasm >&2
+export WASMPREDICT_MODELS="$MODELS"
+out_abs="$(mkdir -p "$OUT" && cd "$OUT" && pwd)"
+(cd worker && worker-build --release --out-dir "$(realpath --relative-to=. "$out_abs")" "${features[@]}" >&2)
+bash scripts/wasm-opt.sh "$wasm"
+echo "$MODELS" > "$OUT/.models"
+ls -l "$wasm" >&2

@@ -8,6 +8,14 @@ VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# timed LABEL COMMAND...: runs COMMAND and says how long it took, so a slow setup step shows.
+timed() {
+    local label="$1" start=$SECONDS
+    shift
+    "$@"
+    printf '    (%s: %ds)\n' "$label" "$((SECONDS - start))" >&2
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # True when OUTPUT is missing or any of the INPUTS (files or directories) is newer than it.

@@ -130,6 +130,35 @@ fn compare(
 fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
     let r = reference(reference_path);
     let auto = load(dir, None);
+    if is_tract_fixture(dir) {
+        // Outside the compact engine: tract by default, agreeing with onnxruntime; a forced
+        // compact load says what it does not cover.
+        assert_eq!(auto.engine(), Engine::Tract, "{}", dir.display());
+        assert!(
+            auto.why_tract().is_some_and(|w| w.contains("not covered")),
+            "{:?}",
+            auto.why_tract()
+        );
+        let bundle = Bundle::from_dir(dir).expect("bundle");
+        let refused =
+            Predictor::with_engine(bundle, Some(Engine::Compact)).expect_err("compact refuses");
+        assert!(refused.to_string().contains("not covered"), "{refused}");
+        let regression = auto.manifest().classes.is_none();
+        let problems = compare(
+            "tract vs onnxruntime",
+            &answer(&auto, &r),
+            r.labels.as_deref(),
+            &r.values,
+            regression,
+        );
+        assert!(
+            problems.is_empty(),
+            "{}:\n{}",
+            dir.display(),
+            problems.join("\n")
+        );
+        return Engine::Tract;
+    }
     let compact = load(dir, Some(Engine::Compact));
     let tract = load(dir, Some(Engine::Tract));
     assert_eq!(compact.engine(), Engine::Compact);

@@ -95,6 +95,11 @@ fn fixture_matrix_is_complete() {
         "dt-regressor-branch-gt",
         "scaler-op-in-graph",
         "scaler-div-in-graph",
+        // Graphs outside the compact engine, served by tract.
+        "mlp-classifier",
+        "mlp-regressor",
+        "onnx-net-classifier",
+        "onnx-net-regressor",
     ] {
         fixture(name);
     }

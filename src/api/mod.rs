@@ -57,6 +57,20 @@ impl FeatureBatch {
     }
 }
 
+/// The engine a bundle gets by default (without loading it, and without tract): what decides
+/// whether a build must include tract to serve it.
+pub fn default_engine(bundle: &Bundle) -> Result<Engine, BundleError> {
+    let m = &bundle.manifest;
+    crate::infer::default_engine(
+        bundle.model_bytes(),
+        &m.model,
+        m.task,
+        m.classes.as_deref(),
+        m.n_features,
+    )
+    .map_err(|e| BundleError::Model(e.to_string()))
+}
+
 fn check_rows(n: usize, max_rows: usize) -> Result<(), ApiError> {
     if n > max_rows {
         return Err(ApiError::new(
@@ -244,6 +258,65 @@ impl Predictor {
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
         let features = self.featurize_rows(rows)?;
         self.run(features.features(), rows.len())
+    }
+
+    /// Predicts positional rows of numbers given as float32 (`rows` rows of the schema's width,
+    /// row-major), NaN meaning a missing value: the typed-array path of the JS API. Values are
+    /// checked as `{"features": [[...]]}` would check them; only for models whose fields are all
+    /// numbers.
+    pub fn predict_f32(&self, values: &[f32], rows: usize) -> Result<Outputs, ApiError> {
+        let fields = &self.manifest().input;
+        if let Some(f) = fields
+            .iter()
+            .find(|f| f.kind != crate::bundle::FieldKind::Number)
+        {
+            return Err(ApiError::for_field(
+                ErrorCode::WrongType,
+                f.name.clone(),
+                format!(
+                    "typed arrays carry numbers, but field '{}' is {}; send this model JSON bodies",
+                    f.name,
+                    f.kind.expected()
+                ),
+            ));
+        }
+        if rows == 0 {
+            return Err(ApiError::new(
+                ErrorCode::EmptyBatch,
+                "the request has no rows",
+            ));
+        }
+        if rows.checked_mul(fields.len()) != Some(values.len()) {
+            return Err(ApiError::for_field(
+                ErrorCode::WrongFeatureCount,
+                "features",
+                format!(
+                    "{} values do not make {rows} rows of {} fields",
+                    values.len(),
+                    fields.len()
+                ),
+            ));
+        }
+        let null = serde_json::Value::Null;
+        let mut checked = Vec::with_capacity(values.len());
+        for (i, row) in values.chunks_exact(fields.len()).enumerate() {
+            for (&x, field) in row.iter().zip(fields) {
+                if x.is_nan() {
+                    // A missing value: refused where JSON's null would be.
+                    request::cell(&null, field).map_err(|e| e.in_row(i, rows))?;
+                } else if !x.is_finite() {
+                    return Err(ApiError::for_field(
+                        ErrorCode::NonFiniteNumber,
+                        field.name.clone(),
+                        format!("field '{}' must be a finite number", field.name),
+                    )
+                    .in_row(i, rows));
+                }
+                checked.push(f64::from(x));
+            }
+        }
+        let features = self.featurize_numeric(&checked, rows)?;
+        self.run(features.features(), rows)
     }
 
     /// Predicts rows that are already the graph's input: row-major float32, `n_features` wide.

@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn f32_written_directly_equals_serde_json_of_its_decimal() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut check = |x: f32| {
+        let check = |x: f32| {
             if !x.is_finite() {
                 return;
             }

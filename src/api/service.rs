@@ -27,6 +27,8 @@ pub struct ServiceConfig {
     pub max_rows: usize,
     /// Origins allowed by CORS; `*` allows any.
     pub allowed_origins: Vec<String>,
+    /// Forces an engine for every model (benchmarks); None: the one that covers each graph.
+    pub engine: Option<crate::infer::Engine>,
 }
 
 impl Default for ServiceConfig {
@@ -36,6 +38,7 @@ impl Default for ServiceConfig {
             max_body_bytes: 1 << 20,
             max_rows: 10_000,
             allowed_origins: vec!["*".into()],
+            engine: None,
         }
     }
 }
@@ -139,7 +142,7 @@ impl Service {
         })?;
         let loaded = slot.loaded.get_or_init(|| {
             (slot.loader)()
-                .and_then(Predictor::new)
+                .and_then(|b| Predictor::with_engine(b, self.config.engine))
                 .map(Arc::new)
                 .map_err(|e| format!("model '{name}' cannot be loaded: {e}"))
         });

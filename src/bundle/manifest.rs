@@ -110,8 +110,12 @@ pub struct LengthStats {
 }
 
 /// One featurizer step and its fitted parameters. Mirrors sklearn's `transform`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// In JSON an object with a `"type"`; read by a hand-written dispatch on it (see the
+/// `Deserialize` impl below) rather than serde's internally tagged enums, whose buffering is a
+/// large part of the browser's wasm.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Step {
     /// Steps applied one after the other (a `Pipeline` without its estimator).
     Pipeline { steps: Vec<Step> },
@@ -153,6 +157,99 @@ pub enum Step {
     },
     /// `CountVectorizer` / `TfidfVectorizer` with the word analyzer and default token pattern.
     TextVectorizer(TextVectorizerParams),
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
+        use serde::de::Error;
+        use serde_json::Value;
+        let mut map = serde_json::Map::deserialize(d)?;
+        let kind = match map.remove("type") {
+            Some(Value::String(s)) => s,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "a step's type must be a string, got {other}"
+                )))
+            }
+            None => return Err(D::Error::missing_field("type")),
+        };
+        let body = Value::Object(map);
+        macro_rules! body {
+            ($($field:ident: $ty:ty $(= $default:ident)?),*) => {{
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Body { $($(#[serde($default)])? $field: $ty),* }
+                Body::deserialize(&body).map_err(|e| D::Error::custom(format!("{kind} step: {e}")))?
+            }};
+        }
+        Ok(match kind.as_str() {
+            "pipeline" => Step::Pipeline {
+                steps: body!(steps: Vec<Step>).steps,
+            },
+            "passthrough" => {
+                body!();
+                Step::Passthrough
+            }
+            "column_transformer" => Step::ColumnTransformer {
+                transformers: body!(transformers: Vec<ColumnTransformerPart>).transformers,
+            },
+            "standard_scaler" => {
+                let b = body!(mean: Option<Vec<f64>>, scale: Option<Vec<f64>>);
+                Step::StandardScaler {
+                    mean: b.mean,
+                    scale: b.scale,
+                }
+            }
+            "min_max_scaler" => {
+                let b =
+                    body!(scale: Vec<f64>, min: Vec<f64>, clip: bool, feature_range: (f64, f64));
+                Step::MinMaxScaler {
+                    scale: b.scale,
+                    min: b.min,
+                    clip: b.clip,
+                    feature_range: b.feature_range,
+                }
+            }
+            "simple_imputer" => Step::SimpleImputer {
+                statistics: body!(statistics: Vec<serde_json::Value>).statistics,
+            },
+            "one_hot_encoder" => {
+                let b = body!(categories: Vec<Vec<serde_json::Value>>, handle_unknown: HandleUnknown, drop_idx: Option<Vec<Option<usize>>> = default);
+                Step::OneHotEncoder {
+                    categories: b.categories,
+                    handle_unknown: b.handle_unknown,
+                    drop_idx: b.drop_idx,
+                }
+            }
+            "dict_vectorizer" => {
+                let b = body!(feature_names: Vec<String>, separator: String);
+                Step::DictVectorizer {
+                    feature_names: b.feature_names,
+                    separator: b.separator,
+                }
+            }
+            "text_vectorizer" => Step::TextVectorizer(
+                TextVectorizerParams::deserialize(&body)
+                    .map_err(|e| D::Error::custom(format!("{kind} step: {e}")))?,
+            ),
+            other => {
+                return Err(D::Error::unknown_variant(
+                    other,
+                    &[
+                        "pipeline",
+                        "passthrough",
+                        "column_transformer",
+                        "standard_scaler",
+                        "min_max_scaler",
+                        "simple_imputer",
+                        "one_hot_encoder",
+                        "dict_vectorizer",
+                        "text_vectorizer",
+                    ],
+                ))
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

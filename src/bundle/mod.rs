@@ -113,29 +113,33 @@ impl Bundle {
 
 /// Checks the format version before anything else, so that a bundle from a newer exporter is
 /// refused with a message saying so rather than with a parse error about a field we don't know.
+/// The manifest is read as a JSON tree first and its types from that tree: one deserializer
+/// for everything (the request bodies' JSON trees use the same), which keeps the wasm small.
 fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
-    #[derive(serde::Deserialize)]
-    struct VersionOnly {
-        format_version: Option<u32>,
-    }
-    let version: VersionOnly =
+    use serde::Deserialize;
+    let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| BundleError::Manifest(e.to_string()))?;
-    match version.format_version {
+    match value.get("format_version").map(|v| v.as_u64()) {
         None => return Err(BundleError::Manifest("format_version is missing".into())),
-        Some(found) if found > FORMAT_VERSION => {
-            return Err(BundleError::NewerFormat {
-                found,
-                supported: FORMAT_VERSION,
-            })
+        Some(None) => {
+            return Err(BundleError::Manifest(
+                "format_version must be a positive integer".into(),
+            ))
         }
-        Some(0) => {
+        Some(Some(0)) => {
             return Err(BundleError::Manifest(
                 "format_version 0 is not valid".into(),
             ))
         }
-        Some(_) => {}
+        Some(Some(found)) if found > u64::from(FORMAT_VERSION) => {
+            return Err(BundleError::NewerFormat {
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+                supported: FORMAT_VERSION,
+            })
+        }
+        Some(Some(_)) => {}
     }
-    serde_json::from_slice(bytes).map_err(|e| BundleError::Manifest(e.to_string()))
+    Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

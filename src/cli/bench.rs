@@ -15,6 +15,7 @@ pub struct Plan {
     pub batch: usize,
     pub rounds: usize,
     pub json: bool,
+    pub engine: Option<wasmpredict::infer::Engine>,
 }
 
 /// Median of the round figures, with the lowest and highest round.
@@ -39,6 +40,10 @@ impl Spread {
 #[derive(Serialize)]
 struct Report {
     bundle: String,
+    engine: wasmpredict::infer::Engine,
+    /// The request shape timed: "features" (positional rows, for all-number schemas: the
+    /// textbook body) or "record" (named fields).
+    body: &'static str,
     load_ms: Spread,
     single_us: Spread,
     /// 99th percentile of every timed single-row call of every round.
@@ -54,8 +59,8 @@ fn micros(d: Duration) -> f64 {
 pub fn run(bundles: &[PathBuf], plan: &Plan) -> ExitCode {
     if !plan.json {
         println!(
-            "{:<20} {:>10} {:>12} {:>12} {:>14} {:>14}",
-            "bundle", "load ms", "single p50", "single p99", "batch/row", "batch rows/s"
+            "{:<20} {:<8} {:>10} {:>12} {:>12} {:>14} {:>14}",
+            "bundle", "engine", "load ms", "single p50", "single p99", "batch/row", "batch rows/s"
         );
     }
     for dir in bundles {
@@ -68,8 +73,9 @@ pub fn run(bundles: &[PathBuf], plan: &Plan) -> ExitCode {
                 }
             },
             Ok(r) => println!(
-                "{:<20} {:>10.1} {:>10.1}us {:>10.1}us {:>12.2}us {:>14.0}",
+                "{:<20} {:<8} {:>10.1} {:>10.1}us {:>10.1}us {:>12.2}us {:>14.0}",
                 r.bundle,
+                r.engine.to_string(),
                 r.load_ms.median,
                 r.single_us.median,
                 r.single_p99_us,
@@ -87,7 +93,7 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
     let mut predictor = None;
     for _ in 0..plan.rounds {
         let started = Instant::now();
-        let p = super::load(dir)?;
+        let p = super::load(dir, plan.engine)?;
         loads.push(started.elapsed().as_secs_f64() * 1e3);
         predictor = Some(p);
     }
@@ -101,15 +107,32 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
             return Err(ExitCode::from(2));
         }
     };
+    // Positional rows when every field is a number (what the textbook and the benchmark pages
+    // send), named records otherwise.
+    let fields = &predictor.manifest().input;
+    let positional = fields
+        .iter()
+        .all(|f| f.kind == wasmpredict::bundle::FieldKind::Number);
+    let row = |input: &serde_json::Map<String, serde_json::Value>| -> serde_json::Value {
+        if positional {
+            fields
+                .iter()
+                .map(|f| input.get(&f.name).cloned().unwrap_or_default())
+                .collect()
+        } else {
+            serde_json::Value::Object(input.clone())
+        }
+    };
+    let key = if positional { "features" } else { "record" };
     let singles: Vec<Vec<u8>> = golden
         .rows
         .iter()
-        .map(|r| serde_json::to_vec(&serde_json::json!({ "record": r.input })).unwrap_or_default())
+        .map(|r| serde_json::to_vec(&serde_json::json!({ key: row(&r.input) })).unwrap_or_default())
         .collect();
-    let instances: Vec<_> = golden
+    let instances: Vec<serde_json::Value> = golden
         .rows
         .iter()
-        .map(|r| &r.input)
+        .map(|r| row(&r.input))
         .cycle()
         .take(plan.batch)
         .collect();
@@ -117,13 +140,9 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
         serde_json::to_vec(&serde_json::json!({ "instances": instances })).unwrap_or_default();
     let call = |body: &[u8]| -> Result<Duration, ExitCode> {
         let t = Instant::now();
-        // The response is encoded too: a server or the JS API has to.
-        match predictor.handle(body).map(|r| serde_json::to_vec(&r)) {
-            Ok(Ok(_)) => Ok(t.elapsed()),
-            Ok(Err(e)) => {
-                eprintln!("error: {}: cannot encode the response: {e}", dir.display());
-                Err(ExitCode::from(1))
-            }
+        // What a server does: JSON bytes in, the response's JSON bytes out.
+        match predictor.handle_json(body, usize::MAX, &|| 0.0) {
+            Ok(_) => Ok(t.elapsed()),
             Err(e) => {
                 eprintln!("error: {}: {e}", dir.display());
                 Err(ExitCode::from(1))
@@ -162,6 +181,8 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
     }
     Ok(Report {
         bundle: predictor.manifest().name.clone(),
+        engine: predictor.engine(),
+        body: key,
         load_ms: Spread::of(loads),
         single_us: Spread::of(single_rounds),
         single_p99_us: p99,

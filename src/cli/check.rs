@@ -2,12 +2,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use wasmpredict::check::replay;
 
-pub fn run(bundles: &[PathBuf]) -> ExitCode {
+pub fn run(bundles: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
     // 2 if any bundle could not be loaded, else 1 if any golden row disagreed.
     let mut bad_bundle = false;
     let mut failed = false;
     for dir in bundles {
-        let predictor = match super::load(dir) {
+        let predictor = match super::load(dir, engine) {
             Ok(p) => p,
             Err(_) => {
                 bad_bundle = true;

@@ -2,14 +2,27 @@ use std::path::Path;
 use std::process::ExitCode;
 use wasmpredict::bundle::FieldKind;
 
-pub fn run(bundle: &Path, json: bool) -> ExitCode {
-    let predictor = match super::load(bundle) {
+pub fn run(bundle: &Path, json: bool, engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
+    let predictor = match super::load(bundle, engine) {
         Ok(p) => p,
         Err(code) => return code,
     };
     let m = predictor.manifest();
     if json {
-        match serde_json::to_string_pretty(m) {
+        // The manifest, and what loading it decided.
+        let mut value = serde_json::to_value(m).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("engine".into(), serde_json::json!(predictor.engine()));
+            object.insert(
+                "engine_reason".into(),
+                serde_json::json!(predictor.why_tract()),
+            );
+            object.insert(
+                "size_bytes".into(),
+                serde_json::json!(predictor.bundle().size()),
+            );
+        }
+        match serde_json::to_string_pretty(&value) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -26,6 +39,10 @@ pub fn run(bundle: &Path, json: bool) -> ExitCode {
         println!("  {d}");
     }
     println!("task:       {:?}, estimator {}", m.task, m.estimator);
+    match predictor.why_tract() {
+        Some(why) => println!("engine:     {} ({why})", predictor.engine()),
+        None => println!("engine:     {}", predictor.engine()),
+    }
     if let Some(classes) = &m.classes {
         let c: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
         println!("classes:    {}", c.join(", "));

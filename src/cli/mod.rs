@@ -10,6 +10,7 @@ mod serve;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wasmpredict::infer::Engine;
 use wasmpredict::{Bundle, BundleError, Predictor};
 
 #[derive(Parser)]
@@ -30,6 +31,8 @@ enum Command {
         /// Bundle directories (each holds a manifest.json).
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArg,
     },
     /// Predict: one JSON request per input line, one JSON response (or error body) per output line.
     Predict {
@@ -37,6 +40,8 @@ enum Command {
         /// Input file of JSON lines; `-` (the default) reads standard input.
         #[arg(long, short, default_value = "-")]
         input: String,
+        #[command(flatten)]
+        engine: EngineArg,
     },
     /// Measure load time, single-row latency and batch throughput on the golden inputs.
     Bench {
@@ -54,24 +59,46 @@ enum Command {
         /// One JSON object per bundle instead of a table (what ./bench.sh reads).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        engine: EngineArg,
     },
     /// Serve the HTTP API (and the static app) for every bundle under --models.
     Serve(serve::Options),
     /// Describe a bundle: schema, classes, sizes, version.
     Info {
         bundle: PathBuf,
-        /// Print the manifest as JSON instead of a summary.
+        /// Print the manifest as JSON (plus "engine", "engine_reason", "size_bytes") instead of
+        /// a summary.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        engine: EngineArg,
     },
+}
+
+/// `--engine`: which engine evaluates the graph.
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct EngineArg {
+    /// Force an engine (compact or tract); by default the compact engine takes every graph it
+    /// covers and tract the others.
+    #[arg(long, value_parser = |s: &str| s.parse::<Engine>())]
+    pub engine: Option<Engine>,
 }
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { bundles } => check::run(&bundles),
-        Command::Predict { bundle, input } => predict::run(&bundle, &input),
-        Command::Info { bundle, json } => info::run(&bundle, json),
+        Command::Check { bundles, engine } => check::run(&bundles, engine.engine),
+        Command::Predict {
+            bundle,
+            input,
+            engine,
+        } => predict::run(&bundle, &input, engine.engine),
+        Command::Info {
+            bundle,
+            json,
+            engine,
+        } => info::run(&bundle, json, engine.engine),
         Command::Serve(options) => serve::run(options),
         Command::Bench {
             bundles,
@@ -79,6 +106,7 @@ pub fn run() -> ExitCode {
             batch,
             rounds,
             json,
+            engine,
         } => bench::run(
             &bundles,
             &bench::Plan {
@@ -86,17 +114,18 @@ pub fn run() -> ExitCode {
                 batch: batch.max(1),
                 rounds: rounds.max(1),
                 json,
+                engine: engine.engine,
             },
         ),
     }
 }
 
-/// Loads and prepares a bundle, or prints why not.
-fn load(dir: &std::path::Path) -> Result<Predictor, ExitCode> {
+/// Loads and prepares a bundle (on `engine`, or the one that covers it), or prints why not.
+fn load(dir: &std::path::Path, engine: Option<Engine>) -> Result<Predictor, ExitCode> {
     let fail = |e: BundleError| {
         eprintln!("error: {}: {e}", dir.display());
         ExitCode::from(2)
     };
     let bundle = Bundle::from_dir(dir).map_err(fail)?;
-    Predictor::new(bundle).map_err(fail)
+    Predictor::with_engine(bundle, engine).map_err(fail)
 }

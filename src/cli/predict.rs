@@ -3,8 +3,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use wasmpredict::api::ErrorBody;
 
-pub fn run(bundle: &Path, input: &str) -> ExitCode {
-    let predictor = match super::load(bundle) {
+pub fn run(bundle: &Path, input: &str, engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
+    let predictor = match super::load(bundle, engine) {
         Ok(p) => p,
         Err(code) => return code,
     };

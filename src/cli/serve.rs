@@ -34,6 +34,8 @@ pub struct Options {
     /// CORS origins allowed (repeatable); `*` allows any.
     #[arg(long = "allow-origin", default_value = "*")]
     pub allowed_origins: Vec<String>,
+    #[command(flatten)]
+    pub engine: super::EngineArg,
 }
 
 /// Every directory under `dir` with a manifest.json, by directory name.
@@ -85,6 +87,7 @@ pub fn run(opts: Options) -> ExitCode {
         max_body_bytes: opts.max_body_bytes,
         max_rows: opts.max_rows,
         allowed_origins: opts.allowed_origins.clone(),
+        engine: opts.engine.engine,
     });
     for (name, dir) in dirs {
         service.add_model(name, move || Bundle::from_dir(&dir));

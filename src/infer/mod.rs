@@ -251,6 +251,26 @@ impl<'a> OutputSpec<'a> {
     }
 }
 
+/// The engine [`Model::load`] picks for a graph by default, decided without tract: compact
+/// when it covers the graph, tract otherwise. A graph wrong for every engine is an error.
+pub fn default_engine(
+    onnx_bytes: &[u8],
+    spec: &ModelSpec,
+    task: Task,
+    classes: Option<&[serde_json::Value]>,
+    n_features: usize,
+) -> Result<Engine, LoadError> {
+    let outputs = OutputSpec::new(spec, task, classes).map_err(LoadError::Graph)?;
+    match onnx::parse(onnx_bytes)
+        .map_err(GraphError::from)
+        .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features))
+    {
+        Ok(_) => Ok(Engine::Compact),
+        Err(GraphError::Invalid(e)) => Err(LoadError::Graph(e)),
+        Err(_) => Ok(Engine::Tract),
+    }
+}
+
 /// A loaded estimator graph.
 #[derive(Debug)]
 pub struct Model {

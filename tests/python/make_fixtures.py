@@ -4,6 +4,10 @@ models/export.py, plus sklearn's own transform output for the featurizer parity 
 
     python3 tests/python/make_fixtures.py OUT_DIR
 
+MLP fixtures (`mlp-*`) and ONNX networks wrapped with `export.export_onnx` (`onnx-net-*`, small
+nets trained here with plain numpy gradient descent, not by sklearn) are the graphs the compact
+engine does not cover: they run on tract.
+
 Each fixture is a bundle directory (golden.json holds sklearn's predictions) and, for pipelines
 with preprocessing, `transform.json`: the golden inputs and sklearn's `pipeline[:-1].transform`
 of them, which tests/featurize.rs compares with the Rust featurizer. Tree fixtures also come in
@@ -210,6 +214,108 @@ def estimator_cases():
     return cases
 
 
+def mlp_cases():
+    """MLPs: the classifier behind a StandardScaler (multiclass, integer labels), the regressor alone."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    d3, y3 = numeric_frame(classes=3, seed=41)
+    d3 = d3 * [1, 10, 100, 0.1, 5, 1] + [3, -40, 500, 0, 7, 2]
+    dr, _ = numeric_frame(classes=2, seed=42)
+    yr = dr["x0"] * 3 + dr["x1"] ** 2 - dr["x2"] + 5
+    return {
+        "mlp-classifier": (make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=400, random_state=0)), d3, y3),
+        "mlp-regressor": (MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", max_iter=600, random_state=0), dr, yr),
+    }
+
+
+def train_numpy_net(x, target, hidden, outputs, classification, seed, epochs=400, lr=0.05):
+    """A 2-layer ReLU network, full-batch gradient descent on softmax cross-entropy (class
+    indices) or squared error: a model that does not come from sklearn."""
+    rng = np.random.default_rng(seed)
+    n, f = x.shape
+    w1, b1 = rng.normal(0, math.sqrt(2 / f), (f, hidden)), np.zeros(hidden)
+    w2, b2 = rng.normal(0, math.sqrt(1 / hidden), (hidden, outputs)), np.zeros(outputs)
+    for _ in range(epochs):
+        h = x @ w1 + b1
+        a = np.maximum(h, 0)
+        z = a @ w2 + b2
+        if classification:
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            dz = (p - np.eye(outputs)[target]) / n
+        else:
+            dz = 2 * (z - target.reshape(-1, 1)) / n
+        da = dz @ w2.T
+        dh = da * (h > 0)
+        w2 -= lr * a.T @ dz
+        b2 -= lr * dz.sum(axis=0)
+        w1 -= lr * x.T @ dh
+        b1 -= lr * dh.sum(axis=0)
+    return [v.astype(np.float32) for v in (w1, b1, w2, b2)]
+
+
+def net_graph(weights, n_in, out_name, n_out, mean=None, std=None):
+    """Gemm -> Relu -> Gemm, optionally behind Sub/Div input normalization, as PyTorch writes a
+    small MLP (opset 17, IR 8, dynamic batch dimension)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w1, b1, w2, b2 = weights
+    inits = [numpy_helper.from_array(v, k) for k, v in (("fc1.weight", w1.T.copy()), ("fc1.bias", b1), ("fc2.weight", w2.T.copy()), ("fc2.bias", b2))]
+    nodes = []
+    first = "input"
+    if mean is not None:
+        inits += [numpy_helper.from_array(mean.astype(np.float32), "mean"), numpy_helper.from_array(std.astype(np.float32), "std")]
+        nodes += [helper.make_node("Sub", ["input", "mean"], ["centered"], name="/norm/Sub"), helper.make_node("Div", ["centered", "std"], ["normalized"], name="/norm/Div")]
+        first = "normalized"
+    nodes += [
+        helper.make_node("Gemm", [first, "fc1.weight", "fc1.bias"], ["/fc1/Gemm_output_0"], name="/fc1/Gemm", alpha=1.0, beta=1.0, transB=1),
+        helper.make_node("Relu", ["/fc1/Gemm_output_0"], ["/relu/Relu_output_0"], name="/relu/Relu"),
+        helper.make_node("Gemm", ["/relu/Relu_output_0", "fc2.weight", "fc2.bias"], [out_name], name="/fc2/Gemm", alpha=1.0, beta=1.0, transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "main_graph",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", n_in])],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, ["N", n_out])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="numpy-gd", producer_version="1")
+    model.ir_version = 8
+    return model
+
+
+def onnx_nets(out):
+    """Two plain ONNX networks wrapped with export_onnx: a classifier giving logits (string class
+    labels, Softmax appended) and a regressor with its own input normalization."""
+    import onnx
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(240, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=51)
+    weights = train_numpy_net(X, y, hidden=12, outputs=3, classification=True, seed=1)
+    classifier = net_graph(weights, 5, "logits", 3)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+
+    rng = np.random.default_rng(52)
+    R = rng.normal([10, -3, 200, 0.5], [2, 1, 50, 0.2], size=(240, 4))
+    mean, std = R.mean(axis=0), R.std(axis=0)
+    Z = (R - mean) / std
+    yr = 2 * Z[:, 0] - Z[:, 1] ** 2 + np.sin(2 * Z[:, 2]) + 0.5 * Z[:, 3] + 4
+    regressor = net_graph(train_numpy_net(Z, yr, hidden=16, outputs=1, classification=False, seed=2, epochs=600, lr=0.02), 4, "value", 1, mean, std)
+    rframe = pd.DataFrame(R.round(4), columns=["temperature", "pressure", "flow", "ratio"])
+
+    with tempfile.TemporaryDirectory() as work:
+        for name, model, sample, kwargs in [
+            ("onnx-net-classifier", classifier, frame, {"logits": True, "classes": ["north", "south", "east"]}),
+            ("onnx-net-regressor", regressor, rframe, {}),
+        ]:
+            mpath, spath = os.path.join(work, name + ".onnx"), os.path.join(work, name + ".csv")
+            onnx.save(model, mpath)
+            sample.to_csv(spath, index=False)
+            export.export_onnx(mpath, spath, name, os.path.join(out, name), golden_rows=60, **kwargs)
+
+
 def rewrite_modes(src_dir, dst_dir, mode):
     """Copies a tree bundle, rewriting every BRANCH_LEQ node into an equivalent `mode` node:
     LT with the next float up; GT with branches swapped; GTE with the next float up and branches
@@ -365,11 +471,16 @@ def main(out):
             write_transform(name, os.path.join(out, name), model, fn)
         for name, (est, data, y) in estimator_cases().items():
             build(name, est, data, y, rows=80)
+        for name, (model, data, y) in mlp_cases().items():
+            build(name, model, data, y, rows=60)
+            if hasattr(model, "steps"):
+                write_transform(name, os.path.join(out, name), model, lambda f: f)
         for base in ["rf-binary", "gb-multiclass", "hgb-binary-nan", "dt-regressor"]:
             for mode in ["BRANCH_LT", "BRANCH_GT", "BRANCH_GTE"]:
                 rewrite_modes(os.path.join(out, base), os.path.join(out, f"{base}-{mode.lower().replace('_', '-')}"), mode)
     scaling_in_graph(out, "scaler-op-in-graph", div=False)
     scaling_in_graph(out, "scaler-div-in-graph", div=True)
+    onnx_nets(out)
     # onnxruntime's answers, for the engine parity test: every fixture and every committed model.
     for name in sorted(os.listdir(out)):
         if os.path.exists(os.path.join(out, name, "manifest.json")):

@@ -8,12 +8,13 @@ import { gzipSync } from "node:zlib";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const PKG = `${ROOT}build/site/pkg/`;
-const { Predictor, initialize } = await import(`${PKG}predictor.js`);
+const { Predictor, initialize, initializeTract } = await import(`${PKG}predictor.js`);
+const FIXTURES = process.env.WASMPREDICT_FIXTURES ?? `${ROOT}target/fixtures`;
 const TEXTBOOK = [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5];
 const MODELS = readdirSync(`${ROOT}models`).filter((m) => existsSync(`${ROOT}models/${m}/manifest.json`)).sort();
 
-function bundle(name) {
-  const dir = `${ROOT}models/${name}/`;
+function bundle(name, root = `${ROOT}models`) {
+  const dir = `${root}/${name}/`;
   const manifest = readFileSync(`${dir}manifest.json`);
   const files = {};
   for (const f of Object.keys(JSON.parse(manifest).files)) files[f] = new Uint8Array(readFileSync(dir + f));
@@ -22,6 +23,71 @@ function bundle(name) {
 
 before(async () => {
   await initialize({ module_or_path: readFileSync(`${PKG}wasmpredict_web_bg.wasm`) });
+  // In Node the tract build is handed its bytes up front; a page fetches it on first need.
+  await initializeTract({ module_or_path: readFileSync(`${PKG}wasmpredict_web_tract_bg.wasm`) });
+});
+
+const golden = (name, root = `${ROOT}models`) => JSON.parse(readFileSync(`${root}/${name}/golden.json`, "utf8"));
+
+function assertGolden(name, g, r) {
+  g.rows.forEach((row, i) => {
+    if (r.classes) {
+      assert.deepEqual(r.predictions[i], row.prediction, `${name} row ${i}`);
+      (row.probabilities ?? row.scores).forEach((v, k) => assert.ok(Math.abs((r.probabilities ?? r.scores)[i][k] - v) <= g.tolerance, `${name} row ${i}`));
+    } else {
+      const tol = g.tolerance + (g.relative_tolerance ?? 0) * Math.abs(row.prediction);
+      assert.ok(Math.abs(r.predictions[i] - row.prediction) <= tol, `${name} row ${i}: ${r.predictions[i]} vs ${row.prediction}`);
+    }
+  });
+}
+
+test("every bundled model runs on the compact engine", async () => {
+  for (const name of MODELS) {
+    const p = await Predictor.load(bundle(name));
+    assert.equal(p.engine, "compact", name);
+    assert.equal(p.info().engine, "compact", name);
+  }
+});
+
+test("a bundle the compact engine does not cover loads the tract build by itself", async () => {
+  for (const name of ["mlp-classifier", "mlp-regressor", "onnx-net-classifier", "onnx-net-regressor"]) {
+    const p = await Predictor.load(bundle(name, FIXTURES));
+    assert.equal(p.engine, "tract", name);
+    assert.match(p.info().engine_reason, /not covered by the compact engine/);
+    const g = golden(name, FIXTURES);
+    assertGolden(name, g, p.predict({ instances: g.rows.map((row) => row.input) }));
+  }
+  // Forcing the compact engine on it says why; forcing tract on a compact bundle works too.
+  await assert.rejects(Predictor.load(bundle("mlp-classifier", FIXTURES), { engine: "compact" }), (e) => e.code === "needs_tract" && /MatMul/.test(e.message));
+  const iris = await Predictor.load(bundle("iris"), { engine: "tract" });
+  assert.equal(iris.engine, "tract");
+  assertGolden("iris on tract", golden("iris"), iris.predict({ instances: golden("iris").rows.map((row) => row.input) }));
+});
+
+test("typed arrays in, typed arrays out, equal to the JSON answers", async () => {
+  for (const [name, root] of [["iris", `${ROOT}models`], ["rf-classification", `${ROOT}models`], ["hgb-binary-nan", FIXTURES], ["linear-regression", FIXTURES]]) {
+    const p = await Predictor.load(bundle(name, root));
+    const fields = p.schema().map((f) => f.name);
+    const rows = golden(name, root).rows.map((row) => fields.map((f) => row.input[f]));
+    const values = Float32Array.from(rows.flat().map((v) => (v === null ? NaN : v)));
+    const typed = p.predictTyped(values);
+    // The JSON path with the same float32 values.
+    const json = p.predict({ features: rows.map((r) => r.map((v) => (v === null ? null : Math.fround(v)))) });
+    if (json.classes) {
+      assert.ok(typed.labels instanceof Uint32Array && typed.probabilities instanceof Float32Array, name);
+      assert.deepEqual([...typed.labels].map((i) => typed.classes[i]), json.predictions, name);
+      assert.deepEqual([...typed.probabilities].map((v) => Math.fround(v)), json.probabilities.flat().map((v) => Math.fround(v)), name);
+    } else {
+      assert.ok(typed.values instanceof Float32Array, name);
+      assert.deepEqual([...typed.values], json.predictions.map((v) => Math.fround(v)), name);
+    }
+  }
+  const iris = await Predictor.load(bundle("iris"));
+  assert.throws(() => iris.predictTyped([1, 2, 3, 4]), (e) => e.code === "wrong_type");
+  assert.throws(() => iris.predictTyped(new Float32Array(6), 2), (e) => e.code === "wrong_feature_count");
+  assert.throws(() => iris.predictTyped(Float32Array.of(NaN, 1, 1, 1)), (e) => e.code === "missing_value" && e.field === "sepal_length");
+  const churn = await Predictor.load(bundle("churn"));
+  assert.throws(() => churn.predictTyped(new Float32Array(8)), (e) => e.code === "wrong_type");
 });
 
 test("every bundled model reproduces sklearn's golden answers in JS", async () => {
@@ -102,10 +168,23 @@ test("the web app's wasm stays within its byte budget", () => {
   assert.ok(gzip <= budget.gzip_bytes, `app wasm is ${gzip} bytes gzip, budget ${budget.gzip_bytes}`);
 });
 
-test("the JS API's wasm stays within its byte budget", () => {
+const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
+
+test("the JS API's two wasm builds stay within their byte budgets", () => {
   const budget = JSON.parse(readFileSync(`${ROOT}web/size-budget.json`, "utf8"));
-  const bytes = readFileSync(`${PKG}wasmpredict_web_bg.wasm`);
-  const gzip = gzipSync(bytes, { level: 9 }).length;
-  assert.ok(bytes.length <= budget.raw_bytes, `JS API wasm is ${bytes.length} bytes raw, budget ${budget.raw_bytes}`);
-  assert.ok(gzip <= budget.gzip_bytes, `JS API wasm is ${gzip} bytes gzip, budget ${budget.gzip_bytes}`);
+  for (const [build, file] of [["compact", "wasmpredict_web_bg.wasm"], ["tract", "wasmpredict_web_tract_bg.wasm"]]) {
+    const raw = readFileSync(`${PKG}${file}`).length;
+    const gzip = gz(`${PKG}${file}`);
+    assert.ok(raw <= budget[build].raw_bytes, `${build} wasm is ${raw} bytes raw, budget ${budget[build].raw_bytes}`);
+    assert.ok(gzip <= budget[build].gzip_bytes, `${build} wasm is ${gzip} bytes gzip, budget ${budget[build].gzip_bytes}`);
+  }
+});
+
+test("bytes to a first iris prediction in a page stay within budget", () => {
+  // What a page fetches to predict with iris: the JS, the compact wasm and the bundle's files.
+  const budget = JSON.parse(readFileSync(`${ROOT}web/size-budget.json`, "utf8"));
+  const files = [`${PKG}predictor.js`, `${PKG}wasmpredict_web.js`, `${PKG}wasmpredict_web_bg.wasm`,
+    ...["manifest.json", "model.onnx", "golden.json"].map((f) => `${ROOT}models/iris/${f}`)];
+  const total = files.reduce((n, f) => n + gz(f), 0);
+  assert.ok(total <= budget.first_prediction_iris_gzip_bytes, `${total} bytes gzip, budget ${budget.first_prediction_iris_gzip_bytes}`);
 });

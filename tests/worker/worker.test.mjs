@@ -83,6 +83,12 @@ test("models routes", async () => {
   const churn = await call("GET", "/models/churn");
   assert.equal(churn.body.input[0].name, "tenure");
   assert.match(churn.body.files["model.onnx"], /^[0-9a-f]{64}$/);
+  // Every bundled model runs on the compact engine (this Worker has no tract: see tract.test.mjs).
+  for (const name of ["churn", "iris", "news", "rf-classification"]) {
+    const info = await call("GET", `/models/${name}`);
+    assert.equal(info.body.engine, "compact", name);
+    assert.equal(info.body.engine_reason, null, name);
+  }
 });
 
 test("Open Inference Protocol v2 routes", async () => {

@@ -62,6 +62,29 @@ export interface ModelInfo {
   featurizer_steps: string[];
   files: Record<string, string>;
   size_bytes: number;
+  /** Which engine evaluates the graph. */
+  engine: Engine;
+  /** When tract does: what the compact engine does not cover. */
+  engine_reason: string | null;
+}
+
+/** "compact": linear models and tree ensembles (every scikit-learn bundle); "tract": any other ONNX graph. */
+export type Engine = "compact" | "tract";
+
+/** predictTyped's answer for a classifier. */
+export interface TypedClassification {
+  /** Per row, the index of the predicted class in `classes`. */
+  labels: Uint32Array;
+  /** Row-major, rows x classes. */
+  probabilities?: Float32Array;
+  /** Row-major decision scores, for classifiers without predict_proba. */
+  scores?: Float32Array;
+  classes: Label[];
+}
+
+/** predictTyped's answer for a regressor. */
+export interface TypedRegression {
+  values: Float32Array;
 }
 
 /** Thrown by load() and predict(): the core error's code and, when there is one, the field. */
@@ -70,12 +93,25 @@ export interface PredictorError extends Error {
   field?: string;
 }
 
-export function initialize(options?: { module_or_path?: BufferSource | URL | string | Response }): Promise<unknown>;
+type WasmSource = { module_or_path?: BufferSource | URL | string | Response };
+
+/** Loads the compact wasm (every page). */
+export function initialize(options?: WasmSource): Promise<unknown>;
+/** Loads the tract-enabled wasm (only for bundles that need it; in Node, pass its bytes first). */
+export function initializeTract(options?: WasmSource): Promise<unknown>;
 
 export class Predictor {
-  static load(source: string | URL | { manifest: Uint8Array; files: Record<string, Uint8Array> }): Promise<Predictor>;
+  static load(
+    source: string | URL | { manifest: Uint8Array; files: Record<string, Uint8Array> },
+    options?: { engine?: Engine },
+  ): Promise<Predictor>;
   predict(body: { features: PositionalRow } | { record: RecordRow }): SingleResponse;
   predict(body: PredictRequest): SingleResponse | BatchResponse;
+  /** predict() for a body already in JSON text; answers JSON text. */
+  predictJson(text: string): string;
+  /** Numeric rows, row-major (NaN = missing), no JSON. `rows` defaults to values.length / fields. */
+  predictTyped(values: Float32Array, rows?: number): TypedClassification | TypedRegression;
+  readonly engine: Engine;
   schema(): Field[];
   info(): ModelInfo;
 }

@@ -1,17 +1,23 @@
 //! The browser's face of the core: a wasm-bindgen class over [`wasmpredict::Predictor`]. The ES
-//! module `web/js/predictor.js` wraps it (bundle fetching, `Predictor.load`); this file only
-//! converts JS values to and from the core's types. Errors become JS `Error`s carrying the core
-//! error's `code` and `field`; nothing here panics.
+//! module `web/js/predictor.js` wraps it (bundle fetching, `Predictor.load`, choosing the build);
+//! this file only converts JS values to and from the core's types. Errors become JS `Error`s
+//! carrying the core error's `code` and `field`; nothing here panics.
+//!
+//! The crate builds twice: without features it is the compact engine alone (the small wasm every
+//! page loads); with `tract` it can also load graphs the compact engine does not cover.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasmpredict::api::ErrorBody;
-use wasmpredict::{ApiError, Bundle, Predictor};
+use wasmpredict::infer::{Engine, Outputs, Second};
+use wasmpredict::{ApiError, Bundle, BundleError, Predictor};
 
 #[wasm_bindgen]
 pub struct WasmPredictor {
     inner: Predictor,
+    /// `classes` as a JS array, built once for the typed-array answers.
+    classes: JsValue,
 }
 
 fn js_error(code: &str, message: &str, field: Option<&str>) -> JsValue {
@@ -31,6 +37,15 @@ fn api_error(e: &ApiError) -> JsValue {
     js_error(&code, &e.message, e.field.as_deref())
 }
 
+fn bundle_error(e: &BundleError) -> JsValue {
+    let code = match e {
+        // predictor.js answers this one by loading the tract-enabled build.
+        BundleError::NeedsTract(_) => "needs_tract",
+        _ => "invalid_bundle",
+    };
+    js_error(code, &e.to_string(), None)
+}
+
 fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -43,15 +58,21 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
         })
 }
 
+fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &key.into(), value);
+}
+
 #[wasm_bindgen]
 impl WasmPredictor {
     /// Builds a predictor from a bundle's `manifest.json` bytes and its other files, verifying
-    /// format version and sha256 exactly as the server does.
+    /// format version and sha256 exactly as the server does. `engine` ("compact" or "tract")
+    /// forces an engine; by default the compact engine takes every graph it covers.
     #[wasm_bindgen(js_name = fromFiles)]
     pub fn from_files(
         manifest: &[u8],
         names: Vec<String>,
         contents: Vec<js_sys::Uint8Array>,
+        engine: Option<String>,
     ) -> Result<WasmPredictor, JsValue> {
         if names.len() != contents.len() {
             return Err(js_error(
@@ -60,29 +81,46 @@ impl WasmPredictor {
                 None,
             ));
         }
+        let engine = engine
+            .map(|e| e.parse::<Engine>())
+            .transpose()
+            .map_err(|e| js_error("invalid_bundle", &e, None))?;
         let files: BTreeMap<String, Vec<u8>> = names
             .into_iter()
             .zip(contents.iter().map(js_sys::Uint8Array::to_vec))
             .collect();
-        let bundle = Bundle::from_files(manifest, files)
-            .map_err(|e| js_error("invalid_bundle", &e.to_string(), None))?;
-        let inner =
-            Predictor::new(bundle).map_err(|e| js_error("invalid_bundle", &e.to_string(), None))?;
-        Ok(WasmPredictor { inner })
+        let bundle = Bundle::from_files(manifest, files).map_err(|e| bundle_error(&e))?;
+        let inner = Predictor::with_engine(bundle, engine).map_err(|e| bundle_error(&e))?;
+        let classes = to_js(&inner.manifest().classes)?;
+        Ok(WasmPredictor { inner, classes })
+    }
+
+    /// The engines this build has: `["compact"]`, or `["compact", "tract"]`.
+    pub fn engines() -> Vec<String> {
+        [Engine::Compact, Engine::Tract]
+            .into_iter()
+            .filter(|e| e.is_available())
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    /// The engine evaluating this bundle: "compact" or "tract".
+    pub fn engine(&self) -> String {
+        self.inner.engine().to_string()
     }
 
     /// Predicts for a request body as JSON text (the same shapes as `POST /predict`), returning
     /// the same response as JSON text. JSON text, not JS objects, crosses the boundary: V8's
-    /// `JSON.stringify`/`JSON.parse` plus serde_json are several times faster than converting a
-    /// 1000-row batch value by value (BENCHMARKS.md), and the request is then byte-for-byte what
-    /// the HTTP API would receive.
+    /// `JSON.stringify`/`JSON.parse` plus the core's JSON reader and writer are several times
+    /// faster than converting a 1000-row batch value by value (BENCHMARKS.md), and the request
+    /// is then byte-for-byte what the HTTP API would receive.
     #[wasm_bindgen(js_name = predictJson)]
     pub fn predict_json(&self, body: &str) -> Result<String, JsValue> {
-        let response = self
+        let (bytes, _) = self
             .inner
-            .handle(body.as_bytes())
+            .handle_json(body.as_bytes(), usize::MAX, &|| 0.0)
             .map_err(|e| api_error(&e))?;
-        serde_json::to_string(&response).map_err(|e| {
+        String::from_utf8(bytes).map_err(|e| {
             js_error(
                 "inference_failed",
                 &format!("cannot encode the answer: {e}"),
@@ -91,17 +129,60 @@ impl WasmPredictor {
         })
     }
 
+    /// Predicts `rows` rows of the schema's numeric fields, row-major in `values` (NaN: a
+    /// missing value). Answers `{labels: Uint32Array (index into classes), probabilities or
+    /// scores: Float32Array (rows x classes), classes}` or, for regression, `{values}`.
+    #[wasm_bindgen(js_name = predictArray)]
+    pub fn predict_array(&self, values: &[f32], rows: usize) -> Result<js_sys::Object, JsValue> {
+        let outputs = self
+            .inner
+            .predict_f32(values, rows)
+            .map_err(|e| api_error(&e))?;
+        let answer = js_sys::Object::new();
+        match outputs {
+            Outputs::Regression { values } => {
+                set(
+                    &answer,
+                    "values",
+                    &js_sys::Float32Array::from(&values[..]).into(),
+                );
+            }
+            Outputs::Classification {
+                labels,
+                values,
+                kind,
+                ..
+            } => {
+                let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+                set(
+                    &answer,
+                    "labels",
+                    &js_sys::Uint32Array::from(&labels[..]).into(),
+                );
+                let key = match kind {
+                    Second::Probabilities => "probabilities",
+                    Second::Scores => "scores",
+                };
+                set(
+                    &answer,
+                    key,
+                    &js_sys::Float32Array::from(&values[..]).into(),
+                );
+                set(&answer, "classes", &self.classes);
+            }
+        }
+        Ok(answer)
+    }
+
     /// The raw input schema: `[{name, type, nullable, stats}]`.
     pub fn schema(&self) -> Result<JsValue, JsValue> {
         to_js(&self.inner.manifest().input)
     }
 
-    /// What `GET /models/{name}` returns: name, version, task, classes, schema, hashes, size.
+    /// What `GET /models/{name}` returns: name, version, task, classes, schema, hashes, size,
+    /// engine.
     pub fn info(&self) -> Result<JsValue, JsValue> {
-        to_js(&wasmpredict::api::service::describe(
-            self.inner.manifest(),
-            self.inner.bundle().size(),
-        ))
+        to_js(&wasmpredict::api::service::describe(&self.inner))
     }
 }
 
@@ -129,6 +210,7 @@ mod tests {
                 js_sys::Uint8Array::from(model),
                 js_sys::Uint8Array::from(golden),
             ],
+            None,
         )
     }
 
@@ -225,5 +307,78 @@ mod tests {
         tampered[10] ^= 1;
         let e = load((m, &tampered, golden)).err().expect("refused");
         assert_eq!(prop(&e, "code").as_deref(), Some("invalid_bundle"));
+    }
+
+    fn get(value: &JsValue, key: &str) -> JsValue {
+        js_sys::Reflect::get(value, &key.into()).expect("property")
+    }
+
+    #[wasm_bindgen_test]
+    fn every_bundled_model_runs_on_the_compact_engine() {
+        assert_eq!(WasmPredictor::engines(), ["compact"]);
+        for b in [
+            bundle!("iris"),
+            bundle!("churn"),
+            bundle!("news"),
+            bundle!("rf-classification"),
+        ] {
+            let p = load(b).expect("loads");
+            assert_eq!(p.engine(), "compact");
+            assert_eq!(js_json(&p.info().expect("info"))["engine"], "compact");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn typed_arrays_answer_like_the_json_path() {
+        for b in [bundle!("iris"), bundle!("rf-classification")] {
+            let p = load(b).expect("loads");
+            let golden: serde_json::Value = serde_json::from_slice(b.2).expect("golden");
+            let fields: Vec<String> = js_json(&p.schema().expect("schema"))
+                .as_array()
+                .expect("fields")
+                .iter()
+                .map(|f| f["name"].as_str().expect("name").to_string())
+                .collect();
+            let rows = golden["rows"].as_array().expect("rows");
+            let values: Vec<f32> = rows
+                .iter()
+                .flat_map(|r| {
+                    fields
+                        .iter()
+                        .map(move |f| r["input"][f].as_f64().expect("number") as f32)
+                })
+                .collect();
+            let answer = p.predict_array(&values, rows.len()).expect("predicts");
+            let labels = js_sys::Uint32Array::from(get(&answer, "labels")).to_vec();
+            let probs = js_sys::Float32Array::from(get(&answer, "probabilities")).to_vec();
+            let classes = js_json(&get(&answer, "classes"));
+            let width = probs.len() / rows.len();
+            for (i, row) in rows.iter().enumerate() {
+                assert_eq!(classes[labels[i] as usize], row["prediction"], "row {i}");
+                for (k, want) in row["probabilities"]
+                    .as_array()
+                    .expect("probs")
+                    .iter()
+                    .enumerate()
+                {
+                    let got = f64::from(probs[i * width + k]);
+                    assert!(
+                        (got - want.as_f64().expect("number")).abs() <= 1e-5,
+                        "row {i}"
+                    );
+                }
+            }
+            // Wrong lengths and NaN where the model cannot impute are refused with a code.
+            let e = p.predict_array(&values[..3], 1).err().expect("refused");
+            assert_eq!(prop(&e, "code").as_deref(), Some("wrong_feature_count"));
+            let mut bad = values[..fields.len()].to_vec();
+            bad[0] = f32::NAN;
+            let e = p.predict_array(&bad, 1).err().expect("refused");
+            assert_eq!(prop(&e, "code").as_deref(), Some("missing_value"));
+        }
+        // A model with a category field takes JSON only.
+        let p = load(bundle!("churn")).expect("loads");
+        let e = p.predict_array(&[1.0; 8], 1).err().expect("refused");
+        assert_eq!(prop(&e, "code").as_deref(), Some("wrong_type"));
     }
 }

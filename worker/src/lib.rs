@@ -42,6 +42,8 @@ fn config(env: &Env) -> ServiceConfig {
                     .collect()
             })
             .unwrap_or(defaults.allowed_origins),
+        // ENGINE=tract forces tract in a tract-enabled build (benchmarks of the tract path).
+        engine: var(env, "ENGINE").and_then(|e| e.parse().ok()),
     }
 }
 

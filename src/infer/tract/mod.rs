@@ -142,6 +142,15 @@ fn label_indices(
             .position(pred)
             .ok_or_else(|| format_err!("label {shown} is not in classes"))
     };
+    // tract types the result of an ONNX `Cast(to=INT64)` as its dimension type (TDim): read
+    // such labels as the integers they are.
+    let as_i64;
+    let labels = if labels.datum_type() == TDim::datum_type() {
+        as_i64 = labels.cast_to::<i64>()?.into_owned();
+        &as_i64
+    } else {
+        labels
+    };
     if let (Some(names), Ok(view)) = (label_names, labels.to_plain_array_view::<i64>()) {
         view.iter()
             .map(|&l| {

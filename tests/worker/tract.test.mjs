@@ -1,0 +1,83 @@
+// A Worker whose embedded bundles need tract (an sklearn MLP, networks wrapped from plain ONNX)
+// beside one the compact engine covers, in real workerd through Miniflare. ./test.sh builds it
+// with `scripts/build-worker.sh --models target/worker-tract-models --out target/worker-tract`:
+// the build links tract only because those bundles need it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { Miniflare } from "miniflare";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BUILD = process.env.WASMPREDICT_TRACT_WORKER ?? `${ROOT}target/worker-tract`;
+const MODELS = readFileSync(`${BUILD}/.models`, "utf8").trim();
+let mf;
+
+before(() => {
+  mf = new Miniflare({
+    modules: true,
+    scriptPath: `${BUILD}/index.js`,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-04-26",
+    cf: false,
+    bindings: { DEFAULT_MODEL: "iris", ALLOWED_ORIGINS: "*", MAX_BODY_BYTES: "1048576", MAX_ROWS: "10000" },
+  });
+});
+after(async () => { await mf.dispose(); });
+
+async function call(method, path, body) {
+  const init = { method, headers: { "content-type": "application/json" } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const r = await mf.dispatchFetch(`http://localhost${path}`, init);
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+const bundles = readdirSync(MODELS).filter((n) => existsSync(`${MODELS}/${n}/manifest.json`)).sort();
+const needsTract = (name) => name.startsWith("mlp-") || name.startsWith("onnx-");
+
+test("the embedded bundles include tract graphs and a compact one", () => {
+  for (const name of ["mlp-classifier", "onnx-net-classifier", "onnx-net-regressor", "iris"]) {
+    assert.ok(bundles.includes(name), `${name} is not embedded (${bundles})`);
+  }
+});
+
+test("each bundle runs on the engine that covers it", async () => {
+  for (const name of bundles) {
+    const info = await call("GET", `/models/${name}`);
+    assert.equal(info.status, 200, name);
+    assert.equal(info.body.engine, needsTract(name) ? "tract" : "compact", name);
+    if (needsTract(name)) assert.match(info.body.engine_reason, /not covered by the compact engine/);
+  }
+});
+
+test("every golden row of every embedded bundle, through tract where needed", async () => {
+  for (const name of bundles) {
+    const golden = JSON.parse(readFileSync(`${MODELS}/${name}/golden.json`, "utf8"));
+    const r = await call("POST", `/models/${name}/predict`, { instances: golden.rows.map((g) => g.input) });
+    assert.equal(r.status, 200, `${name}: ${JSON.stringify(r.body)}`);
+    golden.rows.forEach((g, i) => {
+      const got = r.body.predictions[i];
+      if (typeof g.prediction === "number" && !r.body.classes) {
+        const tol = golden.tolerance + (golden.relative_tolerance ?? 0) * Math.abs(g.prediction);
+        assert.ok(Math.abs(got - g.prediction) <= tol, `${name} row ${i}: ${got} vs ${g.prediction}`);
+      } else {
+        assert.deepEqual(got, g.prediction, `${name} row ${i}`);
+      }
+      (g.probabilities ?? []).forEach((p, k) => assert.ok(Math.abs(r.body.probabilities[i][k] - p) <= golden.tolerance, `${name} row ${i}`));
+    });
+  }
+});
+
+test("Open Inference Protocol v2 and errors on a tract model", async () => {
+  const golden = JSON.parse(readFileSync(`${MODELS}/mlp-classifier/golden.json`, "utf8"));
+  const manifest = JSON.parse(readFileSync(`${MODELS}/mlp-classifier/manifest.json`, "utf8"));
+  const row = manifest.input.map((f) => golden.rows[0].input[f.name]);
+  const infer = await call("POST", "/v2/models/mlp-classifier/infer", { inputs: [{ name: "input", shape: [1, row.length], datatype: "FP32", data: row }] });
+  assert.equal(infer.status, 200, JSON.stringify(infer.body));
+  assert.deepEqual(infer.body.outputs[0].data, [golden.rows[0].prediction]);
+  const bad = await call("POST", "/models/mlp-classifier/predict", { features: row.slice(1) });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, "wrong_feature_count");
+  const good = await call("POST", "/models/mlp-classifier/predict", { features: row });
+  assert.equal(good.status, 200);
+});
