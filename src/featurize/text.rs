@@ -104,10 +104,12 @@ impl TextVectorizer {
             .into_iter()
             .filter(|t| !self.stop_words.contains(*t))
             .collect();
-        let mut counts: HashMap<usize, f64> = HashMap::new();
+        // Every vocabulary hit's column, then counted in column order (sklearn sums a row's
+        // values in column order, so the order matters for the norms).
+        let mut hits: Vec<u32> = Vec::new();
         let mut count = |term: &str| {
             if let Some(&i) = self.vocabulary.get(term) {
-                *counts.entry(i).or_insert(0.0) += 1.0;
+                hits.push(i as u32);
             }
         };
         let (lo, hi) = self.ngram_range;
@@ -128,8 +130,14 @@ impl TextVectorizer {
                 count(&gram);
             }
         }
-        let mut counts: Vec<(usize, f64)> = counts.into_iter().collect();
-        counts.sort_unstable_by_key(|(i, _)| *i);
+        hits.sort_unstable();
+        let mut counts: Vec<(usize, f64)> = Vec::new();
+        for &i in &hits {
+            match counts.last_mut() {
+                Some((last, n)) if *last == i as usize => *n += 1.0,
+                _ => counts.push((i as usize, 1.0)),
+            }
+        }
         counts
     }
 

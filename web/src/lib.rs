@@ -85,10 +85,11 @@ impl WasmPredictor {
             .map(|e| e.parse::<Engine>())
             .transpose()
             .map_err(|e| js_error("invalid_bundle", &e, None))?;
-        let files: BTreeMap<String, Vec<u8>> = names
-            .into_iter()
-            .zip(contents.iter().map(js_sys::Uint8Array::to_vec))
-            .collect();
+        // Inserted one by one: collecting into a BTreeMap would link a sort for nothing.
+        let mut files = BTreeMap::new();
+        for (name, bytes) in names.into_iter().zip(contents.iter()) {
+            files.insert(name, bytes.to_vec());
+        }
         let bundle = Bundle::from_files(manifest, files).map_err(|e| bundle_error(&e))?;
         let inner = Predictor::with_engine(bundle, engine).map_err(|e| bundle_error(&e))?;
         let classes = to_js(&inner.manifest().classes)?;

@@ -178,7 +178,7 @@ impl Linear {
         }
         let mut scores = scores;
         let mut labels = Vec::with_capacity(scores.len() / k);
-        for row in scores.chunks_exact_mut(k) {
+        for row in scores.chunks_exact(k) {
             // First maximum of the raw scores.
             let mut best = 0;
             for j in 1..k {
@@ -187,8 +187,8 @@ impl Linear {
                 }
             }
             labels.push(best as u32);
-            self.post.apply(row);
         }
+        self.post.apply_rows(&mut scores, k);
         (labels, scores)
     }
 }

@@ -138,6 +138,15 @@ impl Ensemble {
     }
 
     /// The fast path: every node is `x <= t`; `NAN` when some node sends NaN left.
+    ///
+    /// The one place with unchecked indexing: bounds checks cost a fifth of a batch's time under
+    /// V8 (measured in Node: 2.6 vs 2.1 ms per 1000 rows of the textbook forest). What makes
+    /// every index valid:
+    /// - `idx[l]` is a node index: lanes start at roots and only ever move to `children`, and
+    ///   `parse` numbers every child within `nodes` (it refuses a dangling or unreachable node);
+    /// - `offsets[l] + feature < x.len()`: `feature < n_features <= cols` (a leaf reads feature
+    ///   0, and `n_features >= 1`), checked by `eval` before any walk, and every offset starts a
+    ///   row of `cols` values inside `x` (`leaves_of_row`, `leaves_of_tree`).
     #[inline]
     fn walk_with<const NAN: bool>(
         &self,
@@ -147,10 +156,15 @@ impl Ensemble {
         depth: u32,
     ) {
         let nodes = &self.nodes[..];
+        debug_assert!(idx.iter().all(|&i| (i as usize) < nodes.len()));
+        debug_assert!(offsets.iter().all(|&o| o + self.n_features <= x.len()));
         for _ in 0..depth {
             for l in 0..LANES {
-                let node = &nodes[idx[l] as usize];
-                let v = x[offsets[l] + (node.feature & FEATURE_MASK) as usize];
+                // SAFETY: `idx[l] < nodes.len()` before and after each step (see above).
+                let node = unsafe { nodes.get_unchecked(idx[l] as usize) };
+                let column = offsets[l] + (node.feature & FEATURE_MASK) as usize;
+                // SAFETY: `column < x.len()` (see above).
+                let v = unsafe { *x.get_unchecked(column) };
                 // `v <= t` is false for NaN, which then goes right unless flagged left.
                 let mut left = v <= node.threshold;
                 if NAN {

@@ -136,12 +136,11 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
         if n_classes < 2 {
             return Err(invalid("a classifier needs at least two classes"));
         }
-        let mut used: Vec<i64> = leaf_ids.to_vec();
-        used.sort_unstable();
-        used.dedup();
+        // ORT's single-score layout: two classes and every leaf weight on the same class id.
+        let one_class_id = leaf_ids.iter().all(|&c| Some(&c) == leaf_ids.first());
         let kind = Kind::Classifier {
             labels,
-            binary_case: n_classes == 2 && used.len() == 1,
+            binary_case: n_classes == 2 && one_class_id && !leaf_ids.is_empty(),
             weights_all_positive: leaf_weights.iter().all(|&w| w >= 0.0),
         };
         (kind, n_classes)
@@ -321,8 +320,19 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     let (leaf_has, static_has) = has_score(&trees, &leaf_of, leaf_present, n_outputs, per_leaf);
 
     let routes_nan = nodes.iter().any(|n| n.feature & NAN_LEFT != 0);
-    let mut by_depth: Vec<u32> = (0..trees.len() as u32).collect();
-    by_depth.sort_by_key(|&t| trees[t as usize].depth);
+    // Leaves read feature 0 while they wait for the other lanes: rows need one column at least.
+    let n_features = n_features.max(1);
+    // Trees by depth (a counting sort: depths are small), tree order within a depth.
+    let max_depth = trees.iter().map(|t| t.depth as usize).max().unwrap_or(0);
+    let by_depth: Vec<u32> = (0..=max_depth)
+        .flat_map(|d| {
+            trees
+                .iter()
+                .enumerate()
+                .filter(move |(_, t)| t.depth as usize == d)
+                .map(|(i, _)| i as u32)
+        })
+        .collect();
     Ok(Ensemble {
         by_depth,
         trees,
