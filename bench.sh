@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ./bench.sh: wasmpredict side by side with onnxruntime (web, node, Python), scikit-learn and the
 # textbook Flask + pickle app, on this machine, in one run. Writes BENCHMARKS.md and
-# bench/chart.svg; raw results go to target/bench/. Takes ~15 minutes once built (first time:
-# the setup of ./test.sh plus wrk from apt and the npm/PyPI baselines, a few minutes).
+# bench/chart.svg; raw results go to target/bench/. Takes ~20 minutes once built (first time:
+# the setup of ./test.sh plus wrk from apt and the npm/PyPI baselines, and a Worker build that
+# links tract for the tract path's rows, ~10 minutes).
 #   ./bench.sh [--quick]      --quick: fewer rounds and shorter wrk runs, to try the pipeline
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,8 +30,10 @@ if [ ! -d bench/node_modules/onnxruntime-web ] || [ bench/package-lock.json -nt 
     say "installing onnxruntime-web and onnxruntime-node (npm, bench/)"
     (cd bench && npm ci --no-audit --no-fund >&2)
 fi
-bash scripts/build-web.sh
-bash scripts/build-worker.sh
+timed "web build" bash scripts/build-web.sh
+timed "Worker build" bash scripts/build-worker.sh
+# The same four bundles on a Worker that links tract, run with ENGINE=tract: the tract path's rows.
+timed "tract Worker build" bash scripts/build-worker.sh --models models --out target/worker-tract-all --tract
 say "building the native CLI (release)"
 cargo build --release --quiet
 if [ ! -f bench/textbook/random_forest_model.pkl ] || [ bench/textbook/train_and_save_model.py -nt bench/textbook/random_forest_model.pkl ]; then
@@ -38,9 +41,11 @@ if [ ! -f bench/textbook/random_forest_model.pkl ] || [ bench/textbook/train_and
     (cd bench/textbook && ../../.venv/bin/python train_and_save_model.py >&2)
 fi
 
-say "1/5 native: wasmpredict bench"
-"$WASMPREDICT_BIN" bench --json --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news > "$OUT/native-wasmpredict.jsonl"
-"$WASMPREDICT_BIN" bench --rounds "$ROUNDS" models/iris models/rf-classification models/churn models/news >&2
+say "1/5 native: wasmpredict bench (compact engine, then tract)"
+models=(models/iris models/rf-classification models/churn models/news)
+"$WASMPREDICT_BIN" bench --json --rounds "$ROUNDS" "${models[@]}" > "$OUT/native-wasmpredict.jsonl"
+"$WASMPREDICT_BIN" bench --json --rounds "$ROUNDS" --engine tract "${models[@]}" >> "$OUT/native-wasmpredict.jsonl"
+"$WASMPREDICT_BIN" bench --rounds "$ROUNDS" "${models[@]}" >&2
 say "1/5 native: sklearn and onnxruntime (Python)"
 .venv/bin/python bench/native.py --rounds "$ROUNDS" > "$OUT/native-python.jsonl"
 say "2/5 node: wasmpredict vs onnxruntime-web vs onnxruntime-node"
@@ -65,11 +70,23 @@ mem = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
 pkg = lambda p: json.load(open(p))["version"]
 py = lambda m: run(".venv/bin/python", "-c", f"import {m}; print({m}.__version__)")
 ort_wasm = "bench/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
+def size(path):
+    data = open(path, "rb").read()
+    return {"raw": len(data), "gzip": len(gzip.compress(data, 9))}
+app_wasm = next(f for f in sorted(os.listdir("build/site")) if f.endswith("_bg.wasm"))
+sizes = {
+    "JS API, compact build (`pkg/wasmpredict_web_bg.wasm`)": size("build/site/pkg/wasmpredict_web_bg.wasm"),
+    "JS API, tract build (`pkg/wasmpredict_web_tract_bg.wasm`, fetched only for graphs that need it)": size("build/site/pkg/wasmpredict_web_tract_bg.wasm"),
+    "web app's own wasm (UI only; predicts through the JS API's)": size(f"build/site/{app_wasm}"),
+    "Worker, compact build, four bundles embedded (`worker/build`)": size("worker/build/index_bg.wasm"),
+    "Worker, tract build, the same bundles (`target/worker-tract-all`)": size("target/worker-tract-all/index_bg.wasm"),
+}
 meta = {
     "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
     "cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem,
     "os": run("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
     "ort_wasm_gzip_bytes": len(gzip.compress(open(ort_wasm, "rb").read(), 9)),
+    "sizes": sizes,
     "versions": {
         "rustc": run("rustc", "--version").split()[1], "tract": "0.23.9 (vendor/, patched)",
         "wasm-bindgen": run("wasm-bindgen", "--version").split()[-1],
@@ -84,7 +101,7 @@ meta = {
         "gunicorn": py("gunicorn"), "python": run(".venv/bin/python", "--version").split()[-1],
         "wrk": run("sh", "-c", "wrk -v 2>&1 | head -1").split()[1],
     },
-    "commands": ["./bench.sh", "target/release/wasmpredict bench --json models/*", "python bench/native.py", "node bench/node.mjs",
+    "commands": ["./bench.sh", "target/release/wasmpredict bench --json [--engine tract] models/*", "python bench/native.py", "node bench/node.mjs",
                  "node bench/browser.mjs", "node bench/worker-startup.mjs --json", "python bench/http_load.py"],
 }
 json.dump(meta, open(sys.argv[1], "w"), indent=1)

@@ -16,7 +16,12 @@ const opt = (name, dflt) => Number(args.includes(name) ? args[args.indexOf(name)
 const RUNS = opt("--runs", 5), ROUNDS = opt("--rounds", 5);
 const CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const MODELS = ["iris", "rf-classification"];
-const RUNTIMES = { wasmpredict: "wasmpredict", "onnxruntime-web": "ort" };
+// Table name -> page runtime. "wasmpredict": the compact build, JSON bodies (predict());
+// "wasmpredict-typed": the compact build, Float32Array in and out (predictTyped());
+// "wasmpredict-tract": the tract build, JSON bodies (the path every bundle took before).
+const RUNTIMES = { wasmpredict: "wasmpredict", "wasmpredict-typed": "wasmpredict-typed", "wasmpredict-tract": "wasmpredict-tract", "onnxruntime-web": "ort" };
+// Navigation to a first prediction: the typed path loads the same files as "wasmpredict".
+const FIRST = ["wasmpredict", "wasmpredict-tract", "onnxruntime-web"];
 
 const server = await startServer(0);
 const base = `http://127.0.0.1:${server.address().port}`;
@@ -53,7 +58,7 @@ async function firstPrediction(page, runtime, model) {
 }
 
 for (const model of MODELS) {
-  for (const runtime of Object.keys(RUNTIMES)) {
+  for (const runtime of FIRST) {
     const cold = [], warm = [];
     let coldFiles = null, warmBytes = null;
     for (let i = 0; i < RUNS; i++) {
@@ -81,7 +86,7 @@ for (const model of MODELS) {
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`${base}/bench/suite.html`);
     await page.waitForFunction(() => window.ready);
-    const r = await page.evaluate(([rt, m, rounds]) => window.runSuite(rt, m, { rounds }), [runtime, model, ROUNDS]);
+    const r = await page.evaluate(([rt, m, rounds]) => window.runSuite(rt, m, { rounds }), [RUNTIMES[runtime], model, ROUNDS]);
     if (errors.length) throw new Error(errors.join("; "));
     console.error(`  browser ${runtime.padEnd(16)} ${model.padEnd(18)} single ${r.single_us.median.toFixed(1)} us, batch ${r.batch_ms.median.toFixed(2)} ms / ${r.batch_rows}`);
     out({ kind: "latency", runtime, model, ...r });

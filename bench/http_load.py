@@ -40,10 +40,34 @@ def batch_rows(n):
     return [[golden[i % len(golden)]["input"][c] for c in cols] for i in range(n)]
 
 
+# The smallest Worker there is, as a baseline for what workerd itself costs (and its pauses).
+PLAIN_JS_WORKER = """export default {
+  async fetch(req) {
+    const body = await req.json();
+    const n = Array.isArray(body.instances) ? body.instances.length : 0;
+    const answer = n ? { predictions: new Array(n).fill(0) } : { prediction: 0 };
+    return new Response(JSON.stringify(answer), { headers: { "content-type": "application/json" } });
+  },
+};
+"""
+
+
 def workerd_config(path, port):
     # capnp `embed` paths are relative to the config file: put the build next to it.
     for f in ("index.js", "index_bg.wasm"):
         shutil.copy(os.path.join(ROOT, "worker", "build", f), os.path.join(os.path.dirname(path), f))
+    open(os.path.join(os.path.dirname(path), "plain.js"), "w").write(PLAIN_JS_WORKER)
+    plain = f'''using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .plain) ],
+  sockets = [ (name = "http", address = "127.0.0.1:{port + 10}", http = (), service = "main") ],
+);
+const plain :Workerd.Worker = (
+  modules = [ (name = "plain.js", esModule = embed "plain.js") ],
+  compatibilityDate = "2026-04-26",
+);
+'''
+    open(os.path.join(os.path.dirname(path), "plain.capnp"), "w").write(plain)
     text = f'''using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .wasmpredict) ],
@@ -67,6 +91,8 @@ SERVERS = {
     "gunicorn -w 2 (textbook app)": lambda tmp: ([os.path.join(ROOT, ".venv", "bin", "gunicorn"), "-w", "2", "-b", "127.0.0.1:5001", "--log-level", "warning", "app:app"], os.path.join(ROOT, "bench", "textbook"), 5001, "/predict", "/predict_batch"),
     "wasmpredict serve (native)": lambda tmp: ([os.environ.get("WASMPREDICT_BIN", os.path.join(ROOT, "target", "release", "wasmpredict")), "serve", "--models", "models", "--addr", "127.0.0.1:8081", "--default-model", "rf-classification"], ROOT, 8081, "/predict", "/predict"),
     "Worker in workerd (alone)": lambda tmp: ([os.path.join(ROOT, "node_modules", ".bin", "workerd"), "serve", os.path.join(tmp, "workerd.capnp")], ROOT, 8788, "/predict", "/predict"),
+    # Baseline: a ten-line JS Worker that parses the body and answers 0, in the same workerd.
+    "plain JS Worker in workerd (baseline)": lambda tmp: ([os.path.join(ROOT, "node_modules", ".bin", "workerd"), "serve", os.path.join(tmp, "plain.capnp")], ROOT, 8798, "/predict", "/predict"),
     "Worker in wrangler dev": lambda tmp: ([os.path.join(ROOT, "node_modules", ".bin", "wrangler"), "dev", "--env", "prebuilt", "--local", "--ip", "127.0.0.1", "--port", "8789", "--log-level", "warn", "--var", "DEFAULT_MODEL:rf-classification"], ROOT, 8789, "/predict", "/predict"),
 }
 

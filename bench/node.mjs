@@ -6,13 +6,15 @@
 import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { latencySuite, wasmpredictRunner, ortRunner, goldenRows, now } from "./web/suite.mjs";
+import { latencySuite, wasmpredictFor, ortRunner, goldenRows, now } from "./web/suite.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
-const RUNTIMES = ["wasmpredict", "onnxruntime-web", "onnxruntime-node"];
+// wasmpredict: the compact build with JSON bodies; -typed: Float32Array in and out; -tract: the
+// tract build (the path every bundle took before the compact engine).
+const RUNTIMES = ["wasmpredict", "wasmpredict-typed", "wasmpredict-tract", "onnxruntime-web", "onnxruntime-node"];
 const MODELS = ["iris", "rf-classification"];
 
 function bundle(name) {
@@ -25,12 +27,13 @@ function bundle(name) {
 }
 
 async function load(runtime, b) {
-  if (runtime === "wasmpredict") {
-    // WASMPREDICT_PKG: another build of the JS API (bench/variants.sh compares builds with it).
+  if (runtime.startsWith("wasmpredict")) {
+    // WASMPREDICT_PKG: another build of the JS API (to compare builds).
     const pkg = process.env.WASMPREDICT_PKG ?? `${ROOT}build/site/pkg`;
-    const { Predictor, initialize } = await import(`${pkg}/predictor.js`);
-    await initialize({ module_or_path: readFileSync(`${pkg}/wasmpredict_web_bg.wasm`) });
-    return wasmpredictRunner(await Predictor.load({ manifest: b.manifestBytes, files: b.files }));
+    const { Predictor, initialize, initializeTract } = await import(`${pkg}/predictor.js`);
+    if (runtime === "wasmpredict-tract") await initializeTract({ module_or_path: readFileSync(`${pkg}/wasmpredict_web_tract_bg.wasm`) });
+    else await initialize({ module_or_path: readFileSync(`${pkg}/wasmpredict_web_bg.wasm`) });
+    return wasmpredictFor(runtime, Predictor, { manifest: b.manifestBytes, files: b.files });
   }
   const ort = runtime === "onnxruntime-web" ? await import("onnxruntime-web") : require("onnxruntime-node");
   if (runtime === "onnxruntime-web") {
@@ -53,7 +56,7 @@ async function child(runtime, model) {
   const rssLoaded = process.memoryUsage().rss;
   const suite = await latencySuite(runner, b.manifest, b.golden, { rounds: Number(opt("--rounds", 5)) });
   const versions = { node: process.version };
-  if (runtime !== "wasmpredict") versions[runtime] = JSON.parse(readFileSync(`${ROOT}bench/node_modules/${runtime}/package.json`, "utf8")).version;
+  if (!runtime.startsWith("wasmpredict")) versions[runtime] = JSON.parse(readFileSync(`${ROOT}bench/node_modules/${runtime}/package.json`, "utf8")).version;
   console.log(JSON.stringify({ env: "node", runtime, model, first_prediction_ms: firstMs, rss_mb: { before: rss0 / 2 ** 20, loaded: rssLoaded / 2 ** 20, after: process.memoryUsage().rss / 2 ** 20 }, ...suite, versions }));
 }
 

@@ -3,7 +3,9 @@
 # every tool matches what Cargo.lock and package.json pin. It embeds the bundles of models/ (or
 # --models DIR) and links tract only if one of them needs it. Installs missing tools (first
 # time: wasm-bindgen-cli ~2-10 min, worker-build ~4-10 min).
-#   scripts/build-worker.sh [--models DIR] [--out DIR]
+#   scripts/build-worker.sh [--models DIR] [--out DIR] [--tract]
+# --tract links tract even when no bundle needs it (./bench.sh measures the tract path with it,
+# setting ENGINE=tract at run time).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,18 +27,20 @@ fi
 # Which bundles to embed and where to write the build.
 MODELS="$ROOT/models"
 OUT=worker/build
+FORCE_TRACT=
 while [ $# -gt 0 ]; do
     case "$1" in
         --models) MODELS="$(cd "$2" && pwd)"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
-        *) die "usage: scripts/build-worker.sh [--models DIR] [--out DIR]" ;;
+        --tract) FORCE_TRACT=1; shift ;;
+        *) die "usage: scripts/build-worker.sh [--models DIR] [--out DIR] [--tract]" ;;
     esac
 done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # Skip the build when nothing it embeds or compiles changed since the last one.
 wasm="$OUT/index_bg.wasm"
-if [ "$(cat "$OUT/.models" 2>/dev/null)" = "$MODELS" ] \
+if [ "$(cat "$OUT/.models" 2>/dev/null)" = "$MODELS${FORCE_TRACT:+ (tract)}" ] \
     && ! stale "$wasm" src worker/src worker/build.rs worker/Cargo.toml "$MODELS" Cargo.toml Cargo.lock; then
     say "the Worker is up to date ($wasm, bundles of $MODELS)"
     exit 0
@@ -46,7 +50,9 @@ fi
 engines="$(cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- "$MODELS")" \
     || die "cannot read the bundles in $MODELS"
 features=()
-if grep -q $'\ttract$' <<<"$engines"; then
+if [ -n "$FORCE_TRACT" ]; then
+    features=(--features tract)
+elif grep -q $'\ttract$' <<<"$engines"; then
     features=(--features tract)
     say "bundles that need tract: $(grep $'\ttract$' <<<"$engines" | cut -f1 | tr '\n' ' ')"
 fi
@@ -61,5 +67,5 @@ export WASMPREDICT_MODELS="$MODELS"
 out_abs="$(mkdir -p "$OUT" && cd "$OUT" && pwd)"
 (cd worker && worker-build --release --out-dir "$(realpath --relative-to=. "$out_abs")" "${features[@]}" >&2)
 bash scripts/wasm-opt.sh "$wasm"
-echo "$MODELS" > "$OUT/.models"
+echo "$MODELS${FORCE_TRACT:+ (tract)}" > "$OUT/.models"
 ls -l "$wasm" >&2

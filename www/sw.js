@@ -1,7 +1,9 @@
-// Offline support: after one online visit, the app shell, its wasm and every bundle are cached
-// and the app predicts with the network off. scripts/build-web.sh replaces the two placeholders
-// with this build's version (a hash of the site) and the list of its files, so a new build
-// installs a new cache and deletes the old one.
+// Offline support: after one online visit, the app shell, its wasm, the JS predictor it predicts
+// with (/pkg/predictor.js and the compact wasm) and every bundle are cached and the app predicts
+// with the network off. The tract-enabled predictor is left out of the precache (a page fetches
+// it only for a bundle that needs it) and cached by the fetch handler when it is first served.
+// scripts/build-web.sh replaces the two placeholders with this build's version (a hash of the
+// site) and the list of its files, so a new build installs a new cache and deletes the old one.
 const VERSION = "__WASMPREDICT_VERSION__";
 const PRECACHE = __WASMPREDICT_PRECACHE__;
 const CACHE = `wasmpredict-${VERSION}`;

@@ -59,6 +59,27 @@ export function wasmpredictRunner(predictor) {
   };
 }
 
+/**
+ * wasmpredict's typed-array path: a Float32Array in (built from the rows inside the timed call,
+ * as onnxruntime's runner builds its tensor), labels and probabilities out as typed arrays.
+ */
+export function wasmpredictTypedRunner(predictor) {
+  const width = predictor.schema().length;
+  const run = (rows) => {
+    const data = new Float32Array(rows.length * width);
+    rows.forEach((r, i) => data.set(r, i * width));
+    const out = predictor.predictTyped(data, rows.length);
+    return Array.from(out.labels, (l) => out.classes[l]);
+  };
+  return { single: (row) => run([row])[0], batch: run };
+}
+
+/** Loads the JS predictor's runner for a runtime name of the benchmark tables. */
+export async function wasmpredictFor(runtime, Predictor, source) {
+  const p = await Predictor.load(source, runtime === "wasmpredict-tract" ? { engine: "tract" } : {});
+  return runtime === "wasmpredict-typed" ? wasmpredictTypedRunner(p) : wasmpredictRunner(p);
+}
+
 /** onnxruntime (web or node): a float32 tensor in, both outputs (label and probabilities) out. */
 export function ortRunner(ort, session) {
   const input = session.inputNames[0];

@@ -80,8 +80,8 @@ pub enum GraphError {
 /// Why a bundle's graph could not be loaded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LoadError {
-    /// The graph needs tract and this build does not include it.
-    #[error("the graph needs the tract engine, which this build does not include ({0})")]
+    /// The graph needs tract: this build does not include it, or the compact engine was forced.
+    #[error("the graph needs the tract engine: {0}")]
     NeedsTract(String),
     #[error("{0}")]
     Graph(String),
@@ -311,6 +311,11 @@ impl Model {
         let mut why_tract = None;
         let runner = match (engine, compact) {
             (None | Some(Engine::Compact), Ok(graph)) => Runner::Compact(graph),
+            (Some(Engine::Compact), Err(GraphError::Unsupported(e))) => {
+                return Err(LoadError::NeedsTract(format!(
+                    "{e}, and the compact engine was asked for"
+                )))
+            }
             (Some(Engine::Compact), Err(e)) => return Err(LoadError::Graph(e.to_string())),
             (None, Err(GraphError::Invalid(e))) => return Err(LoadError::Graph(e)),
             (None | Some(Engine::Tract), compact) => {
@@ -369,7 +374,9 @@ impl Model {
             Err(e) => e.to_string(),
             Ok(_) => "tract was asked for".into(),
         };
-        Err(LoadError::NeedsTract(why))
+        Err(LoadError::NeedsTract(format!(
+            "{why}; this build does not include tract"
+        )))
     }
 
     pub fn engine(&self) -> Engine {

@@ -1,29 +1,39 @@
 // The web app end to end in headless Chromium (Debian's, through playwright-core), against the
 // page ./run.sh serves: WASMPREDICT_URL (./test.sh sets it). Every bundled model from a golden
-// example, an unseen category, a text, a CSV batch with a bad row, offline reload; no page error.
+// example, an unseen category, a text, a CSV batch with a bad row, offline reload; the app
+// predicting through the JS predictor (/pkg/predictor.js, one wasm for both, the tract build only
+// for a bundle that needs it); no page error.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const URL_ = (process.env.WASMPREDICT_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 const ARTIFACTS = `${ROOT}target/test-artifacts`;
+const FIXTURES = `${ROOT}target/fixtures`;
+const MODELS = ["churn", "iris", "news", "rf-classification"];
 const golden = (name) => JSON.parse(readFileSync(`${ROOT}models/${name}/golden.json`, "utf8"));
+const BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 let browser, context, page;
 const problems = [];
+
+/** Reports a page's errors (uncaught exceptions, console errors) to the last test. */
+function watch(p, tag = "") {
+  p.on("pageerror", (e) => problems.push(`${tag}pageerror: ${e.message}`));
+  p.on("console", (m) => { if (m.type() === "error") problems.push(`${tag}console error: ${m.text()}`); });
+  return p;
+}
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: BROWSER_ARGS,
   });
   context = await browser.newContext({ viewport: { width: 390, height: 844 } }); // phone width
-  page = await context.newPage();
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
+  page = watch(await context.newPage());
   await page.goto(URL_ + "/");
   await page.locator('[data-testid="model-select"] option').first().waitFor({ state: "attached" });
 });
@@ -33,30 +43,30 @@ after(async () => {
   await browser?.close();
 });
 
-async function choose(name) {
-  await page.selectOption('[data-testid="model-select"]', name);
-  await page.locator('main [name]').first().waitFor();
+async function choose(name, p = page) {
+  await p.selectOption('[data-testid="model-select"]', name);
+  await p.locator('main [name]').first().waitFor();
   // The form of the chosen model is there once its first field is.
   const first = golden(name).rows[0].input;
-  await page.locator(`main [name="${Object.keys(first)[0]}"]`).waitFor();
+  await p.locator(`main [name="${Object.keys(first)[0]}"]`).waitFor();
 }
 
-async function fill(record) {
+async function fill(record, p = page) {
   for (const [field, value] of Object.entries(record)) {
-    await page.locator(`main [name="${field}"]`).fill(value === null ? "" : String(value));
+    await p.locator(`main [name="${field}"]`).fill(value === null ? "" : String(value));
   }
 }
 
-async function predicted() {
-  await page.click('[data-testid="predict"]');
-  const label = page.locator('.label[data-testid="prediction"]');
+async function predicted(p = page) {
+  await p.click('[data-testid="predict"]');
+  const label = p.locator('.label[data-testid="prediction"]');
   await label.waitFor();
   return label.textContent();
 }
 
 test("the model picker lists every bundled model", async () => {
   const names = await page.locator('[data-testid="model-select"] option').allTextContents();
-  assert.deepEqual(names, ["churn", "iris", "news", "rf-classification"]);
+  assert.deepEqual(names, MODELS);
 });
 
 for (const name of ["iris", "rf-classification", "churn", "news"]) {
@@ -72,6 +82,16 @@ for (const name of ["iris", "rf-classification", "churn", "news"]) {
     }
   });
 }
+
+test("every bundled model runs on the compact engine, shown in the model line", async () => {
+  for (const name of MODELS) {
+    await choose(name);
+    const engine = page.locator('[data-testid="engine"]');
+    await engine.waitFor();
+    assert.equal(await engine.textContent(), "compact", name);
+    assert.match(await page.locator("p.meta").first().textContent(), /, engine compact\)$/, name);
+  }
+});
 
 test("churn: an unseen category is flagged and still predicted", async () => {
   await choose("churn");
@@ -143,6 +163,97 @@ test("the plain example page predicts with the JS API in the page", async () => 
   assert.match(await answer.textContent(), /field 'text'/);
   await example.close();
 });
+
+/** Every request of a new context, page and service worker alike. */
+function recordRequests(ctx) {
+  const urls = [];
+  ctx.on("request", (r) => urls.push(new URL(r.url()).pathname));
+  return urls;
+}
+
+test("the app predicts through the JS predictor: one compact wasm for both, no tract, no second copy", async () => {
+  // A fresh visitor: nothing cached. Service workers are bypassed so that every fetch is seen here
+  // with its body; the precache list is checked separately below.
+  const ctx = await browser.newContext({ serviceWorkers: "block" });
+  try {
+    const urls = recordRequests(ctx);
+    const p = watch(await ctx.newPage(), "fresh app ");
+    const wasm = {};
+    p.on("response", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.endsWith(".wasm")) wasm[path] = r;
+    });
+    await p.goto(URL_ + "/");
+    await p.locator('[data-testid="model-select"] option').first().waitFor({ state: "attached" });
+    for (const name of MODELS) {
+      await choose(name, p);
+      const row = golden(name).rows[1];
+      await fill(row.input, p);
+      assert.equal(await predicted(p), String(row.prediction), name);
+      assert.equal(await p.locator('[data-testid="engine"]').textContent(), "compact", name);
+    }
+    assert.ok(urls.includes("/pkg/predictor.js"), urls.join(" "));
+    assert.ok(urls.includes("/pkg/wasmpredict_web_bg.wasm"), urls.join(" "));
+    assert.deepEqual(urls.filter((u) => u.includes("_tract")), []);
+    assert.deepEqual(urls.filter((u) => /^\/(predict|models|v2)(\/|$)/.test(u)), [], "the app never calls the HTTP API");
+    const appWasm = Object.keys(wasm).filter((u) => /^\/wasmpredict-app-[^/]*_bg\.wasm$/.test(u));
+    assert.equal(appWasm.length, 1, Object.keys(wasm).join(" "));
+    const appBytes = (await wasm[appWasm[0]].body()).length;
+    const predictorBytes = (await wasm["/pkg/wasmpredict_web_bg.wasm"].body()).length;
+    // The core lives in the predictor's wasm only: the app's own wasm is the UI.
+    assert.ok(appBytes < predictorBytes, `app wasm ${appBytes} bytes, predictor wasm ${predictorBytes} bytes`);
+    const budget = JSON.parse(readFileSync(`${ROOT}www/size-budget.json`, "utf8"));
+    assert.ok(appBytes <= budget.raw_bytes, `app wasm ${appBytes} bytes, budget ${budget.raw_bytes}`);
+    // Offline use: the service worker precaches the compact predictor, never the tract build.
+    const sw = await (await p.request.get(URL_ + "/sw.js")).text();
+    const precache = JSON.parse(sw.match(/const PRECACHE = (\[.*\]);/)[1]);
+    assert.ok(precache.includes("/pkg/predictor.js") && precache.includes("/pkg/wasmpredict_web_bg.wasm"), sw);
+    assert.deepEqual(precache.filter((u) => u.includes("_tract")), []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+for (const fixture of ["mlp-classifier", "onnx-net-classifier"]) {
+  test(`${fixture}: a bundle that needs tract loads the tract build through /pkg/predictor.js`, async () => {
+    const dir = `${FIXTURES}/${fixture}`;
+    assert.ok(existsSync(`${dir}/manifest.json`), `${dir} missing: .venv/bin/python tests/python/make_fixtures.py target/fixtures`);
+    const ctx = await browser.newContext({ serviceWorkers: "block" });
+    try {
+      const urls = recordRequests(ctx);
+      const p = watch(await ctx.newPage(), `${fixture} `);
+      // The fixture's files, served on the app's origin by the browser itself (no server change).
+      await p.route(`${URL_}/fixtures/**`, (route) => {
+        const file = new URL(route.request().url()).pathname.replace(/^\/fixtures\//, "");
+        if (file === "page.html") return route.fulfill({ contentType: "text/html", body: "<!doctype html><title>fixture</title>" });
+        if (!["manifest.json", "model.onnx", "golden.json"].includes(file.replace(/^[^/]+\//, ""))) return route.fulfill({ status: 404 });
+        const type = file.endsWith(".json") ? "application/json" : "application/octet-stream";
+        return route.fulfill({ contentType: type, body: readFileSync(`${FIXTURES}/${file}`) });
+      });
+      await p.goto(`${URL_}/fixtures/page.html`);
+      const g = JSON.parse(readFileSync(`${dir}/golden.json`, "utf8"));
+      const result = await p.evaluate(async ({ fixture, inputs }) => {
+        const { Predictor } = await import("/pkg/predictor.js");
+        const predictor = await Predictor.load(`/fixtures/${fixture}/`);
+        const info = predictor.info();
+        return { engine: predictor.engine, infoEngine: info.engine, answer: predictor.predict({ instances: inputs }) };
+      }, { fixture, inputs: g.rows.map((r) => r.input) });
+      assert.equal(result.engine, "tract");
+      assert.equal(result.infoEngine, "tract");
+      assert.ok(urls.includes("/pkg/wasmpredict_web_bg.wasm"), urls.join(" ")); // tried first
+      assert.ok(urls.includes("/pkg/wasmpredict_web_tract_bg.wasm"), urls.join(" "));
+      g.rows.forEach((row, i) => {
+        assert.deepEqual(result.answer.predictions[i], row.prediction, `${fixture} row ${i}`);
+        row.probabilities.forEach((want, k) => {
+          const got = result.answer.probabilities[i][k];
+          assert.ok(Math.abs(got - want) <= g.tolerance, `${fixture} row ${i} class ${k}: ${got} vs ${want}`);
+        });
+      });
+    } finally {
+      await ctx.close();
+    }
+  });
+}
 
 test("no page error and no console error", () => {
   assert.deepEqual(problems, []);

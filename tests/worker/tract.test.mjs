@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BUILD = process.env.WASMPREDICT_TRACT_WORKER ?? `${ROOT}target/worker-tract`;
-const MODELS = readFileSync(`${BUILD}/.models`, "utf8").trim();
+const MODELS = readFileSync(`${BUILD}/.models`, "utf8").trim().replace(/ \(tract\)$/, "");
 let mf;
 
 before(() => {

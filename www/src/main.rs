@@ -1,7 +1,13 @@
 //! The wasmpredict web app (Leptos, client-side rendering). It lists the bundled models, renders
-//! a form from the chosen model's manifest, and predicts in the page with the same core as the
-//! server: no request ever goes to `/predict`. Bundles come from `/bundles/{name}/` (static
-//! files, cached by the service worker for offline use).
+//! a form from the chosen model's schema, and predicts in the page: no request ever goes to
+//! `/predict`. Bundles come from `/bundles/{name}/` (static files, cached by the service worker
+//! for offline use).
+//!
+//! This wasm holds the UI only. Predictions go through the JS predictor API, `/pkg/predictor.js`
+//! (the module any page uses, `web/`), reached through the `wasmpredict.load` global that
+//! index.html defines: the page ships one copy of the core, and the predictor fetches its
+//! tract-enabled build only for a bundle that needs it. The `wasmpredict` crate is a dependency
+//! for its schema types alone (`Field`); none of its engines is linked here.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,10 +16,10 @@ use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasmpredict::bundle::{Field, FieldKind};
-use wasmpredict::{Bundle, Predictor};
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -25,6 +31,52 @@ fn register_service_worker() {
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().service_worker().register("/sw.js");
     }
+}
+
+// ---- the JS predictor -----------------------------------------------------------------------
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Predictor.load(url)` of `/pkg/predictor.js`, through the global index.html defines.
+    /// Resolves to a [`JsPredictor`]; rejects with an `Error` carrying `message` and `code`.
+    #[wasm_bindgen(js_namespace = wasmpredict, js_name = load, catch)]
+    async fn load_predictor(url: &str) -> Result<JsValue, JsValue>;
+
+    /// A `Predictor` of `/pkg/predictor.js` (web/js/predictor.d.ts).
+    type JsPredictor;
+
+    /// Same body and answer as `POST /predict`, as JSON text; throws an `Error` with `code`.
+    #[wasm_bindgen(method, js_name = predictJson, catch)]
+    fn predict_json(this: &JsPredictor, body: &str) -> Result<String, JsValue>;
+
+    /// The raw input schema: `[{name, type, nullable, stats}]`.
+    #[wasm_bindgen(method, catch)]
+    fn schema(this: &JsPredictor) -> Result<JsValue, JsValue>;
+
+    /// What `GET /models/{name}` answers (classes, engine, ...).
+    #[wasm_bindgen(method, catch)]
+    fn info(this: &JsPredictor) -> Result<JsValue, JsValue>;
+
+    /// "compact" or "tract".
+    #[wasm_bindgen(method, getter)]
+    fn engine(this: &JsPredictor) -> String;
+}
+
+/// The message of a JS exception (an `Error` from the predictor, a failed fetch or import).
+fn js_message(e: &JsValue) -> String {
+    if let Some(error) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// A JS value (plain data) as JSON, through the browser's `JSON.stringify`.
+fn js_json<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|e| js_message(&e))?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 // ---- loading bundles ----------------------------------------------------------------------
@@ -39,12 +91,52 @@ struct BundleEntry {
     bytes: u64,
 }
 
-thread_local! {
-    /// Loaded predictors by bundle name (not reactive: predictors are large and not Send).
-    static PREDICTORS: RefCell<HashMap<String, Rc<Predictor>>> = RefCell::new(HashMap::new());
+/// A loaded bundle: the JS predictor and what the UI reads from it once.
+struct Loaded {
+    predictor: JsPredictor,
+    fields: Vec<Field>,
+    classes: Vec<String>,
+    engine: String,
 }
 
-fn predictor(name: &str) -> Option<Rc<Predictor>> {
+impl Loaded {
+    async fn load(name: &str) -> Result<Loaded, String> {
+        let predictor: JsPredictor = load_predictor(&format!("/bundles/{name}/"))
+            .await
+            .map_err(|e| js_message(&e))?
+            .unchecked_into();
+        let fields: Vec<Field> = js_json(&predictor.schema().map_err(|e| js_message(&e))?)?;
+        let info: Value = js_json(&predictor.info().map_err(|e| js_message(&e))?)?;
+        let classes = info["classes"]
+            .as_array()
+            .map(|c| c.iter().map(value_to_text).collect())
+            .unwrap_or_default();
+        let engine = predictor.engine();
+        Ok(Loaded {
+            predictor,
+            fields,
+            classes,
+            engine,
+        })
+    }
+
+    /// Predicts one record: the response as JSON, or the error's message.
+    fn predict(&self, record: Map<String, Value>) -> Result<Value, String> {
+        let body = json!({ "record": record }).to_string();
+        let answer = self
+            .predictor
+            .predict_json(&body)
+            .map_err(|e| js_message(&e))?;
+        serde_json::from_str(&answer).map_err(|e| e.to_string())
+    }
+}
+
+thread_local! {
+    /// Loaded predictors by bundle name (not reactive: JS objects are not Send).
+    static PREDICTORS: RefCell<HashMap<String, Rc<Loaded>>> = RefCell::new(HashMap::new());
+}
+
+fn predictor(name: &str) -> Option<Rc<Loaded>> {
     PREDICTORS.with(|p| p.borrow().get(name).cloned())
 }
 
@@ -52,45 +144,38 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
     let response = JsFuture::from(window.fetch_with_str(url))
         .await
-        .map_err(|e| format!("cannot fetch {url}: {e:?}"))?;
+        .map_err(|e| format!("cannot fetch {url}: {}", js_message(&e)))?;
     let response: web_sys::Response = response
         .dyn_into()
         .map_err(|_| "not a response".to_string())?;
     if !response.ok() {
         return Err(format!("cannot fetch {url}: HTTP {}", response.status()));
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?)
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_message(&e))?)
         .await
-        .map_err(|e| format!("cannot read {url}: {e:?}"))?;
+        .map_err(|e| format!("cannot read {url}: {}", js_message(&e)))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Loads (once) and returns the predictor and the golden example of a bundle.
-async fn load_bundle(name: String) -> Result<(Rc<Predictor>, Map<String, Value>), String> {
-    let base = format!("/bundles/{name}/");
-    let manifest = fetch_bytes(&format!("{base}manifest.json")).await?;
-    let listed: Value = serde_json::from_slice(&manifest).map_err(|e| e.to_string())?;
-    let mut files = BTreeMap::new();
-    if let Some(list) = listed["files"].as_object() {
-        for file in list.keys() {
-            files.insert(file.clone(), fetch_bytes(&format!("{base}{file}")).await?);
-        }
-    }
-    let example = files
-        .get("golden.json")
-        .and_then(|g| serde_json::from_slice::<Value>(g).ok())
-        .and_then(|g| g["rows"][0]["input"].as_object().cloned())
-        .unwrap_or_default();
-    let p = match predictor(&name) {
+/// Loads (once) and returns the predictor and the golden example of a bundle. The predictor
+/// fetched golden.json with the bundle's other files; fetching it here again is served by the
+/// HTTP cache or the service worker.
+async fn load_bundle(name: &str) -> Result<(Rc<Loaded>, Map<String, Value>), String> {
+    let loaded = match predictor(name) {
         Some(p) => p,
         None => {
-            let bundle = Bundle::from_files(&manifest, files).map_err(|e| e.to_string())?;
-            let p = Rc::new(Predictor::new(bundle).map_err(|e| e.to_string())?);
-            PREDICTORS.with(|m| m.borrow_mut().insert(name.clone(), p.clone()));
+            let p = Rc::new(Loaded::load(name).await?);
+            PREDICTORS.with(|m| m.borrow_mut().insert(name.to_string(), p.clone()));
             p
         }
     };
-    Ok((p, example))
+    let example = fetch_bytes(&format!("/bundles/{name}/golden.json"))
+        .await
+        .ok()
+        .and_then(|g| serde_json::from_slice::<Value>(&g).ok())
+        .and_then(|g| g["rows"][0]["input"].as_object().cloned())
+        .unwrap_or_default();
+    Ok((loaded, example))
 }
 
 fn now_ms() -> f64 {
@@ -174,6 +259,7 @@ fn App() -> impl IntoView {
     let values = RwSignal::new(BTreeMap::<String, String>::new());
     let outcome = RwSignal::new(None::<Result<Outcome, String>>);
     let load_error = RwSignal::new(None::<String>);
+    let engine = RwSignal::new(None::<String>);
     let mode_batch = RwSignal::new(false);
     let typing = RwSignal::new(0u64);
 
@@ -181,10 +267,15 @@ fn App() -> impl IntoView {
         selected.set(name.clone());
         outcome.set(None);
         load_error.set(None);
+        engine.set(None);
         spawn_local(async move {
-            match load_bundle(name.clone()).await {
+            let loaded = load_bundle(&name).await;
+            if selected.get_untracked() != name {
+                return; // another model was chosen meanwhile
+            }
+            match loaded {
                 Ok((p, example)) => {
-                    let schema = p.manifest().input.clone();
+                    let schema = p.fields.clone();
                     let filled = schema
                         .iter()
                         .map(|f| {
@@ -196,6 +287,7 @@ fn App() -> impl IntoView {
                         .collect();
                     fields.set(schema);
                     values.set(filled);
+                    engine.set(Some(p.engine.clone()));
                     predict_now(&name, fields, values, outcome);
                 }
                 Err(e) => load_error.set(Some(e)),
@@ -245,7 +337,7 @@ fn App() -> impl IntoView {
     view! {
         <main>
             <h1>"wasmpredict"</h1>
-            <p class="hint">"Predictions are computed in this page by the same Rust module that serves the API; after one visit it works offline."</p>
+            <p class="hint">"Predictions are computed in this page by the same Rust core that serves the API (the JS predictor any page can use); after one visit it works offline."</p>
             <label for="model">"Model"</label>
             <select id="model" data-testid="model-select"
                 on:change=move |ev| choose(event_target_value(&ev))
@@ -259,7 +351,9 @@ fn App() -> impl IntoView {
                 <p class="meta">
                     {b.description.clone().unwrap_or_default()}
                     " ("{b.estimator.clone()}", "{b.task.clone()}", version "{b.version.clone()}", bundle "
-                    {format!("{:.1} KB", b.bytes as f64 / 1024.0)}")"
+                    {format!("{:.1} KB", b.bytes as f64 / 1024.0)}
+                    {move || engine.get().map(|e| view! { ", engine "<span data-testid="engine">{e}</span> })}
+                    ")"
                 </p>
             })}
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -308,14 +402,9 @@ fn predict_now(
         }
     }
     let start = now_ms();
-    let answer = p.predict(&json!({ "record": record }));
+    let answer = p.predict(record);
     let millis = now_ms() - start;
-    outcome.set(Some(match answer {
-        Ok(r) => serde_json::to_value(r)
-            .map(|answer| Outcome { answer, millis })
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.message),
-    }));
+    outcome.set(Some(answer.map(|answer| Outcome { answer, millis })));
 }
 
 #[component]
@@ -528,13 +617,7 @@ fn Batch(selected: RwSignal<String>, fields: RwSignal<Vec<Field>>) -> impl IntoV
         spawn_local(async move {
             let name = selected.get_untracked();
             let Some(p) = predictor(&name) else { return };
-            classes.set(
-                p.manifest()
-                    .classes
-                    .as_ref()
-                    .map(|c| c.iter().map(value_to_text).collect())
-                    .unwrap_or_default(),
-            );
+            classes.set(p.classes.clone());
             let schema = fields.get_untracked();
             let rows = parse_csv(&text);
             let Some(((_, header), body)) = rows.split_first() else {
@@ -583,10 +666,7 @@ fn Batch(selected: RwSignal<String>, fields: RwSignal<Vec<Field>>) -> impl IntoV
                         probabilities: vec![],
                         error: Some(e),
                     },
-                    None => match p
-                        .predict(&json!({ "record": record }))
-                        .map(|r| serde_json::to_value(r).unwrap_or_default())
-                    {
+                    None => match p.predict(record) {
                         Ok(r) => BatchRow {
                             line: *line,
                             prediction: Some(value_to_text(&r["prediction"])),
@@ -600,7 +680,7 @@ fn Batch(selected: RwSignal<String>, fields: RwSignal<Vec<Field>>) -> impl IntoV
                             line: *line,
                             prediction: None,
                             probabilities: vec![],
-                            error: Some(e.message),
+                            error: Some(e),
                         },
                     },
                 };
