@@ -648,11 +648,8 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         "featurizer": featurizer,
         "n_features": n_features,
         "model": model_spec,
-        "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
     }
-    files["manifest.json"] = (json.dumps(manifest, indent=1, allow_nan=False, ensure_ascii=False) + "\n").encode()
-    write_atomically(out_dir, files)
-    return manifest
+    return write_bundle(out_dir, manifest, files)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -905,11 +902,8 @@ def export_onnx(onnx_path, sample_path, name, out_dir, version="1.0.0", descript
         "featurizer": {"type": "pipeline", "steps": []},
         "n_features": n_features,
         "model": model_spec,
-        "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
     }
-    files["manifest.json"] = (json.dumps(manifest, indent=1, allow_nan=False, ensure_ascii=False) + "\n").encode()
-    write_atomically(out_dir, files)
-    return manifest
+    return write_bundle(out_dir, manifest, files)
 
 
 def to_label(value):
@@ -917,6 +911,14 @@ def to_label(value):
     if isinstance(value, bytes):
         return value.decode("utf-8")
     return to_py(value)
+
+
+def write_bundle(out_dir, manifest, files):
+    """Adds the sha256 of every file to `manifest`, then writes the bundle atomically."""
+    manifest["files"] = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())}
+    files = dict(files, **{"manifest.json": (json.dumps(manifest, indent=1, allow_nan=False, ensure_ascii=False) + "\n").encode()})
+    write_atomically(out_dir, files)
+    return manifest
 
 
 def write_atomically(out_dir, files):

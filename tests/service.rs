@@ -243,6 +243,21 @@ fn no_default_model_is_a_clear_404() {
         .contains("/models/{name}/predict"));
 }
 
+/// Sends one raw HTTP/1.1 request to a server starting on `port` (retrying while it starts) and
+/// returns the raw answer.
+fn exchange(port: u16, raw: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            stream.write_all(raw.as_bytes()).expect("write");
+            let mut out = String::new();
+            stream.read_to_string(&mut out).expect("read");
+            return out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("server did not start");
+}
+
 /// `wasmpredict serve` on a real socket: same answers as the in-process service.
 #[test]
 fn native_server_over_http() {
@@ -267,18 +282,7 @@ fn native_server_over_http() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("starts");
-    let request = |raw: String| -> String {
-        for _ in 0..100 {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                stream.write_all(raw.as_bytes()).expect("write");
-                let mut out = String::new();
-                stream.read_to_string(&mut out).expect("read");
-                return out;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("server did not start");
-    };
+    let request = |raw: String| -> String { exchange(port, &raw) };
     let post = |path: &str, body: &str| {
         request(format!(
             "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -489,22 +493,16 @@ fn native_server_serves_tract_graphs_beside_compact_ones() {
         .spawn()
         .expect("starts");
     let request = |method: &str, path: &str, body: &str| -> (u16, Value) {
-        for _ in 0..100 {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                let raw = format!(
-                    "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                stream.write_all(raw.as_bytes()).expect("write");
-                let mut out = String::new();
-                stream.read_to_string(&mut out).expect("read");
-                let status = out[9..12].parse().expect("status");
-                let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-                return (status, serde_json::from_str(body).unwrap_or(Value::Null));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("server did not start");
+        let out = exchange(
+            port,
+            &format!(
+                "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        let status = out[9..12].parse().expect("status");
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
     };
     let mut problems = Vec::new();
     for (name, engine) in [

@@ -304,97 +304,83 @@ impl Tensor {
 
     /// The values as float32, whatever numeric type and storage the tensor uses.
     pub fn to_f32(&self) -> Result<Vec<f32>, OnnxError> {
-        let n = self.element_count().ok_or_else(|| {
-            OnnxError::Invalid(format!("tensor '{}' has invalid dims", self.name))
-        })?;
-        if self.external {
-            return Err(OnnxError::Invalid(format!(
-                "tensor '{}' uses external data, which bundles do not carry",
-                self.name
-            )));
-        }
-        let raw = &self.raw;
+        let n = self.checked_len()?;
         let values: Vec<f32> = match self.data_type {
-            dtype::FLOAT if !raw.is_empty() => {
-                check_raw(raw.len(), n, 4, &self.name)?;
-                raw.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect()
-            }
+            dtype::FLOAT if !self.raw.is_empty() => self.raw_values(n, f32::from_le_bytes)?,
             dtype::FLOAT => self.floats.clone(),
-            dtype::DOUBLE if !raw.is_empty() => {
-                check_raw(raw.len(), n, 8, &self.name)?;
-                raw.chunks_exact(8)
-                    .map(|c| {
-                        f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
-                    })
-                    .collect()
-            }
+            dtype::DOUBLE if !self.raw.is_empty() => self
+                .raw_values(n, f64::from_le_bytes)?
+                .into_iter()
+                .map(|d| d as f32)
+                .collect(),
             dtype::DOUBLE => self.doubles.iter().map(|&d| d as f32).collect(),
             dtype::INT64 | dtype::INT32 => self.to_i64()?.into_iter().map(|v| v as f32).collect(),
             other => {
-                return Err(OnnxError::Invalid(format!(
-                    "tensor '{}' has element type {other}, expected a number",
-                    self.name
-                )))
+                return Err(self.invalid(format!("has element type {other}, expected a number")))
             }
         };
-        if values.len() != n {
-            return Err(OnnxError::Invalid(format!(
-                "tensor '{}' holds {} values for dims {:?}",
-                self.name,
-                values.len(),
-                self.dims
-            )));
-        }
-        Ok(values)
+        self.expect_len(values, n)
     }
 
     pub fn to_i64(&self) -> Result<Vec<i64>, OnnxError> {
-        let n = self.element_count().ok_or_else(|| {
-            OnnxError::Invalid(format!("tensor '{}' has invalid dims", self.name))
-        })?;
-        let raw = &self.raw;
+        let n = self.checked_len()?;
         let values: Vec<i64> = match self.data_type {
-            dtype::INT64 if !raw.is_empty() => {
-                check_raw(raw.len(), n, 8, &self.name)?;
-                raw.chunks_exact(8)
-                    .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                    .collect()
-            }
-            dtype::INT32 if !raw.is_empty() => {
-                check_raw(raw.len(), n, 4, &self.name)?;
-                raw.chunks_exact(4)
-                    .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-                    .collect()
-            }
+            dtype::INT64 if !self.raw.is_empty() => self.raw_values(n, i64::from_le_bytes)?,
+            dtype::INT32 if !self.raw.is_empty() => self
+                .raw_values(n, i32::from_le_bytes)?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
             dtype::INT64 | dtype::INT32 => self.ints.clone(),
             other => {
-                return Err(OnnxError::Invalid(format!(
-                    "tensor '{}' has element type {other}, expected integers",
-                    self.name
-                )))
+                return Err(self.invalid(format!("has element type {other}, expected integers")))
             }
         };
+        self.expect_len(values, n)
+    }
+
+    fn invalid(&self, what: String) -> OnnxError {
+        OnnxError::Invalid(format!("tensor '{}' {what}", self.name))
+    }
+
+    /// The element count, for a tensor whose data is in the file.
+    fn checked_len(&self) -> Result<usize, OnnxError> {
+        if self.external {
+            return Err(self.invalid("uses external data, which bundles do not carry".into()));
+        }
+        self.element_count()
+            .ok_or_else(|| self.invalid("has invalid dims".into()))
+    }
+
+    /// `raw_data` as `n` little-endian values of `W` bytes.
+    fn raw_values<T, const W: usize>(
+        &self,
+        n: usize,
+        decode: fn([u8; W]) -> T,
+    ) -> Result<Vec<T>, OnnxError> {
+        if n.checked_mul(W) != Some(self.raw.len()) {
+            return Err(self.invalid(format!(
+                "has {} bytes of raw data for {n} values",
+                self.raw.len()
+            )));
+        }
+        Ok(self
+            .raw
+            .chunks_exact(W)
+            .map(|c| decode(c.try_into().unwrap_or([0; W])))
+            .collect())
+    }
+
+    fn expect_len<T>(&self, values: Vec<T>, n: usize) -> Result<Vec<T>, OnnxError> {
         if values.len() != n {
-            return Err(OnnxError::Invalid(format!(
-                "tensor '{}' holds {} values for dims {:?}",
-                self.name,
+            return Err(self.invalid(format!(
+                "holds {} values for dims {:?}",
                 values.len(),
                 self.dims
             )));
         }
         Ok(values)
     }
-}
-
-fn check_raw(bytes: usize, n: usize, width: usize, name: &str) -> Result<(), OnnxError> {
-    if n.checked_mul(width) != Some(bytes) {
-        return Err(OnnxError::Invalid(format!(
-            "tensor '{name}' has {bytes} bytes of raw data for {n} values"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
