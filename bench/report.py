@@ -233,7 +233,8 @@ def chart(browser, http, meta):
         y += 28
         top = max((v for _, v in items), default=1) or 1
         for label, v in items:
-            color = "#2b4c7e" if label.startswith("wasmpredict") or "Worker" in label else "#b0b7c3"
+            ours = label.startswith("wasmpredict") or ("Worker" in label and "plain" not in label)
+            color = "#2b4c7e" if ours else "#b0b7c3"
             n = max(1, bar_w * v / top)
             parts.append(f'<text x="{label_w - 8}" y="{y + 15}" font-size="13" text-anchor="end">{esc(label)}</text>')
             parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{n:.1f}" height="{row_h - 6}" fill="{color}"/>')

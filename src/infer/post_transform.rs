@@ -59,7 +59,10 @@ pub fn exp(x: f32) -> f32 {
     const HIGH: f32 = 88.722_83;
     let input = x;
     let x = x.clamp(LOW, HIGH);
-    let n = (x * LOG2E).round();
+    // Round to nearest by adding and removing 1.5 * 2^23 (exact for |x * log2 e| < 2^22): no libm
+    // call, so a batch's exponentials vectorize.
+    const ROUND: f32 = 12_582_912.0;
+    let n = (x * LOG2E + ROUND) - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.987_569_1e-4_f32;
     let p = p * r + 1.398_199_9e-3;

@@ -52,6 +52,13 @@ export class Predictor {
    * every graph it covers and the tract build is fetched for the others.
    */
   static async load(source, { engine } = {}) {
+    // Compile the wasm while the bundle downloads (a page's first prediction waits for both).
+    const compact = engine !== "tract" ? initialize() : null;
+    const tractFirst = engine === "tract" ? initializeTract() : null;
+    // Their failures surface where they are awaited, below; not as unhandled rejections if a
+    // download fails first.
+    compact?.catch(() => {});
+    tractFirst?.catch(() => {});
     let manifest, files;
     if (typeof source === "string" || source instanceof URL) {
       const base = new URL(String(source).replace(/\/?$/, "/"), globalThis.location?.href);
@@ -63,15 +70,15 @@ export class Predictor {
     }
     const names = Object.keys(files);
     const contents = names.map((n) => files[n]);
-    if (engine !== "tract") {
-      await initialize();
+    if (compact) {
+      await compact;
       try {
         return new Predictor(WasmPredictor.fromFiles(manifest, names, contents, engine ?? null));
       } catch (e) {
         if (e.code !== "needs_tract" || engine === "compact") throw e;
       }
     }
-    const tract = await initializeTract();
+    const tract = await (tractFirst ?? initializeTract());
     return new Predictor(tract.WasmPredictor.fromFiles(manifest, names, contents, engine ?? null));
   }
 

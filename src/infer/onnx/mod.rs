@@ -155,8 +155,12 @@ fn parse_node(bytes: &[u8]) -> Result<Node, OnnxError> {
 }
 
 fn parse_attribute(bytes: &[u8]) -> Result<Attribute, OnnxError> {
+    // Keys of unpacked `floats` (field 7, fixed32) and `ints` (field 8, varint) values.
+    const FLOAT_KEY: u8 = 7 << 3 | 5;
+    const INT_KEY: u8 = 8 << 3;
     let mut a = Attribute::default();
-    for field in Fields::new(bytes) {
+    let mut fields = Fields::new(bytes);
+    while let Some(field) = fields.next() {
         let (number, value) = field?;
         match number {
             1 => a.name = value.string()?,
@@ -164,8 +168,14 @@ fn parse_attribute(bytes: &[u8]) -> Result<Attribute, OnnxError> {
             3 => a.i = Some(value.int()?),
             4 => a.s = Some(value.bytes()?.to_vec()),
             5 => a.t = Some(parse_tensor(value.bytes()?)?),
-            7 => value.floats_into(&mut a.floats)?,
-            8 => value.ints_into(&mut a.ints)?,
+            7 => {
+                value.floats_into(&mut a.floats)?;
+                fields.more_fixed32(FLOAT_KEY, &mut a.floats)?;
+            }
+            8 => {
+                value.ints_into(&mut a.ints)?;
+                fields.more_varints(INT_KEY, &mut a.ints)?;
+            }
             9 => a.strings.push(value.bytes()?.to_vec()),
             // Subgraphs, tensor lists, sparse tensors, type protos.
             6 | 10 | 11 | 14 | 22 | 23 => a.unsupported = true,

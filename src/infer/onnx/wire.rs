@@ -52,6 +52,30 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    /// After one value of an unpacked `repeated` varint field, reads the values that directly
+    /// follow under the same one-byte `key` (proto2 repeats the key per value: a 100-tree forest
+    /// has ~100k of them, so they skip the general field loop).
+    pub fn more_varints(&mut self, key: u8, out: &mut Vec<i64>) -> Result<(), OnnxError> {
+        while self.buf.get(self.pos) == Some(&key) {
+            self.pos += 1;
+            out.push(self.varint()? as i64);
+        }
+        Ok(())
+    }
+
+    /// The same for an unpacked `repeated float` field.
+    pub fn more_fixed32(&mut self, key: u8, out: &mut Vec<f32>) -> Result<(), OnnxError> {
+        while self.buf.get(self.pos) == Some(&key) {
+            let b = self
+                .buf
+                .get(self.pos + 1..self.pos + 5)
+                .ok_or(OnnxError::Truncated)?;
+            out.push(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            self.pos += 5;
+        }
+        Ok(())
+    }
+
     fn next_field(&mut self) -> Result<(u32, Value<'a>), OnnxError> {
         let key = self.varint()?;
         let field = u32::try_from(key >> 3).map_err(|_| OnnxError::Malformed("field number"))?;

@@ -47,7 +47,10 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     let node_ids = node.ints("nodes_nodeids");
     let feature_ids = node.ints("nodes_featureids");
     let thresholds = floats(node, "nodes_values")?;
-    let modes = node.strings("nodes_modes")?;
+    let modes = node
+        .attr("nodes_modes")
+        .map(|a| a.strings.as_slice())
+        .unwrap_or_default();
     let true_ids = node.ints("nodes_truenodeids");
     let false_ids = node.ints("nodes_falsenodeids");
     let missing = node.ints("nodes_missing_value_tracks_true");
@@ -78,31 +81,28 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     let modes: Vec<Mode> = modes
         .iter()
         .map(|m| {
-            Ok(match m.as_str() {
-                "BRANCH_LEQ" => Mode::Leq,
-                "BRANCH_LT" => Mode::Lt,
-                "BRANCH_GTE" => Mode::Gte,
-                "BRANCH_GT" => Mode::Gt,
-                "BRANCH_EQ" => Mode::Eq,
-                "BRANCH_NEQ" => Mode::Neq,
-                "LEAF" => Mode::Leaf,
-                other => return Err(invalid(format!("node mode {other} is not supported"))),
+            Ok(match m.as_slice() {
+                b"BRANCH_LEQ" => Mode::Leq,
+                b"BRANCH_LT" => Mode::Lt,
+                b"BRANCH_GTE" => Mode::Gte,
+                b"BRANCH_GT" => Mode::Gt,
+                b"BRANCH_EQ" => Mode::Eq,
+                b"BRANCH_NEQ" => Mode::Neq,
+                b"LEAF" => Mode::Leaf,
+                other => {
+                    return Err(invalid(format!(
+                        "node mode {} is not supported",
+                        String::from_utf8_lossy(other)
+                    )))
+                }
             })
         })
         .collect::<Result<_, _>>()?;
 
     // (tree, node id) -> position in the attribute arrays.
-    let mut index = HashMap::with_capacity(n);
-    for i in 0..n {
-        if index.insert((tree_ids[i], node_ids[i]), i).is_some() {
-            return Err(invalid(format!(
-                "node {} of tree {} is defined twice",
-                node_ids[i], tree_ids[i]
-            )));
-        }
-    }
+    let index = NodeIndex::new(tree_ids, node_ids)?;
     let child = |i: usize, id: i64| -> Result<usize, GraphError> {
-        index.get(&(tree_ids[i], id)).copied().ok_or_else(|| {
+        index.get(tree_ids[i], id).ok_or_else(|| {
             invalid(format!(
                 "node {} of tree {} points to missing node {id}",
                 node_ids[i], tree_ids[i]
@@ -211,17 +211,29 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
         )));
     }
 
-    // Leaf weights per attribute position.
-    let mut weights_of: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
+    // Leaf weights per attribute position, grouped (CSR) in attribute order.
+    let mut weight_start = vec![0usize; n + 1];
+    let mut weight_node = Vec::with_capacity(m);
     for k in 0..m {
-        let &i = index.get(&(leaf_trees[k], leaf_nodes[k])).ok_or_else(|| {
+        let i = index.get(leaf_trees[k], leaf_nodes[k]).ok_or_else(|| {
             invalid(format!(
                 "a weight names node {} of tree {}, which does not exist",
                 leaf_nodes[k], leaf_trees[k]
             ))
         })?;
-        weights_of[i].push((leaf_ids[k] as usize, leaf_weights[k]));
+        weight_start[i + 1] += 1;
+        weight_node.push(i);
     }
+    for i in 0..n {
+        weight_start[i + 1] += weight_start[i];
+    }
+    let mut fill = weight_start.clone();
+    let mut weights: Vec<(usize, f32)> = vec![(0, 0.0); m];
+    for (k, &i) in weight_node.iter().enumerate() {
+        weights[fill[i]] = (leaf_ids[k] as usize, leaf_weights[k]);
+        fill[i] += 1;
+    }
+    let weights_of = |i: usize| &weights[weight_start[i]..weight_start[i + 1]];
 
     // Relabel: each tree's nodes in depth-first order, trees in tree-id order (the order ORT
     // sums them in). A node reached twice or a walk longer than the node count is a cycle.
@@ -266,7 +278,7 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
                 let start = leaf_values.len();
                 leaf_values.resize(start + n_outputs, 0.0);
                 leaf_present.resize(start + n_outputs, false);
-                for &(c, w) in &weights_of[i] {
+                for &(c, w) in weights_of(i) {
                     // Several weights for one output of one leaf add up, as in ORT.
                     leaf_values[start + c] += w;
                     leaf_present[start + c] = true;
@@ -422,5 +434,75 @@ fn canonical(
         feature: feature | if nan_left { NAN_LEFT } else { 0 },
         threshold,
         children,
+    }
+}
+
+/// `(tree id, node id)` to the node's position in the attribute arrays. Exporters number each
+/// tree's nodes 0..count (the dense case: two array lookups, no hashing, which matters for a
+/// 100-tree forest loaded in a fresh Worker isolate); any other numbering goes through a map.
+enum NodeIndex {
+    Dense {
+        /// By tree id: where its nodes start in `slots`, and how many it has.
+        trees: Vec<(usize, usize)>,
+        slots: Vec<usize>,
+    },
+    Hashed(HashMap<(i64, i64), usize>),
+}
+
+impl NodeIndex {
+    fn new(tree_ids: &[i64], node_ids: &[i64]) -> Result<NodeIndex, GraphError> {
+        let n = tree_ids.len();
+        let twice = |i: usize| {
+            invalid(format!(
+                "node {} of tree {} is defined twice",
+                node_ids[i], tree_ids[i]
+            ))
+        };
+        if tree_ids.iter().all(|&t| t >= 0 && (t as usize) < n) {
+            let max_tree = tree_ids.iter().copied().max().unwrap_or(0) as usize;
+            let mut trees = vec![(0usize, 0usize); max_tree + 1];
+            for &t in tree_ids {
+                trees[t as usize].1 += 1;
+            }
+            let mut start = 0;
+            for tree in &mut trees {
+                tree.0 = start;
+                start += tree.1;
+            }
+            let mut slots = vec![usize::MAX; n];
+            let mut dense = true;
+            for i in 0..n {
+                let (first, count) = trees[tree_ids[i] as usize];
+                match usize::try_from(node_ids[i]).ok().filter(|&id| id < count) {
+                    Some(id) if slots[first + id] == usize::MAX => slots[first + id] = i,
+                    Some(_) => return Err(twice(i)),
+                    None => {
+                        dense = false;
+                        break;
+                    }
+                }
+            }
+            if dense {
+                return Ok(NodeIndex::Dense { trees, slots });
+            }
+        }
+        let mut map = HashMap::with_capacity(n);
+        for i in 0..n {
+            if map.insert((tree_ids[i], node_ids[i]), i).is_some() {
+                return Err(twice(i));
+            }
+        }
+        Ok(NodeIndex::Hashed(map))
+    }
+
+    fn get(&self, tree: i64, id: i64) -> Option<usize> {
+        match self {
+            NodeIndex::Dense { trees, slots } => {
+                let &(first, count) = trees.get(usize::try_from(tree).ok()?)?;
+                let id = usize::try_from(id).ok().filter(|&id| id < count)?;
+                slots.get(first + id).copied().filter(|&i| i != usize::MAX)
+            }
+            NodeIndex::Hashed(map) => map.get(&(tree, id)).copied(),
+        }
     }
 }
