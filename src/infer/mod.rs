@@ -146,11 +146,6 @@ impl SparseRows {
         self.cols
     }
 
-    /// Entries stored, over every row.
-    pub fn nnz(&self) -> usize {
-        self.columns.len()
-    }
-
     pub fn row(&self, r: usize) -> impl Iterator<Item = (&u32, &f32)> {
         let (a, b) = (self.offsets[r], self.offsets[r + 1]);
         self.columns[a..b].iter().zip(&self.values[a..b])
@@ -251,6 +246,17 @@ impl<'a> OutputSpec<'a> {
     }
 }
 
+/// Our ONNX reader and the compact engine's compiler, on `onnx_bytes`.
+fn compile_compact(
+    onnx_bytes: &[u8],
+    outputs: &OutputSpec<'_>,
+    n_features: usize,
+) -> Result<compact::CompactGraph, GraphError> {
+    onnx::parse(onnx_bytes)
+        .map_err(GraphError::from)
+        .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features))
+}
+
 /// The engine [`Model::load`] picks for a graph by default, decided without tract: compact
 /// when it covers the graph, tract otherwise. A graph wrong for every engine is an error.
 pub fn default_engine(
@@ -261,10 +267,7 @@ pub fn default_engine(
     n_features: usize,
 ) -> Result<Engine, LoadError> {
     let outputs = OutputSpec::new(spec, task, classes).map_err(LoadError::Graph)?;
-    match onnx::parse(onnx_bytes)
-        .map_err(GraphError::from)
-        .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features))
-    {
+    match compile_compact(onnx_bytes, &outputs, n_features) {
         Ok(_) => Ok(Engine::Compact),
         Err(GraphError::Invalid(e)) => Err(LoadError::Graph(e)),
         Err(_) => Ok(Engine::Tract),
@@ -305,9 +308,7 @@ impl Model {
         engine: Option<Engine>,
     ) -> Result<Model, LoadError> {
         let outputs = OutputSpec::new(spec, task, classes).map_err(LoadError::Graph)?;
-        let compact = onnx::parse(onnx_bytes)
-            .map_err(GraphError::from)
-            .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features));
+        let compact = compile_compact(onnx_bytes, &outputs, n_features);
         let mut why_tract = None;
         let runner = match (engine, compact) {
             (None | Some(Engine::Compact), Ok(graph)) => Runner::Compact(graph),
@@ -319,11 +320,13 @@ impl Model {
             (Some(Engine::Compact), Err(e)) => return Err(LoadError::Graph(e.to_string())),
             (None, Err(GraphError::Invalid(e))) => return Err(LoadError::Graph(e)),
             (None | Some(Engine::Tract), compact) => {
-                why_tract = Some(match compact {
-                    Ok(_) => "asked for".to_string(),
+                let why = match compact {
+                    Ok(_) => "tract was asked for".to_string(),
                     Err(e) => e.to_string(),
-                });
-                Self::tract(onnx_bytes, &outputs, n_features)?
+                };
+                let runner = Self::tract(onnx_bytes, &outputs, n_features, &why)?;
+                why_tract = Some(why);
+                runner
             }
         };
         let mut model = Model {
@@ -350,11 +353,13 @@ impl Model {
         Ok(model)
     }
 
+    /// The graph on tract; `why` says why the compact engine does not run it.
     #[cfg(feature = "tract")]
     fn tract(
         onnx_bytes: &[u8],
         outputs: &OutputSpec<'_>,
         n_features: usize,
+        _why: &str,
     ) -> Result<Runner, LoadError> {
         tract::TractModel::load(onnx_bytes, outputs, n_features)
             .map(Runner::Tract)
@@ -363,17 +368,11 @@ impl Model {
 
     #[cfg(not(feature = "tract"))]
     fn tract(
-        onnx_bytes: &[u8],
-        outputs: &OutputSpec<'_>,
-        n_features: usize,
+        _onnx_bytes: &[u8],
+        _outputs: &OutputSpec<'_>,
+        _n_features: usize,
+        why: &str,
     ) -> Result<Runner, LoadError> {
-        let why = match onnx::parse(onnx_bytes)
-            .map_err(GraphError::from)
-            .and_then(|m| compact::CompactGraph::compile(&m, &outputs.names, n_features))
-        {
-            Err(e) => e.to_string(),
-            Ok(_) => "tract was asked for".into(),
-        };
         Err(LoadError::NeedsTract(format!(
             "{why}; this build does not include tract"
         )))

@@ -139,12 +139,4 @@ impl Ensemble {
             Kind::Regressor { .. } => None,
         }
     }
-
-    pub fn n_trees(&self) -> usize {
-        self.trees.len()
-    }
-
-    pub fn n_nodes(&self) -> usize {
-        self.nodes.len()
-    }
 }
