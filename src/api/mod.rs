@@ -71,6 +71,16 @@ pub fn default_engine(bundle: &Bundle) -> Result<Engine, BundleError> {
     .map_err(|e| BundleError::Model(e.to_string()))
 }
 
+/// A request body as a JSON tree, or `invalid_json`.
+pub fn parse_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
 fn check_rows(n: usize, max_rows: usize) -> Result<(), ApiError> {
     if n > max_rows {
         return Err(ApiError::new(
@@ -150,13 +160,7 @@ impl Predictor {
 
     /// Handles a raw request body (JSON bytes).
     pub fn handle(&self, body: &[u8]) -> Result<Response, ApiError> {
-        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidJson,
-                format!("the body is not valid JSON: {e}"),
-            )
-        })?;
-        self.predict(&value)
+        self.predict(&parse_body(body)?)
     }
 
     /// Handles a request body (JSON bytes) and answers the response's JSON bytes, as `/predict`
@@ -178,7 +182,7 @@ impl Predictor {
         let (outputs, n, single, t1) = match fast {
             Some(rows) => {
                 check_rows(rows.rows, max_rows)?;
-                let features = self.featurize_numeric(&rows.values, rows.rows)?;
+                let features = self.featurize_numeric(rows.values.iter().copied(), rows.rows)?;
                 let t1 = clock();
                 (
                     self.run(features.features(), rows.rows)?,
@@ -187,20 +191,7 @@ impl Predictor {
                     t1,
                 )
             }
-            None => {
-                let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::InvalidJson,
-                        format!("the body is not valid JSON: {e}"),
-                    )
-                })?;
-                let rows = request::parse(&value, &self.manifest().input)?;
-                let n = rows.rows.len();
-                check_rows(n, max_rows)?;
-                let features = self.featurize_rows(&rows.rows)?;
-                let t1 = clock();
-                (self.run(features.features(), n)?, n, rows.single, t1)
-            }
+            None => self.evaluate(&parse_body(body)?, max_rows, clock)?,
         };
         let t2 = clock();
         let mut out = Vec::with_capacity(64 + n * 48);
@@ -228,18 +219,29 @@ impl Predictor {
         clock: &dyn Fn() -> f64,
     ) -> Result<(Response, Timings), ApiError> {
         let t0 = clock();
-        let rows = request::parse(body, &self.manifest().input)?;
-        let n = rows.rows.len();
-        check_rows(n, max_rows)?;
-        let features = self.featurize_rows(&rows.rows)?;
-        let t1 = clock();
-        let outputs = self.run(features.features(), n)?;
+        let (outputs, n, single, t1) = self.evaluate(body, max_rows, clock)?;
         let t2 = clock();
         let timings = Timings {
             featurize_ms: t1 - t0,
             inference_ms: t2 - t1,
         };
-        Ok((self.respond(outputs, n, rows.single), timings))
+        Ok((self.respond(outputs, n, single), timings))
+    }
+
+    /// Parses, checks, featurizes and runs a body's rows: the graph's outputs, the row count,
+    /// whether the body was a single-row shape, and `clock` when featurization ended.
+    fn evaluate(
+        &self,
+        body: &serde_json::Value,
+        max_rows: usize,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Outputs, usize, bool, f64), ApiError> {
+        let rows = request::parse(body, &self.manifest().input)?;
+        let n = rows.rows.len();
+        check_rows(n, max_rows)?;
+        let features = self.featurize_rows(&rows.rows)?;
+        let t1 = clock();
+        Ok((self.run(features.features(), n)?, n, rows.single, t1))
     }
 
     /// The features the model would see for a request body, in float64 (for debugging and for
@@ -317,8 +319,7 @@ impl Predictor {
             // The rows are the graph's input as they are: no copy.
             return self.run(Features::Dense(values), rows);
         }
-        let widened: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
-        let features = self.featurize_numeric(&widened, rows)?;
+        let features = self.featurize_numeric(values.iter().map(|&x| f64::from(x)), rows)?;
         self.run(features.features(), rows)
     }
 
@@ -329,14 +330,16 @@ impl Predictor {
 
     /// The graph's input for positional rows of numbers (`values`, `rows` rows of the schema's
     /// width).
-    fn featurize_numeric(&self, values: &[f64], rows: usize) -> Result<FeatureBatch, ApiError> {
+    fn featurize_numeric(
+        &self,
+        values: impl ExactSizeIterator<Item = f64>,
+        rows: usize,
+    ) -> Result<FeatureBatch, ApiError> {
         if self.featurizer.is_passthrough() {
             // Numbers reach the graph unchanged (as f32): nothing to compute or refuse.
-            return Ok(FeatureBatch::Dense(
-                values.iter().map(|&x| x as f32).collect(),
-            ));
+            return Ok(FeatureBatch::Dense(values.map(|x| x as f32).collect()));
         }
-        let cells: Vec<Cell<'_>> = values.iter().map(|&x| Cell::Num(x)).collect();
+        let cells: Vec<Cell<'_>> = values.map(Cell::Num).collect();
         let width = cells.len() / rows.max(1);
         self.featurize_each(rows, |i| &cells[i * width..(i + 1) * width])
     }

@@ -296,13 +296,7 @@ impl Service {
             req,
             || self.versioned(name, version),
             |p, body| {
-                let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::InvalidJson,
-                        format!("the body is not valid JSON: {e}"),
-                    )
-                })?;
-                super::oip::infer(p, &body, self.config.max_rows, clock)
+                super::oip::infer(p, &super::parse_body(body)?, self.config.max_rows, clock)
                     .map(|(v, t)| (HttpResponse::json(200, &v), t))
             },
         )
