@@ -418,37 +418,7 @@ def convert_estimator(est, n_features):
         raise ExportError(f"skl2onnx could not convert {type(est).__name__}: {e}") from e
     # skl2onnx names the graph with a random UUID; a fixed name keeps bundles reproducible.
     onx.graph.name = type(est).__name__
-    if type(est).__name__ == "MLPClassifier":
-        int64_labels_without_cast(onx, onx.graph.output[0].name)
     return onx
-
-
-def int64_labels_without_cast(onx, label):
-    """skl2onnx's MLPClassifier looks integer labels up in an int32 table and casts the result to
-    int64 (`ArrayFeatureExtractor -> Reshape -> Cast(to=INT64)`). tract translates an ONNX Cast to
-    int64 into a cast to its symbolic-dimension type (TDim), which the label reader does not take;
-    store the table as int64 and make the cast an Identity: same values, plain int64 on every
-    runtime (onnxruntime checks the labels against sklearn after this)."""
-    import numpy as np
-    from onnx import TensorProto, numpy_helper
-
-    producers = {o: n for n in onx.graph.node for o in n.output}
-    initializers = {i.name: i for i in onx.graph.initializer}
-    cast = producers.get(label)
-    if cast is None or cast.op_type != "Cast" or not any(a.name == "to" and a.i == TensorProto.INT64 for a in cast.attribute):
-        return
-    name = cast.input[0]
-    while name not in initializers:
-        node = producers.get(name)
-        if node is None or node.op_type not in ("Reshape", "Identity", "ArrayFeatureExtractor"):
-            return
-        name = node.input[0]
-    table = initializers[name]
-    if table.data_type not in (TensorProto.INT32, TensorProto.INT64):
-        return
-    table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype(np.int64), name))
-    cast.op_type = "Identity"
-    del cast.attribute[:]
 
 
 def dense(x):
@@ -488,7 +458,8 @@ def verify_with_onnxruntime(onx, est, xt, probs, scores, pred, tolerance):
         if diff > tolerance * 10:
             raise ExportError(f"the converted graph disagrees with sklearn (max difference {diff:.3g}); this estimator/setting is not exported faithfully by skl2onnx")
         if type(est).__name__ == "MLPClassifier" and probs is not None and len(probs):
-            # The label path is ours to check too (int64_labels_without_cast); skip near-ties.
+            # An MLP's label comes from its own ArgMax/lookup path, not from the estimator op:
+            # check it against sklearn's predict too; skip near-ties.
             labels = [v.decode() if isinstance(v, bytes) else v for v in outs[0].reshape(-1)]
             top2 = np.sort(probs, axis=1)[:, -2:] if probs.shape[1] > 1 else np.zeros((len(probs), 2))
             clear = (top2[:, 1] - top2[:, 0]) > tolerance * 10
