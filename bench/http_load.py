@@ -52,37 +52,32 @@ PLAIN_JS_WORKER = """export default {
 """
 
 
-def workerd_config(path, port):
-    # capnp `embed` paths are relative to the config file: put the build next to it.
-    for f in ("index.js", "index_bg.wasm"):
-        shutil.copy(os.path.join(ROOT, "worker", "build", f), os.path.join(os.path.dirname(path), f))
-    open(os.path.join(os.path.dirname(path), "plain.js"), "w").write(PLAIN_JS_WORKER)
-    plain = f'''using Workerd = import "/workerd/workerd.capnp";
+def capnp(modules, port, bindings=""):
+    """A workerd config serving one Worker made of `modules` on 127.0.0.1:`port`."""
+    return f'''using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .plain) ],
-  sockets = [ (name = "http", address = "127.0.0.1:{port + 10}", http = (), service = "main") ],
-);
-const plain :Workerd.Worker = (
-  modules = [ (name = "plain.js", esModule = embed "plain.js") ],
-  compatibilityDate = "2026-04-26",
-);
-'''
-    open(os.path.join(os.path.dirname(path), "plain.capnp"), "w").write(plain)
-    text = f'''using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .wasmpredict) ],
+  services = [ (name = "main", worker = .worker) ],
   sockets = [ (name = "http", address = "127.0.0.1:{port}", http = (), service = "main") ],
 );
-const wasmpredict :Workerd.Worker = (
-  modules = [
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
-  ],
+const worker :Workerd.Worker = (
+  modules = [ {modules} ],
   compatibilityDate = "2026-04-26",
-  bindings = [ (name = "DEFAULT_MODEL", text = "rf-classification") ],
+  bindings = [ {bindings} ],
 );
 '''
-    open(path, "w").write(text)
+
+
+def workerd_config(path, port):
+    """Writes `path` (the built Worker on `port`) and plain.capnp beside it (the plain JS Worker
+    on `port` + 10)."""
+    # capnp `embed` paths are relative to the config file: put the build next to it.
+    tmp = os.path.dirname(path)
+    for f in ("index.js", "index_bg.wasm"):
+        shutil.copy(os.path.join(ROOT, "worker", "build", f), os.path.join(tmp, f))
+    open(os.path.join(tmp, "plain.js"), "w").write(PLAIN_JS_WORKER)
+    open(os.path.join(tmp, "plain.capnp"), "w").write(capnp('(name = "plain.js", esModule = embed "plain.js")', port + 10))
+    modules = '(name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm")'
+    open(path, "w").write(capnp(modules, port, '(name = "DEFAULT_MODEL", text = "rf-classification")'))
 
 
 SERVERS = {
