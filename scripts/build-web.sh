@@ -69,24 +69,30 @@ mkdir -p build/site/pkg build/site/bundles
 cp "$pkg"/wasmpredict_web.js "$pkg"/wasmpredict_web_bg.wasm "$pkg"/*.d.ts build/site/pkg/
 cp "$pkg_tract"/wasmpredict_web_tract.js "$pkg_tract"/wasmpredict_web_tract_bg.wasm "$pkg_tract"/*.d.ts build/site/pkg/
 cp web/js/predictor.js web/js/predictor.d.ts build/site/pkg/
-for m in models/*/; do
-    [ -f "$m/manifest.json" ] || continue
-    name="$(basename "$m")"
-    mkdir -p "build/site/bundles/$name"
-    cp "$m"manifest.json "$m"model.onnx "$m"golden.json "build/site/bundles/$name/"
-done
-# The list the app reads: name, version, task, description, bytes of every bundle.
+# The bundles by the models directory's layout (wasmpredict::bundle::layout, printed by
+# wasmpredict-engines --layout): bundles/NAME/ holds the live version (the one a server starts
+# with), bundles/NAME/VERSION/ every version of a model that has several.
+layout="$(cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- --layout models)"
 node -e '
-const fs = require("fs");
+const fs = require("fs"), path = require("path");
+const layout = JSON.parse(process.argv[1]);
 const dir = "build/site/bundles";
-const out = fs.readdirSync(dir).sort().map((name) => {
-  const m = JSON.parse(fs.readFileSync(`${dir}/${name}/manifest.json`, "utf8"));
-  const bytes = fs.readdirSync(`${dir}/${name}`).reduce((n, f) => n + fs.statSync(`${dir}/${name}/${f}`).size, 0);
-  return { name, version: m.version, task: m.task, estimator: m.estimator, description: m.description, bytes };
-});
+const files = ["manifest.json", "model.onnx", "golden.json"];
+const copy = (from, to) => { fs.mkdirSync(to, { recursive: true }); for (const f of files) fs.copyFileSync(path.join(from, f), path.join(to, f)); };
+const bytes = (d) => files.reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0);
+const out = [];
+for (const model of layout) {
+  const live = model.versions.find((v) => v.version === model.live) || model.versions[model.versions.length - 1];
+  copy(live.dir, `${dir}/${model.name}`);
+  if (model.versions.length > 1) for (const v of model.versions) copy(v.dir, `${dir}/${model.name}/${v.version}`);
+  const m = JSON.parse(fs.readFileSync(path.join(live.dir, "manifest.json"), "utf8"));
+  out.push({ name: model.name, version: m.version, live: model.live, versions: model.versions.map((v) => v.version),
+             task: m.task, estimator: m.estimator, description: m.description, bytes: bytes(live.dir) });
+}
+// The list the app reads: name, live version, versions, task, description, bytes of each bundle.
 fs.writeFileSync(`${dir}/index.json`, JSON.stringify({ bundles: out }));
-console.error(`bundles: ${out.map((b) => b.name).join(", ")}`);
-'
+console.error(`bundles: ${out.map((b) => `${b.name} ${b.versions.join("/")}`).join(", ")}`);
+' "$layout"
 
 # The service worker precaches every file of this build under a version derived from them.
 node -e '
@@ -99,7 +105,9 @@ for (const f of files) if (!f.endsWith("sw.js")) hash.update(f).update(fs.readFi
 const version = hash.digest("hex").slice(0, 16);
 // The tract-enabled predictor is not precached: a page fetches it only for a bundle that needs
 // it, and the service worker then keeps it (it caches what it serves).
-const urls = files.map((f) => "/" + path.relative(root, f)).filter((u) => u !== "/sw.js" && !u.includes("_tract"))
+// Nor are the versioned copies of bundles (/bundles/NAME/VERSION/): sw.js fetches and verifies
+// a version when it becomes live.
+const urls = files.map((f) => "/" + path.relative(root, f)).filter((u) => u !== "/sw.js" && !u.includes("_tract") && !/^\/bundles\/[^/]+\/[^/]+\//.test(u))
   .map((u) => (u.endsWith(".html") ? u.replace(/\.html$/, "").replace(/\/index$/, "/") : u));
 const sw = fs.readFileSync(`${root}/sw.js`, "utf8").replace("__WASMPREDICT_VERSION__", version).replace("__WASMPREDICT_PRECACHE__", JSON.stringify(urls));
 fs.writeFileSync(`${root}/sw.js`, sw);

@@ -54,17 +54,35 @@ pub enum ErrorCode {
     TooManyRows,
     /// HTTP: the model's bundle could not be loaded.
     ModelUnavailable,
+    /// Admin: a traffic body that names unknown versions, does not sum to 100, ...
+    InvalidTraffic,
+    /// Admin: no `Authorization: Bearer` token.
+    Unauthorized,
+    /// Admin: a wrong token, or no token configured.
+    Forbidden,
+    /// Feedback: an id that no prediction of this model answered with.
+    InvalidPredictionId,
+    /// Feedback: the prediction is older than the retention.
+    FeedbackExpired,
+    /// Feedback: this prediction already has an outcome.
+    DuplicateFeedback,
+    /// The deployment's state store (SQLite, a Durable Object, the traffic file) failed.
+    StorageFailed,
 }
 
 impl ErrorCode {
     /// The HTTP status this error answers with.
     pub fn status(self) -> u16 {
         match self {
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
             ErrorCode::RouteNotFound | ErrorCode::ModelNotFound => 404,
+            ErrorCode::DuplicateFeedback => 409,
+            ErrorCode::FeedbackExpired => 410,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge | ErrorCode::TooManyRows => 413,
             ErrorCode::InferenceFailed => 500,
-            ErrorCode::ModelUnavailable => 503,
+            ErrorCode::ModelUnavailable | ErrorCode::StorageFailed => 503,
             _ => 400,
         }
     }

@@ -18,7 +18,9 @@ pub mod bundle;
 pub mod check;
 pub mod error;
 pub mod featurize;
+pub mod http;
 pub mod infer;
+pub mod ops;
 
 pub use api::{Predictor, Response};
 pub use bundle::Bundle;

@@ -121,7 +121,7 @@ fn predict_reads_json_lines() {
 #[test]
 fn info_describes_the_bundle() {
     let out = wasmpredict()
-        .args(["info", "models/churn"])
+        .args(["info", "models/churn/1.0.0"])
         .current_dir(root())
         .output()
         .expect("runs");

@@ -222,7 +222,11 @@ fn every_fixture_agrees_on_both_engines_and_onnxruntime() {
 #[test]
 fn bundled_models_agree_on_both_engines_and_onnxruntime_and_default_to_compact() {
     for dir in model_bundles() {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        // models/NAME -> NAME, models/NAME/VERSION -> NAME@VERSION (as make_fixtures.py names them).
+        let relative = dir
+            .strip_prefix(root().join("models"))
+            .expect("under models/");
+        let name = relative.to_string_lossy().replace('/', "@");
         let reference = fixtures_dir()
             .join("_onnxruntime")
             .join(format!("{name}.json"));

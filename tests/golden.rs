@@ -30,7 +30,7 @@ fn bundled_models_match_sklearn() {
     let bundles = model_bundles();
     let names: Vec<String> = bundles
         .iter()
-        .map(|b| b.file_name().unwrap().to_string_lossy().into_owned())
+        .map(|b| predictor(b).manifest().name.clone())
         .collect();
     for required in ["churn", "iris", "news", "rf-classification"] {
         assert!(

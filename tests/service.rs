@@ -6,16 +6,35 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use wasmpredict::api::service::{HttpRequest, HttpResponse, Service, ServiceConfig};
-use wasmpredict::Bundle;
+use wasmpredict::http::{HttpRequest, HttpResponse, RequestBody, Service, ServiceConfig};
 
 fn service(config: ServiceConfig) -> Service {
     let mut s = Service::new(config);
-    for dir in model_bundles() {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        s.add_model(name, move || Bundle::from_dir(&dir));
-    }
+    s.add_models(wasmpredict::bundle::layout::discover(&root().join("models")).unwrap())
+        .unwrap();
     s
+}
+
+/// One request through the service; routes that need the deployment's state store are not
+/// called here (tests/ops.rs runs them against `wasmpredict serve`).
+fn handle(
+    s: &Service,
+    method: &str,
+    path: &str,
+    origin: Option<&str>,
+    body: &[u8],
+) -> HttpResponse {
+    let headers: Vec<(&str, &str)> = origin.map(|o| vec![("origin", o)]).unwrap_or_default();
+    let req = HttpRequest {
+        method,
+        path,
+        headers: &headers,
+        body: RequestBody::Bytes(body),
+        received_ms: 0,
+    };
+    s.handle_with(&req, &|| 0.0, |e| {
+        Err(format!("no state store in this test: {e:?}"))
+    })
 }
 
 fn default_service() -> Service {
@@ -26,15 +45,7 @@ fn default_service() -> Service {
 }
 
 fn call(s: &Service, method: &str, path: &str, body: &str) -> (HttpResponse, Value) {
-    let r = s.handle(
-        &HttpRequest {
-            method,
-            path,
-            origin: None,
-            body: body.as_bytes(),
-        },
-        &|| 0.0,
-    );
+    let r = handle(s, method, path, None, body.as_bytes());
     let v = if r.body.is_empty() {
         Value::Null
     } else {
@@ -182,20 +193,12 @@ fn bad_requests_do_not_disturb_good_ones() {
 #[test]
 fn cors() {
     let open = default_service();
-    let r = open.handle(
-        &HttpRequest {
-            method: "OPTIONS",
-            path: "/predict",
-            origin: Some("https://x.test"),
-            body: b"",
-        },
-        &|| 0.0,
-    );
+    let r = handle(&open, "OPTIONS", "/predict", Some("https://x.test"), b"");
     assert_eq!(r.status, 204);
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     assert_eq!(
         r.header("access-control-allow-methods"),
-        Some("GET, POST, OPTIONS")
+        Some("GET, POST, PUT, OPTIONS")
     );
     assert!(r
         .header("access-control-allow-headers")
@@ -205,28 +208,18 @@ fn cors() {
         allowed_origins: vec!["https://app.test".into()],
         ..Default::default()
     });
-    let ok = closed.handle(
-        &HttpRequest {
-            method: "GET",
-            path: "/models",
-            origin: Some("https://app.test"),
-            body: b"",
-        },
-        &|| 0.0,
-    );
+    let ok = handle(&closed, "GET", "/models", Some("https://app.test"), b"");
     assert_eq!(
         ok.header("access-control-allow-origin"),
         Some("https://app.test")
     );
     assert_eq!(ok.header("vary"), Some("origin"));
-    let denied = closed.handle(
-        &HttpRequest {
-            method: "OPTIONS",
-            path: "/models",
-            origin: Some("https://evil.test"),
-            body: b"",
-        },
-        &|| 0.0,
+    let denied = handle(
+        &closed,
+        "OPTIONS",
+        "/models",
+        Some("https://evil.test"),
+        b"",
     );
     assert_eq!(denied.header("access-control-allow-origin"), None);
     assert_eq!(denied.header("access-control-allow-methods"), None);
@@ -295,7 +288,8 @@ fn native_server_over_http() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(r#"{"prediction":0,"probabilities":[0.97,0.03],"classes":[0,1],"model":"rf-classification","version":"1.0.0"}"#), "{answer}");
+    assert!(answer.contains(r#"{"prediction":0,"probabilities":[0.97,0.03],"classes":[0,1],"model":"rf-classification","version":"1.0.0","id":""#), "{answer}");
+    assert!(answer.contains("x-prediction-id: "), "{answer}");
     assert!(
         page.starts_with("HTTP/1.1 200") && page.contains("<title>wasmpredict</title>"),
         "{page}"
@@ -327,7 +321,7 @@ fn v2_model_metadata_declares_one_input_per_field() {
     let (r, v) = call(&s, "GET", "/v2/models/churn", "");
     assert_eq!(r.status, 200);
     assert_eq!(v["name"], json!("churn"));
-    assert_eq!(v["versions"], json!(["1.0.0"]));
+    assert_eq!(v["versions"], json!(["1.0.0", "1.1.0"]));
     assert_eq!(
         v["inputs"][0],
         json!({"name": "tenure", "datatype": "FP64", "shape": [-1]})

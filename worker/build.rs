@@ -1,7 +1,8 @@
-//! Embeds every bundle under the models directory (`WASMPREDICT_MODELS`, default ../models: each
-//! directory with a manifest.json) into the Worker: adding a bundle directory and rebuilding
-//! serves it. Refuses to embed a bundle this build could not serve: one whose graph needs tract
-//! when the `tract` feature is off (scripts/build-worker.sh turns it on exactly then).
+//! Embeds every bundle under the models directory (`WASMPREDICT_MODELS`, default ../models; the
+//! layout of `wasmpredict::bundle::layout`: NAME/ or NAME/VERSION/ with a manifest.json, and an
+//! optional NAME/traffic.json) into the Worker: adding a bundle directory and rebuilding serves
+//! it. Refuses to embed a bundle this build could not serve: one whose graph needs tract when
+//! the `tract` feature is off (scripts/build-worker.sh turns it on exactly then).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -14,49 +15,63 @@ fn main() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"));
     println!("cargo:rerun-if-changed={}", models.display());
     let with_tract = std::env::var_os("CARGO_FEATURE_TRACT").is_some();
-    let mut out = String::from("/// (name, manifest.json, other files) of every embedded bundle.\npub static BUNDLES: &[(&str, &[u8], &[(&str, &[u8])])] = &[\n");
-    let mut dirs: Vec<_> = std::fs::read_dir(&models)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", models.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("manifest.json").is_file())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let name = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("utf-8 bundle name");
-        let dir = dir.canonicalize().expect("canonical path");
-        println!("cargo:rerun-if-changed={}", dir.display());
-        let bundle =
-            wasmpredict::Bundle::from_dir(&dir).unwrap_or_else(|e| panic!("bundle {name}: {e}"));
-        let engine = wasmpredict::api::default_engine(&bundle)
-            .unwrap_or_else(|e| panic!("bundle {name}: {e}"));
-        if engine == Engine::Tract && !with_tract {
-            panic!(
-                "bundle {name} needs the tract engine: build the Worker with --features tract \
-                 (scripts/build-worker.sh does so when a bundle needs it)"
-            );
-        }
-        // The files the manifest lists (and that from_dir just verified), nothing else.
-        let files: Vec<&String> = bundle.manifest.files.keys().collect();
-        write!(
-            out,
-            "    ({name:?}, include_bytes!({:?}), &[",
-            dir.join("manifest.json").display().to_string()
-        )
-        .unwrap();
-        for f in files {
+    let found = wasmpredict::bundle::layout::discover(&models)
+        .unwrap_or_else(|e| panic!("cannot read the models under {}: {e}", models.display()));
+    let mut out = String::from("/// (name, version, manifest.json, other files) of an embedded bundle.\npub type Embedded = (&'static str, &'static str, &'static [u8], &'static [(&'static str, &'static [u8])]);\n/// Every embedded bundle.\npub static BUNDLES: &[Embedded] = &[\n");
+    let mut traffic = String::from("/// (name, traffic.json) of every model that has one.\npub static TRAFFIC: &[(&str, &[u8])] = &[\n");
+    for model in found {
+        let name = &model.name;
+        println!("cargo:rerun-if-changed={}", models.join(name).display());
+        let mut versions = Vec::new();
+        for (version, dir) in &model.versions {
+            let dir = dir.canonicalize().expect("canonical path");
+            println!("cargo:rerun-if-changed={}", dir.display());
+            let bundle = wasmpredict::Bundle::from_dir(&dir)
+                .unwrap_or_else(|e| panic!("bundle {name} {version}: {e}"));
+            let engine = wasmpredict::api::default_engine(&bundle)
+                .unwrap_or_else(|e| panic!("bundle {name} {version}: {e}"));
+            if engine == Engine::Tract && !with_tract {
+                panic!(
+                    "bundle {name} {version} needs the tract engine: build the Worker with --features tract \
+                     (scripts/build-worker.sh does so when a bundle needs it)"
+                );
+            }
+            // The files the manifest lists (and that from_dir just verified), nothing else.
             write!(
                 out,
-                "({f:?}, include_bytes!({:?})), ",
-                dir.join(f).display().to_string()
+                "    ({name:?}, {version:?}, include_bytes!({:?}), &[",
+                dir.join("manifest.json").display().to_string()
+            )
+            .unwrap();
+            for f in bundle.manifest.files.keys() {
+                write!(
+                    out,
+                    "({f:?}, include_bytes!({:?})), ",
+                    dir.join(f).display().to_string()
+                )
+                .unwrap();
+            }
+            out.push_str("]),\n");
+            versions.push(version.as_str());
+        }
+        if let Some(path) = &model.traffic {
+            let path = path.canonicalize().expect("canonical path");
+            println!("cargo:rerun-if-changed={}", path.display());
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if let Err(e) = wasmpredict::ops::traffic::Traffic::parse(&bytes, &versions) {
+                panic!("{}: {}", path.display(), e.message);
+            }
+            writeln!(
+                traffic,
+                "    ({name:?}, include_bytes!({:?})),",
+                path.display().to_string()
             )
             .unwrap();
         }
-        out.push_str("]),\n");
     }
     out.push_str("];\n");
+    traffic.push_str("];\n");
+    out.push_str(&traffic);
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("bundles.rs");
     std::fs::write(dest, out).expect("write bundles.rs");
 }

@@ -2,16 +2,16 @@
 //! [`Predictor`] from a bundle and hands it request bodies; nothing here knows about HTTP,
 //! wasm-bindgen or files.
 
+mod describe;
 mod numeric_body;
-pub mod oip;
 pub mod request;
 pub mod response;
-pub mod service;
 
 pub use response::{
     decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
 };
 
+pub use describe::describe;
 use response::ResponseJson;
 
 use crate::bundle::{Bundle, Manifest, Task};
@@ -24,6 +24,18 @@ use crate::infer::{Engine, Features, LoadError, Model, Outputs, Second, SparseRo
 pub struct Timings {
     pub featurize_ms: f64,
     pub inference_ms: f64,
+}
+
+/// What [`Predictor::answer_json`] answers.
+#[derive(Debug)]
+pub struct JsonAnswer {
+    /// The response body.
+    pub json: Vec<u8>,
+    pub timings: Timings,
+    pub outputs: Outputs,
+    pub rows: usize,
+    /// The body was a one-row shape (the answer has `prediction`, not `predictions`).
+    pub single: bool,
 }
 
 /// A classifier's per-row probabilities or decision scores.
@@ -172,6 +184,18 @@ impl Predictor {
         max_rows: usize,
         clock: &dyn Fn() -> f64,
     ) -> Result<(Vec<u8>, Timings), ApiError> {
+        self.answer_json(body, max_rows, clock)
+            .map(|a| (a.json, a.timings))
+    }
+
+    /// [`Predictor::handle_json`], keeping the graph's outputs (for prediction ids and shadow
+    /// comparisons).
+    pub fn answer_json(
+        &self,
+        body: &[u8],
+        max_rows: usize,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<JsonAnswer, ApiError> {
         let t0 = clock();
         let width = self.manifest().input.len();
         let fast = if self.numeric {
@@ -194,13 +218,39 @@ impl Predictor {
             None => self.evaluate(&parse_body(body)?, max_rows, clock)?,
         };
         let t2 = clock();
-        let mut out = Vec::with_capacity(64 + n * 48);
-        self.response_json.write(&outputs, single, &mut out);
+        let mut json = Vec::with_capacity(64 + n * 48);
+        self.response_json.write(&outputs, single, &mut json);
         let timings = Timings {
             featurize_ms: t1 - t0,
             inference_ms: t2 - t1,
         };
-        Ok((out, timings))
+        Ok(JsonAnswer {
+            json,
+            timings,
+            outputs,
+            rows: n,
+            single,
+        })
+    }
+
+    /// Row `row`'s answer as JSON text: the class label as in `classes_` (`1`, `"fresh"`) or
+    /// the regression value, as the response body writes it.
+    pub fn prediction_text(&self, outputs: &Outputs, row: usize) -> Option<String> {
+        match outputs {
+            Outputs::Classification { labels, .. } => {
+                let label = *labels.get(row)?;
+                self.manifest()
+                    .classes
+                    .as_ref()?
+                    .get(label)
+                    .map(|c| c.to_string())
+            }
+            Outputs::Regression { values } => {
+                let mut out = Vec::new();
+                response::write_f32(*values.get(row)?, &mut out);
+                String::from_utf8(out).ok()
+            }
+        }
     }
 
     /// Handles a parsed request body.

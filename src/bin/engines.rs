@@ -1,47 +1,86 @@
-//! `wasmpredict-engines DIR...`: for every bundle directory given (or found directly under a
-//! directory given), prints `name<TAB>engine` where engine is the one the bundle gets by
-//! default: `compact` when the compact engine covers its graph, `tract` otherwise. Exit 2 with
-//! one line on stderr for a bundle that cannot be read or whose graph is wrong.
+//! `wasmpredict-engines DIR...`: for every bundle directory given (or found under a models
+//! directory given, every version of every model), prints `name<TAB>version<TAB>engine` where
+//! engine is the one the bundle gets by default: `compact` when the compact engine covers its
+//! graph, `tract` otherwise. Exit 2 with one line on stderr for a bundle that cannot be read
+//! or whose graph is wrong.
+//!
+//! `wasmpredict-engines --layout MODELS_DIR` prints the models directory as JSON instead:
+//! `[{"name", "live", "versions": [{"version", "dir"}]}]` (scripts/build-web.sh copies the
+//! bundles by it, so the layout rule lives only in `wasmpredict::bundle::layout`).
 //!
 //! Built without tract (`--no-default-features`), so it is quick to build anywhere:
 //! scripts/build-worker.sh runs it to decide whether the Worker must link tract.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wasmpredict::Bundle;
+use wasmpredict::bundle::layout::{self, ModelDir};
+use wasmpredict::{Bundle, BundleError};
 
-fn bundle_dirs(arg: &Path) -> Vec<PathBuf> {
+fn models_of(arg: &Path) -> Result<Vec<ModelDir>, BundleError> {
     if arg.join("manifest.json").is_file() {
-        return vec![arg.to_path_buf()];
+        let bundle = Bundle::from_dir(arg)?;
+        return Ok(vec![ModelDir {
+            name: bundle.manifest.name.clone(),
+            versions: vec![(bundle.manifest.version.clone(), arg.to_path_buf())],
+            traffic: None,
+        }]);
     }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(arg)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.join("manifest.json").is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
+    layout::discover(arg)
+}
+
+fn layout_json(dir: &Path) -> Result<String, BundleError> {
+    let mut out = Vec::new();
+    for model in layout::discover(dir)? {
+        let versions: Vec<serde_json::Value> = model
+            .versions
+            .iter()
+            .map(|(v, d)| serde_json::json!({"version": v, "dir": d}))
+            .collect();
+        out.push(serde_json::json!({"name": model.name, "live": model.initial_live()?, "versions": versions}));
+    }
+    Ok(serde_json::Value::from(out).to_string())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    if args.is_empty() {
-        eprintln!("usage: wasmpredict-engines BUNDLE_OR_DIR...");
-        return ExitCode::from(2);
-    }
-    for dir in args.iter().flat_map(|a| bundle_dirs(a)) {
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match Bundle::from_dir(&dir).and_then(|b| wasmpredict::api::default_engine(&b)) {
-            Ok(engine) => println!("{name}\t{engine}"),
+    let mut args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if args.first().is_some_and(|a| a.as_os_str() == "--layout") {
+        args.remove(0);
+        let [dir] = args.as_slice() else {
+            eprintln!("usage: wasmpredict-engines --layout MODELS_DIR");
+            return ExitCode::from(2);
+        };
+        return match layout_json(dir) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("error: {}: {e}", dir.display());
+                ExitCode::from(2)
+            }
+        };
+    }
+    if args.is_empty() {
+        eprintln!("usage: wasmpredict-engines BUNDLE_OR_MODELS_DIR... | --layout MODELS_DIR");
+        return ExitCode::from(2);
+    }
+    for arg in &args {
+        let models = match models_of(arg) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: {}: {e}", arg.display());
                 return ExitCode::from(2);
+            }
+        };
+        for model in models {
+            for (version, dir) in &model.versions {
+                match Bundle::from_dir(dir).and_then(|b| wasmpredict::api::default_engine(&b)) {
+                    Ok(engine) => println!("{}\t{version}\t{engine}", model.name),
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", dir.display());
+                        return ExitCode::from(2);
+                    }
+                }
             }
         }
     }

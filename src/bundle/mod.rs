@@ -6,6 +6,7 @@
 //! build bundles from bytes with [`Bundle::from_files`].
 
 mod golden;
+pub mod layout;
 pub mod manifest;
 
 pub use golden::{Golden, GoldenRow};

@@ -1,12 +1,43 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wasmpredict::check::replay;
 
-pub fn run(bundles: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
+/// A bundle directory as given, or every version of every model under a directory without a
+/// manifest (a models directory, or a model's directory of versions).
+fn expand(arg: &Path) -> Result<Vec<PathBuf>, String> {
+    if arg.join("manifest.json").is_file() {
+        return Ok(vec![arg.to_path_buf()]);
+    }
+    let found = wasmpredict::bundle::layout::discover(arg)
+        .map_err(|e| format!("{}: {e}", arg.display()))?;
+    let dirs: Vec<PathBuf> = found
+        .into_iter()
+        .flat_map(|m| m.versions.into_iter().map(|(_, d)| d))
+        .collect();
+    if dirs.is_empty() {
+        return Err(format!(
+            "{}: no manifest.json, and no bundles under it",
+            arg.display()
+        ));
+    }
+    Ok(dirs)
+}
+
+pub fn run(args: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
     // 2 if any bundle could not be loaded, else 1 if any golden row disagreed.
     let mut bad_bundle = false;
     let mut failed = false;
-    for dir in bundles {
+    let mut bundles = Vec::new();
+    for arg in args {
+        match expand(arg) {
+            Ok(dirs) => bundles.extend(dirs),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad_bundle = true;
+            }
+        }
+    }
+    for dir in &bundles {
         let predictor = match super::load(dir, engine) {
             Ok(p) => p,
             Err(_) => {

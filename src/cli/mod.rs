@@ -4,8 +4,10 @@
 mod bench;
 mod check;
 mod info;
+mod models;
 mod predict;
 mod serve;
+mod state;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,7 +30,7 @@ struct Cli {
 enum Command {
     /// Validate bundles: manifest, sha256 of every file, model load, golden.json replay.
     Check {
-        /// Bundle directories (each holds a manifest.json).
+        /// Bundle directories (each holds a manifest.json), or models directories (every version of every model under them).
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
         #[command(flatten)]
@@ -64,6 +66,9 @@ enum Command {
     },
     /// Serve the HTTP API (and the static app) for every bundle under --models.
     Serve(serve::Options),
+    /// Which version of a model answers: show the traffic, set the live version, split.
+    #[command(subcommand)]
+    Models(models::Action),
     /// Describe a bundle: schema, classes, sizes, version.
     Info {
         bundle: PathBuf,
@@ -100,6 +105,7 @@ pub fn run() -> ExitCode {
             engine,
         } => info::run(&bundle, json, engine.engine),
         Command::Serve(options) => serve::run(options),
+        Command::Models(action) => models::run(action),
         Command::Bench {
             bundles,
             iterations,

@@ -1,20 +1,23 @@
-//! `wasmpredict serve`: the HTTP API of `wasmpredict::api::service` on a native socket, plus the
-//! static files of `www/`. Routing, limits, CORS and errors all live in the core service; this
-//! adapter only moves bytes between axum and it.
+//! `wasmpredict serve`: the HTTP API of `wasmpredict::http` on a native socket, plus the
+//! static files of the app. Routing, limits, CORS, traffic and errors all live in the core
+//! service; this adapter moves bytes between axum and it, runs each request off the async
+//! runtime's threads, and keeps the deployment's state (`super::state`).
 
+use super::state::NativeState;
 use axum::body::{to_bytes, Body};
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
-use wasmpredict::api::service::{HttpRequest, Service, ServiceConfig};
-use wasmpredict::Bundle;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use wasmpredict::bundle::layout;
+use wasmpredict::http::{routes, HttpRequest, RequestBody, Service, ServiceConfig};
 
 #[derive(clap::Args)]
 pub struct Options {
-    /// Directory holding one bundle directory per model.
+    /// Directory holding one directory per model: a bundle, or one bundle per version
+    /// (NAME/VERSION/manifest.json).
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -34,73 +37,108 @@ pub struct Options {
     /// CORS origins allowed (repeatable); `*` allows any.
     #[arg(long = "allow-origin", default_value = "*")]
     pub allowed_origins: Vec<String>,
+    /// Where the traffic table and the feedback database live (created if missing).
+    #[arg(long, default_value = ".wasmpredict")]
+    pub state: PathBuf,
+    /// A file holding the admin token (default: the ADMIN_TOKEN environment variable; without
+    /// either the admin routes answer 403).
+    #[arg(long)]
+    pub admin_token_file: Option<PathBuf>,
+    /// Days feedback is accepted for a prediction and kept.
+    #[arg(long, default_value_t = 30)]
+    pub feedback_retention_days: u32,
     #[command(flatten)]
     pub engine: super::EngineArg,
 }
 
-/// Every directory under `dir` with a manifest.json, by directory name.
-pub fn bundle_dirs(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.join("manifest.json").is_file() {
-            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                out.push((name.to_string(), path));
-            }
+/// The admin token: `--admin-token-file`, else `ADMIN_TOKEN`.
+fn admin_token(opts: &Options) -> Result<Option<String>, String> {
+    if let Some(file) = &opts.admin_token_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the admin token file {}: {e}", file.display()))?;
+        let token = text.trim().to_string();
+        if token.is_empty() {
+            return Err(format!("the admin token file {} is empty", file.display()));
         }
+        return Ok(Some(token));
     }
-    out.sort();
-    Ok(out)
+    Ok(std::env::var("ADMIN_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub fn run(opts: Options) -> ExitCode {
-    let dirs = match bundle_dirs(&opts.models) {
-        Ok(d) if !d.is_empty() => d,
-        Ok(_) => {
-            eprintln!(
-                "error: no bundles (directories with a manifest.json) under {}",
-                opts.models.display()
-            );
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            eprintln!("error: cannot list {}: {e}", opts.models.display());
-            return ExitCode::from(2);
-        }
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
     };
-    let names: Vec<String> = dirs.iter().map(|(n, _)| n.clone()).collect();
+    let models = match layout::discover(&opts.models) {
+        Ok(m) if !m.is_empty() => m,
+        Ok(_) => {
+            return fail(format!(
+                "no bundles (directories with a manifest.json) under {}",
+                opts.models.display()
+            ))
+        }
+        Err(e) => return fail(e.to_string()),
+    };
+    let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
     let default_model = opts
         .default_model
         .clone()
         .or_else(|| names.first().cloned());
     if let Some(d) = &default_model {
         if !names.contains(d) {
-            eprintln!(
-                "error: default model '{d}' is not among {}",
+            return fail(format!(
+                "default model '{d}' is not among {}",
                 names.join(", ")
-            );
-            return ExitCode::from(2);
+            ));
         }
     }
+    let admin_token = match admin_token(&opts) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let has_token = admin_token.is_some();
     let mut service = Service::new(ServiceConfig {
         default_model,
         max_body_bytes: opts.max_body_bytes,
         max_rows: opts.max_rows,
         allowed_origins: opts.allowed_origins.clone(),
         engine: opts.engine.engine,
+        admin_token,
+        feedback_retention_days: opts.feedback_retention_days,
     });
-    for (name, dir) in dirs {
-        service.add_model(name, move || Bundle::from_dir(&dir));
+    if let Err(e) = service.add_models(models) {
+        return fail(e.to_string());
     }
-    // Load every model now: a broken bundle should stop the server at start, not at a request.
-    for name in &names {
-        if let Err(e) = service.predictor(name) {
-            eprintln!("error: {}", e.message);
-            return ExitCode::from(2);
+    // Load every version now: a broken bundle should stop the server at start, not at a request.
+    if let Err(e) = service.load_all() {
+        return fail(e.message);
+    }
+    let state = match NativeState::open(&opts.state, opts.feedback_retention_days) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    match state.load_traffic(&service) {
+        Ok(skipped) => {
+            for s in skipped {
+                eprintln!("warning: stored traffic ignored: {s}");
+            }
         }
+        Err(e) => return fail(e),
     }
     let state = Arc::new(State {
         service,
+        store: state,
         www: opts.www.clone(),
         started: Instant::now(),
     });
@@ -129,9 +167,11 @@ pub fn run(opts: Options) -> ExitCode {
             .clone()
             .unwrap_or_default();
         println!(
-            "wasmpredict serving {} at http://{} (POST /predict -> {default})",
+            "wasmpredict serving {} at http://{} (POST /predict -> {default}); state in {}; admin routes {}",
             names.join(", "),
-            opts.addr
+            opts.addr,
+            opts.state.display(),
+            if has_token { "on (ADMIN_TOKEN)" } else { "off (no ADMIN_TOKEN)" }
         );
         let app =
             axum::Router::new().fallback(move |req: Request<Body>| handle(state.clone(), req));
@@ -153,6 +193,7 @@ pub fn run(opts: Options) -> ExitCode {
 
 struct State {
     service: Service,
+    store: NativeState,
     www: Option<PathBuf>,
     started: Instant,
 }
@@ -165,26 +206,68 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
             return r;
         }
     }
-    // Read at most one byte more than the cap, so that an oversized body still gets the
-    // service's 413 with its JSON error rather than a dropped connection.
-    let cap = state.service.config().max_body_bytes.saturating_add(1);
-    let body = match to_bytes(body, cap).await {
-        Ok(b) => b.to_vec(),
-        Err(_) => vec![0u8; cap],
-    };
-    let origin = parts
+    let max = state.service.config().max_body_bytes;
+    let declared = parts
         .headers
-        .get("origin")
+        .get("content-length")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let request = HttpRequest {
-        method: parts.method.as_str(),
-        path: &path,
-        origin: origin.as_deref(),
-        body: &body,
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // A declared length over the limit is refused unread; an undeclared one is read up to the
+    // limit and refused past it.
+    let body = match declared {
+        Some(n) if n > max as u64 => {
+            discard(body, n).await;
+            Err(Some(n))
+        }
+        _ => to_bytes(body, max)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|_| declared),
     };
-    let clock = || state.started.elapsed().as_secs_f64() * 1e3;
-    let answer = state.service.handle(&request, &clock);
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let method = parts.method.clone();
+    let worker = state.clone();
+    // Inference is CPU work: run it on the blocking pool, so a 10,000-row batch does not hold
+    // up the runtime threads that accept and answer other requests.
+    let answer = tokio::task::spawn_blocking(move || {
+        let header_refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let request = HttpRequest {
+            method: method.as_str(),
+            path: &path,
+            headers: &header_refs,
+            body: match &body {
+                Ok(b) => RequestBody::Bytes(b),
+                Err(declared) => RequestBody::TooLarge {
+                    declared: *declared,
+                },
+            },
+            received_ms: now_ms(),
+        };
+        let clock = || worker.started.elapsed().as_secs_f64() * 1e3;
+        worker.service.handle_with(&request, &clock, |effect| {
+            worker
+                .store
+                .perform(&worker.service, effect, request.received_ms)
+        })
+    })
+    .await;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            let mut r = Response::new(Body::from(format!(
+                "{{\"error\":{{\"code\":\"inference_failed\",\"message\":\"the request's task failed: {e}\"}}}}"
+            )));
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return r;
+        }
+    };
     let mut response = Response::new(if parts.method == Method::HEAD {
         Body::empty()
     } else {
@@ -200,14 +283,21 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
     response
 }
 
+/// Reads and drops an oversized body (up to 64 MiB), so that the client, which may still be
+/// sending, reads the 413 instead of a reset connection; past that the connection is closed.
+async fn discard(body: Body, declared: u64) {
+    use http_body_util::BodyExt;
+    if declared > 64 << 20 {
+        return;
+    }
+    let mut body = body;
+    while let Some(Ok(_)) = body.frame().await {}
+}
+
 /// A file of the static app directory, for any path that is not an API route.
 async fn static_file(www: Option<&Path>, path: &str) -> Option<Response<Body>> {
     let www = www?;
-    let api = ["/predict", "/models", "/v2"];
-    if api
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-    {
+    if routes::is_api_path(path) {
         return None;
     }
     let relative = path.trim_start_matches('/');

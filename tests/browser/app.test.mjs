@@ -13,7 +13,8 @@ const URL_ = (process.env.WASMPREDICT_URL || "http://127.0.0.1:8787").replace(/\
 const ARTIFACTS = `${ROOT}target/test-artifacts`;
 const FIXTURES = `${ROOT}target/fixtures`;
 const MODELS = ["churn", "iris", "news", "rf-classification"];
-const golden = (name) => JSON.parse(readFileSync(`${ROOT}models/${name}/golden.json`, "utf8"));
+// The bundles as the site serves them (scripts/build-web.sh: each model's live version).
+const golden = (name) => JSON.parse(readFileSync(`${ROOT}build/site/bundles/${name}/golden.json`, "utf8"));
 const BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 let browser, context, page;
@@ -254,6 +255,74 @@ for (const fixture of ["mlp-classifier", "onnx-net-classifier"]) {
     }
   });
 }
+
+
+// Live versions in an installed app (sw.js): a promotion through the admin route reaches the
+// page once the service worker has checked the new version's sha256; a version whose file does
+// not match is refused and the old one keeps answering, offline too.
+const ADMIN = { "content-type": "application/json", authorization: `Bearer ${process.env.ADMIN_TOKEN || "test-admin-token-0123456789"}` };
+async function churnLive(version) {
+  const r = await fetch(`${URL_}/admin/models/churn/traffic`, { method: "PUT", headers: ADMIN, body: JSON.stringify({ split: { [version]: 100 } }) });
+  assert.equal(r.status, 200, await r.text());
+}
+async function answeredBy(p) {
+  await fill(golden("churn").rows[2].input, p);
+  await predicted(p);
+  return (await p.locator(".result .meta").textContent()).split(" · ")[0];
+}
+
+test("a new live version reaches the installed app after its sha256 check; a tampered one is refused", async () => {
+  const ctx = await browser.newContext();
+  const p = watch(await ctx.newPage(), "live versions ");
+  try {
+    await p.goto(URL_ + "/");
+    await p.waitForFunction(async () => (await navigator.serviceWorker.ready) && !!navigator.serviceWorker.controller, null, { timeout: 20000 }).catch(async () => {
+      await p.reload();
+      await p.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 20000 });
+    });
+    await p.locator('[data-testid="model-select"] option').first().waitFor({ state: "attached" });
+    await choose("churn", p);
+    assert.equal(await p.locator('[data-testid="version"]').textContent(), "1.0.0");
+    assert.equal(await answeredBy(p), "churn 1.0.0");
+
+    await churnLive("1.1.0");
+    await p.evaluate(() => window.wasmpredict.checkUpdates());
+    await p.locator('[data-testid="news"]', { hasText: "churn is now version 1.1.0 (verified)" }).waitFor({ timeout: 20000 });
+    await p.locator('[data-testid="version"]', { hasText: "1.1.0" }).waitFor();
+    assert.equal(await answeredBy(p), "churn 1.1.0");
+
+    // Offline, the verified version stays.
+    await ctx.setOffline(true);
+    try {
+      await p.reload();
+      await p.locator('[data-testid="model-select"] option').first().waitFor({ state: "attached" });
+      await choose("churn", p);
+      assert.equal(await answeredBy(p), "churn 1.1.0");
+    } finally {
+      await ctx.setOffline(false);
+    }
+
+    // A rollback whose model.onnx arrives altered: refused, 1.1.0 keeps answering.
+    await ctx.route("**/bundles/churn/1.0.0/model.onnx", async (route) => {
+      const real = await route.fetch();
+      const bytes = Buffer.from(await real.body());
+      bytes[bytes.length - 1] ^= 1;
+      await route.fulfill({ response: real, body: bytes });
+    });
+    await churnLive("1.0.0");
+    await p.evaluate(() => window.wasmpredict.checkUpdates());
+    await p.locator('[data-testid="news"]', { hasText: "churn version 1.0.0 was not installed: sha256 of model.onnx differs" }).waitFor({ timeout: 20000 });
+    assert.equal(await answeredBy(p), "churn 1.1.0");
+    await ctx.unroute("**/bundles/churn/1.0.0/model.onnx");
+    await p.evaluate(() => window.wasmpredict.checkUpdates());
+    await p.locator('[data-testid="news"]', { hasText: "churn is now version 1.0.0 (verified)" }).waitFor({ timeout: 20000 });
+    assert.equal(await answeredBy(p), "churn 1.0.0");
+    await p.screenshot({ path: `${ARTIFACTS}/live-version.png`, fullPage: true });
+  } finally {
+    await churnLive("1.0.0");
+    await ctx.close();
+  }
+});
 
 test("no page error and no console error", () => {
   assert.deepEqual(problems, []);

@@ -19,8 +19,28 @@ pub fn bundles_in(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every bundle directory of the committed models, every version of each.
 pub fn model_bundles() -> Vec<PathBuf> {
-    bundles_in(&root().join("models"))
+    wasmpredict::bundle::layout::discover(&root().join("models"))
+        .expect("models/ is readable")
+        .into_iter()
+        .flat_map(|m| m.versions.into_iter().map(|(_, dir)| dir))
+        .collect()
+}
+
+/// The bundle directory of a committed model: `models/NAME`, or its first version.
+pub fn model_dir(name: &str) -> PathBuf {
+    let dir = root().join("models").join(name);
+    if dir.join("manifest.json").is_file() {
+        return dir;
+    }
+    wasmpredict::bundle::layout::discover(&root().join("models"))
+        .expect("models/ is readable")
+        .into_iter()
+        .find(|m| m.name == name)
+        .and_then(|m| m.versions.into_iter().next())
+        .map(|(_, dir)| dir)
+        .unwrap_or(dir)
 }
 
 /// The fixtures written by tests/python/make_fixtures.py (./test.sh generates them first).
@@ -53,7 +73,7 @@ pub fn predictor(dir: &Path) -> Predictor {
 }
 
 pub fn model(name: &str) -> Predictor {
-    predictor(&root().join("models").join(name))
+    predictor(&model_dir(name))
 }
 
 /// Handles a JSON body and returns the response (or error body) as JSON.

@@ -486,9 +486,14 @@ def main(out):
         if os.path.exists(os.path.join(out, name, "manifest.json")):
             write_onnxruntime_reference(os.path.join(out, name), os.path.join(out, name, "onnxruntime.json"))
     models = os.path.join(ROOT, "models")
+    # models/NAME/ (one version) -> NAME.json; models/NAME/VERSION/ -> NAME@VERSION.json
     for name in sorted(os.listdir(models)):
         if os.path.exists(os.path.join(models, name, "manifest.json")):
             write_onnxruntime_reference(os.path.join(models, name), os.path.join(out, "_onnxruntime", name + ".json"))
+        elif os.path.isdir(os.path.join(models, name)):
+            for version in sorted(os.listdir(os.path.join(models, name))):
+                if os.path.exists(os.path.join(models, name, version, "manifest.json")):
+                    write_onnxruntime_reference(os.path.join(models, name, version), os.path.join(out, "_onnxruntime", f"{name}@{version}.json"))
     print(f"fixtures written to {out}")
 
 

@@ -116,11 +116,11 @@ def test_manifest_records_schema_stats_and_hashes(tmp_path):
 def test_bundled_models_are_reproducible(tmp_path):
     """models/train.py must rebuild the committed bundles byte for byte."""
     assert train.main(["--out", str(tmp_path)]) == 0
-    for name in train.MODELS:
+    for _, _, _, directory in train.MODELS.values():
         for fname in ["manifest.json", "model.onnx", "golden.json"]:
-            committed = open(os.path.join(ROOT, "models", name, fname), "rb").read()
-            rebuilt = (tmp_path / name / fname).read_bytes()
-            assert committed == rebuilt, f"models/{name}/{fname} differs from what models/train.py builds"
+            committed = open(os.path.join(ROOT, "models", directory, fname), "rb").read()
+            rebuilt = (tmp_path / directory / fname).read_bytes()
+            assert committed == rebuilt, f"models/{directory}/{fname} differs from what models/train.py builds"
 
 
 def cli_predict(bundle, bodies):
@@ -138,7 +138,7 @@ def test_cli_matches_sklearn_on_fresh_churn_records():
     df.loc[rng.random(len(df)) < 0.1, "payment_method"] = np.nan
     expected = model.predict_proba(df)
     records = [{k: v for k, v in export.to_py_record(r).items() if v is not None} for r in df.to_dict("records")]
-    proc, lines = cli_predict(os.path.join(ROOT, "models", "churn"), [{"instances": records}])
+    proc, lines = cli_predict(os.path.join(ROOT, "models", "churn", "1.0.0"), [{"instances": records}])
     assert proc.returncode == 0, proc.stderr
     got = np.array(lines[0]["probabilities"])
     assert np.max(np.abs(got - expected)) < 1e-5

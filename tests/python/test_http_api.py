@@ -23,6 +23,9 @@ BIN = os.environ.get("WASMPREDICT_BIN", os.path.join(ROOT, "target", "debug", "w
 SPEC_PATH = os.path.join(ROOT, "docs", "openapi.yaml")
 SPEC = yaml.safe_load(open(SPEC_PATH))
 TEXTBOOK = [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]
+# The admin token of the server under test (./test.sh starts ./run.sh with this one).
+TOKEN = os.environ.get("ADMIN_TOKEN", "test-admin-token-0123456789")
+AUTH = {"authorization": f"Bearer {TOKEN}"}
 
 
 def free_port():
@@ -32,15 +35,17 @@ def free_port():
 
 
 @pytest.fixture(scope="module")
-def url():
+def url(tmp_path_factory):
     if os.environ.get("WASMPREDICT_URL"):
         yield os.environ["WASMPREDICT_URL"].rstrip("/")
         return
     port = free_port()
+    state = tmp_path_factory.mktemp("state")
     proc = subprocess.Popen(
-        [BIN, "serve", "--models", "models", "--www", "www", "--default-model", "rf-classification", "--addr", f"127.0.0.1:{port}"],
+        [BIN, "serve", "--models", "models", "--www", "www", "--default-model", "rf-classification", "--addr", f"127.0.0.1:{port}", "--state", str(state)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
+        env={**os.environ, "ADMIN_TOKEN": TOKEN},
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -57,12 +62,14 @@ def url():
     proc.wait(timeout=10)
 
 
-def call(url, method, path, body=None, raw=None):
+def call(url, method, path, body=None, raw=None, headers=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url + path, data=data, method=method, headers={"content-type": "application/json"})
+    req = urllib.request.Request(url + path, data=data, method=method, headers={"content-type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), json.loads(r.read() or b"null")
+            text = r.read()
+            kind = r.headers.get("content-type", "")
+            return r.status, dict(r.headers), json.loads(text or b"null") if "json" in kind or not text else text.decode()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), json.loads(e.read() or b"null")
 
@@ -76,7 +83,9 @@ def validate(instance, schema_name):
 def test_textbook_curl(url):
     status, headers, body = call(url, "POST", "/predict", {"features": TEXTBOOK})
     assert status == 200
+    prediction_id = body.pop("id")
     assert body == {"prediction": 0, "probabilities": [0.97, 0.03], "classes": [0, 1], "model": "rf-classification", "version": "1.0.0"}
+    assert prediction_id
     headers = {k.lower(): v for k, v in headers.items()}
     assert headers["x-model-version"] == "1.0.0"
     assert "inference;dur=" in headers["server-timing"]
@@ -104,6 +113,7 @@ def test_responses_match_the_spec(url):
 
 
 def test_every_documented_path_exists(url):
+    _, _, iris = call(url, "POST", "/models/iris/predict", {"features": [5.1, 3.5, 1.4, 0.2]})
     for path, ops in SPEC["paths"].items():
         concrete = path.replace("{name}", "iris").replace("{version}", "1.0.0")
         for method in ops:
@@ -111,10 +121,19 @@ def test_every_documented_path_exists(url):
                 body = {"features": TEXTBOOK}
             elif "predict" in path:
                 body = {"features": [5.1, 3.5, 1.4, 0.2]}
+            elif path.endswith("/feedback") and method == "post":
+                body = {"id": iris["id"], "label": 0}
+            elif path.endswith("/traffic"):
+                body = {"split": {"1.0.0": 100}}
             else:
                 body = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}
-            status, _, _ = call(url, method.upper(), concrete, body if method == "post" else None)
-            assert status == 200, f"{method.upper()} {concrete}: {status}"
+            admin = path.startswith("/admin") or path == "/metrics"
+            status, _, answer = call(url, method.upper(), concrete, body if method in ("post", "put") else None, headers=AUTH if admin else None)
+            want = 201 if path.endswith("/feedback") and method == "post" else 200
+            assert status == want, f"{method.upper()} {concrete}: {status} {answer}"
+            if admin:
+                refused, _, _ = call(url, method.upper(), concrete, body if method in ("post", "put") else None)
+                assert refused == 401, f"{method.upper()} {concrete} without a token: {refused}"
 
 
 def test_oversized_body_is_413(url):

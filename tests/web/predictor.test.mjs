@@ -11,9 +11,11 @@ const PKG = `${ROOT}build/site/pkg/`;
 const { Predictor, initialize, initializeTract } = await import(`${PKG}predictor.js`);
 const FIXTURES = process.env.WASMPREDICT_FIXTURES ?? `${ROOT}target/fixtures`;
 const TEXTBOOK = [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5];
-const MODELS = readdirSync(`${ROOT}models`).filter((m) => existsSync(`${ROOT}models/${m}/manifest.json`)).sort();
+// The bundles as the site serves them (scripts/build-web.sh: each model's live version).
+const BUNDLES = `${ROOT}build/site/bundles`;
+const MODELS = readdirSync(BUNDLES).filter((m) => existsSync(`${BUNDLES}/${m}/manifest.json`)).sort();
 
-function bundle(name, root = `${ROOT}models`) {
+function bundle(name, root = BUNDLES) {
   const dir = `${root}/${name}/`;
   const manifest = readFileSync(`${dir}manifest.json`);
   const files = {};
@@ -27,7 +29,7 @@ before(async () => {
   await initializeTract({ module_or_path: readFileSync(`${PKG}wasmpredict_web_tract_bg.wasm`) });
 });
 
-const golden = (name, root = `${ROOT}models`) => JSON.parse(readFileSync(`${root}/${name}/golden.json`, "utf8"));
+const golden = (name, root = BUNDLES) => JSON.parse(readFileSync(`${root}/${name}/golden.json`, "utf8"));
 
 function assertGolden(name, g, r) {
   g.rows.forEach((row, i) => {
@@ -94,7 +96,7 @@ test("every bundled model reproduces sklearn's golden answers in JS", async () =
   assert.deepEqual(MODELS, ["churn", "iris", "news", "rf-classification"]);
   for (const name of MODELS) {
     const p = await Predictor.load(bundle(name));
-    const golden = JSON.parse(readFileSync(`${ROOT}models/${name}/golden.json`, "utf8"));
+    const golden = JSON.parse(readFileSync(`${BUNDLES}/${name}/golden.json`, "utf8"));
     const r = p.predict({ instances: golden.rows.map((g) => g.input) });
     golden.rows.forEach((g, i) => {
       assert.deepEqual(r.predictions[i], g.prediction, `${name} row ${i}`);
@@ -184,7 +186,7 @@ test("bytes to a first iris prediction in a page stay within budget", () => {
   // What a page fetches to predict with iris: the JS, the compact wasm and the bundle's files.
   const budget = JSON.parse(readFileSync(`${ROOT}web/size-budget.json`, "utf8"));
   const files = [`${PKG}predictor.js`, `${PKG}wasmpredict_web.js`, `${PKG}wasmpredict_web_bg.wasm`,
-    ...["manifest.json", "model.onnx", "golden.json"].map((f) => `${ROOT}models/iris/${f}`)];
+    ...["manifest.json", "model.onnx", "golden.json"].map((f) => `${BUNDLES}/iris/${f}`)];
   const total = files.reduce((n, f) => n + gz(f), 0);
   assert.ok(total <= budget.first_prediction_iris_gzip_bytes, `${total} bytes gzip, budget ${budget.first_prediction_iris_gzip_bytes}`);
 });

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { Miniflare } from "miniflare";
+import { workerd } from "./workerd.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BUILD = process.env.WASMPREDICT_TRACT_WORKER ?? `${ROOT}target/worker-tract`;
@@ -13,14 +13,7 @@ const MODELS = readFileSync(`${BUILD}/.models`, "utf8").trim().replace(/ \(tract
 let mf;
 
 before(() => {
-  mf = new Miniflare({
-    modules: true,
-    scriptPath: `${BUILD}/index.js`,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-04-26",
-    cf: false,
-    bindings: { DEFAULT_MODEL: "iris", ALLOWED_ORIGINS: "*", MAX_BODY_BYTES: "1048576", MAX_ROWS: "10000" },
-  });
+  mf = workerd(BUILD, { DEFAULT_MODEL: "iris" });
 });
 after(async () => { await mf.dispose(); });
 

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { Miniflare } from "miniflare";
+import { workerd } from "./workerd.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WASM = `${ROOT}worker/build/index_bg.wasm`;
@@ -13,14 +13,7 @@ const TEXTBOOK = [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5];
 let mf;
 
 function worker(bindings) {
-  return new Miniflare({
-    modules: true,
-    scriptPath: `${ROOT}worker/build/index.js`,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-04-26",
-    cf: false,
-    bindings: { DEFAULT_MODEL: "rf-classification", ALLOWED_ORIGINS: "*", MAX_BODY_BYTES: "1048576", MAX_ROWS: "10000", ...bindings },
-  });
+  return workerd(`${ROOT}worker/build`, { DEFAULT_MODEL: "rf-classification", ...bindings });
 }
 
 before(() => { mf = worker({}); });
@@ -37,7 +30,10 @@ async function call(method, path, body, headers = {}) {
 test("textbook curl on /predict answers sklearn's 0 with [0.97, 0.03]", async () => {
   const r = await call("POST", "/predict", { features: TEXTBOOK });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { prediction: 0, probabilities: [0.97, 0.03], classes: [0, 1], model: "rf-classification", version: "1.0.0" });
+  const { id, ...rest } = r.body;
+  assert.deepEqual(rest, { prediction: 0, probabilities: [0.97, 0.03], classes: [0, 1], model: "rf-classification", version: "1.0.0" });
+  assert.match(id, /^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/);
+  assert.equal(r.headers.get("x-prediction-id"), id);
   assert.equal(r.headers.get("x-model-version"), "1.0.0");
   assert.match(r.headers.get("server-timing"), /featurize;dur=[\d.]+, inference;dur=[\d.]+/);
   assert.equal(r.headers.get("content-type"), "application/json");
@@ -66,7 +62,9 @@ test("every bundled model and request shape", async () => {
 
 test("the Worker agrees with every golden row of every bundle", async () => {
   for (const name of ["iris", "rf-classification", "churn", "news"]) {
-    const golden = JSON.parse(readFileSync(`${ROOT}models/${name}/golden.json`, "utf8"));
+    // The version answering /models/{name}/predict: the live one (models/churn/traffic.json).
+    const dir = name === "churn" ? "churn/1.0.0" : name;
+    const golden = JSON.parse(readFileSync(`${ROOT}models/${dir}/golden.json`, "utf8"));
     const r = await call("POST", `/models/${name}/predict`, { instances: golden.rows.map((g) => g.input) });
     assert.equal(r.status, 200, `${name}: ${JSON.stringify(r.body)}`);
     golden.rows.forEach((g, i) => {

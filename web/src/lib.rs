@@ -183,7 +183,7 @@ impl WasmPredictor {
     /// What `GET /models/{name}` returns: name, version, task, classes, schema, hashes, size,
     /// engine.
     pub fn info(&self) -> Result<JsValue, JsValue> {
-        to_js(&wasmpredict::api::service::describe(&self.inner))
+        to_js(&wasmpredict::api::describe(&self.inner))
     }
 }
 
@@ -249,7 +249,7 @@ mod tests {
     fn every_golden_row_of_every_model() {
         for (name, b) in [
             ("iris", bundle!("iris")),
-            ("churn", bundle!("churn")),
+            ("churn", bundle!("churn/1.0.0")),
             ("news", bundle!("news")),
             ("rf-classification", bundle!("rf-classification")),
         ] {
@@ -300,13 +300,15 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn schema_info_and_refused_bundles() {
-        let p = load(bundle!("churn")).expect("loads");
+        let p = load(bundle!("churn/1.0.0")).expect("loads");
         assert_eq!(js_json(&p.schema().expect("schema"))[0]["name"], "tenure");
         assert_eq!(js_json(&p.info().expect("info"))["name"], "churn");
         let (m, model, golden) = bundle!("iris");
         let mut tampered = model.to_vec();
         tampered[10] ^= 1;
-        let e = load((m, &tampered, golden)).err().expect("refused");
+        let Err(e) = load((m, &tampered, golden)) else {
+            panic!("a tampered bundle loaded")
+        };
         assert_eq!(prop(&e, "code").as_deref(), Some("invalid_bundle"));
     }
 
@@ -319,7 +321,7 @@ mod tests {
         assert_eq!(WasmPredictor::engines(), ["compact"]);
         for b in [
             bundle!("iris"),
-            bundle!("churn"),
+            bundle!("churn/1.0.0"),
             bundle!("news"),
             bundle!("rf-classification"),
         ] {
@@ -370,16 +372,16 @@ mod tests {
                 }
             }
             // Wrong lengths and NaN where the model cannot impute are refused with a code.
-            let e = p.predict_array(&values[..3], 1).err().expect("refused");
+            let e = p.predict_array(&values[..3], 1).expect_err("refused");
             assert_eq!(prop(&e, "code").as_deref(), Some("wrong_feature_count"));
             let mut bad = values[..fields.len()].to_vec();
             bad[0] = f32::NAN;
-            let e = p.predict_array(&bad, 1).err().expect("refused");
+            let e = p.predict_array(&bad, 1).expect_err("refused");
             assert_eq!(prop(&e, "code").as_deref(), Some("missing_value"));
         }
         // A model with a category field takes JSON only.
-        let p = load(bundle!("churn")).expect("loads");
-        let e = p.predict_array(&[1.0; 8], 1).err().expect("refused");
+        let p = load(bundle!("churn/1.0.0")).expect("loads");
+        let e = p.predict_array(&[1.0; 8], 1).expect_err("refused");
         assert_eq!(prop(&e, "code").as_deref(), Some("wrong_type"));
     }
 }

@@ -1,7 +1,8 @@
 //! The wasmpredict web app (Leptos, client-side rendering). It lists the bundled models, renders
 //! a form from the chosen model's schema, and predicts in the page: no request ever goes to
 //! `/predict`. Bundles come from `/bundles/{name}/` (static files, cached by the service worker
-//! for offline use).
+//! for offline use; when online, the service worker installs a model's new live version after
+//! checking its sha256, and the app reloads that model: see sw.js).
 //!
 //! This wasm holds the UI only. Predictions go through the JS predictor API, `/pkg/predictor.js`
 //! (the module any page uses, `web/`), reached through the `wasmpredict.load` global that
@@ -97,6 +98,7 @@ struct Loaded {
     fields: Vec<Field>,
     classes: Vec<String>,
     engine: String,
+    version: String,
 }
 
 impl Loaded {
@@ -112,11 +114,13 @@ impl Loaded {
             .map(|c| c.iter().map(value_to_text).collect())
             .unwrap_or_default();
         let engine = predictor.engine();
+        let version = value_to_text(&info["version"]);
         Ok(Loaded {
             predictor,
             fields,
             classes,
             engine,
+            version,
         })
     }
 
@@ -138,6 +142,34 @@ thread_local! {
 
 fn predictor(name: &str) -> Option<Rc<Loaded>> {
     PREDICTORS.with(|p| p.borrow().get(name).cloned())
+}
+
+/// What the service worker said of a model's live version (the "wasmpredict-bundle" event
+/// index.html dispatches).
+#[derive(Debug, Clone, Deserialize)]
+struct BundleNews {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    version: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Calls `on_news` for every "wasmpredict-bundle" event, for the page's life.
+fn listen_for_bundle_news(on_news: impl Fn(BundleNews) + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let callback =
+        Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |event: web_sys::CustomEvent| {
+            if let Ok(news) = js_json::<BundleNews>(&event.detail()) {
+                on_news(news);
+            }
+        });
+    let _ = window
+        .add_event_listener_with_callback("wasmpredict-bundle", callback.as_ref().unchecked_ref());
+    callback.forget();
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -260,6 +292,8 @@ fn App() -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<Outcome, String>>);
     let load_error = RwSignal::new(None::<String>);
     let engine = RwSignal::new(None::<String>);
+    let version = RwSignal::new(None::<String>);
+    let news = RwSignal::new(None::<String>);
     let mode_batch = RwSignal::new(false);
     let typing = RwSignal::new(0u64);
 
@@ -268,6 +302,7 @@ fn App() -> impl IntoView {
         outcome.set(None);
         load_error.set(None);
         engine.set(None);
+        version.set(None);
         spawn_local(async move {
             let loaded = load_bundle(&name).await;
             if selected.get_untracked() != name {
@@ -288,12 +323,33 @@ fn App() -> impl IntoView {
                     fields.set(schema);
                     values.set(filled);
                     engine.set(Some(p.engine.clone()));
+                    version.set(Some(p.version.clone()));
                     predict_now(&name, fields, values, outcome);
                 }
                 Err(e) => load_error.set(Some(e)),
             }
         });
     };
+
+    // A new live version, verified by the service worker: forget the loaded one, reload if shown.
+    listen_for_bundle_news(move |n: BundleNews| {
+        if n.kind == "bundle-updated" {
+            PREDICTORS.with(|m| m.borrow_mut().remove(&n.name));
+            news.set(Some(format!(
+                "{} is now version {} (verified)",
+                n.name, n.version
+            )));
+            if selected.get_untracked() == n.name {
+                choose(n.name);
+            }
+        } else {
+            let reason = n.reason.unwrap_or_default();
+            news.set(Some(format!(
+                "{} version {} was not installed: {reason}",
+                n.name, n.version
+            )));
+        }
+    });
 
     spawn_local(async move {
         let loaded = fetch_bytes("/bundles/index.json")
@@ -350,13 +406,19 @@ fn App() -> impl IntoView {
             {move || current().map(|b| view! {
                 <p class="meta">
                     {b.description.clone().unwrap_or_default()}
-                    " ("{b.estimator.clone()}", "{b.task.clone()}", version "{b.version.clone()}", bundle "
+                    " ("{b.estimator.clone()}", "{b.task.clone()}", version "
+                    <span data-testid="version">{
+                        let built = b.version.clone();
+                        move || version.get().unwrap_or_else(|| built.clone())
+                    }</span>
+                    ", bundle "
                     {format!("{:.1} KB", b.bytes as f64 / 1024.0)}
                     {move || engine.get().map(|e| view! { ", engine "<span data-testid="engine">{e}</span> })}
                     ")"
                 </p>
             })}
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || news.get().map(|n| view! { <p class="meta" data-testid="news" aria-live="polite">{n}</p> })}
             <div class="tabs" role="group" aria-label="Mode">
                 <button type="button" aria-pressed=move || (!mode_batch.get()).to_string() on:click=move |_| mode_batch.set(false)>"One record"</button>
                 <button type="button" aria-pressed=move || mode_batch.get().to_string() on:click=move |_| mode_batch.set(true)>"CSV batch"</button>

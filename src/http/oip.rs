@@ -3,13 +3,13 @@
 //! positional features. Bodies are converted to the core request shapes, so validation and
 //! errors are the ones of `/predict`.
 
-use super::{Prediction, Predictor, Response, Timings};
+use crate::api::{Prediction, Predictor, Response, Timings};
 use crate::bundle::{FieldKind, Task};
 use crate::error::{ApiError, ErrorCode};
 use serde_json::{json, Map, Value};
 
-/// `GET /v2/models/{name}`.
-pub fn metadata(p: &Predictor) -> Value {
+/// `GET /v2/models/{name}`: `versions` are every version the server holds of the model.
+pub fn metadata(p: &Predictor, versions: &[&str]) -> Value {
     let m = p.manifest();
     let inputs: Vec<Value> = m
         .input
@@ -25,7 +25,7 @@ pub fn metadata(p: &Predictor) -> Value {
         .collect();
     json!({
         "name": m.name,
-        "versions": [m.version],
+        "versions": versions,
         "platform": "wasmpredict_onnx",
         "inputs": inputs,
         "outputs": outputs_metadata(p),
@@ -298,4 +298,33 @@ pub fn infer(
         answer["id"] = id.clone();
     }
     Ok((answer, timings))
+}
+
+/// The Open Inference Protocol's error body is `{"error": "<message>"}` (KServe's spec; NVIDIA's
+/// tritonclient concatenates it as a string). On /v2 routes the core error is reshaped to that,
+/// keeping `code` and `field` as extra members.
+pub(super) fn v2_error_body(response: &mut super::HttpResponse) {
+    if response.status < 400 {
+        return;
+    }
+    let Ok(serde_json::Value::Object(mut body)) =
+        serde_json::from_slice::<serde_json::Value>(&response.body)
+    else {
+        return;
+    };
+    if let Some(serde_json::Value::Object(error)) = body.remove("error") {
+        let mut flat = serde_json::Map::new();
+        flat.insert(
+            "error".into(),
+            error.get("message").cloned().unwrap_or_default(),
+        );
+        for key in ["code", "field"] {
+            if let Some(v) = error.get(key) {
+                flat.insert(key.into(), v.clone());
+            }
+        }
+        if let Ok(bytes) = serde_json::to_vec(&flat) {
+            response.body = bytes;
+        }
+    }
 }

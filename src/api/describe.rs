@@ -1,0 +1,55 @@
+//! What `GET /models/{name}` and the JS `info()` say of a model.
+
+use super::Predictor;
+use serde_json::json;
+
+/// What `GET /models/{name}` answers (and the JS `info()`): the manifest's public parts, the
+/// bundle's size and the engine that evaluates its graph.
+pub fn describe(p: &Predictor) -> serde_json::Value {
+    let (m, size) = (p.manifest(), p.bundle().size());
+    json!({
+        "name": m.name,
+        "version": m.version,
+        "description": m.description,
+        "format_version": m.format_version,
+        "created_by": m.created_by,
+        "task": m.task,
+        "estimator": m.estimator,
+        "classes": m.classes,
+        "input": m.input,
+        "n_features": m.n_features,
+        "featurizer_steps": step_types(&m.featurizer),
+        "files": m.files,
+        "size_bytes": size,
+        "engine": p.engine(),
+        "engine_reason": p.why_tract(),
+    })
+}
+
+fn step_types(step: &crate::bundle::Step) -> Vec<String> {
+    use crate::bundle::Step;
+    let mut out = Vec::new();
+    fn walk(step: &Step, out: &mut Vec<String>) {
+        let name = match step {
+            Step::Pipeline { steps } => {
+                steps.iter().for_each(|s| walk(s, out));
+                return;
+            }
+            Step::ColumnTransformer { transformers } => {
+                out.push("column_transformer".into());
+                transformers.iter().for_each(|t| walk(&t.transformer, out));
+                return;
+            }
+            Step::Passthrough => "passthrough",
+            Step::StandardScaler { .. } => "standard_scaler",
+            Step::MinMaxScaler { .. } => "min_max_scaler",
+            Step::SimpleImputer { .. } => "simple_imputer",
+            Step::OneHotEncoder { .. } => "one_hot_encoder",
+            Step::DictVectorizer { .. } => "dict_vectorizer",
+            Step::TextVectorizer(_) => "text_vectorizer",
+        };
+        out.push(name.into());
+    }
+    walk(step, &mut out);
+    out
+}

@@ -1,0 +1,189 @@
+//! The predict routes of [`Service`]: the version the traffic picks (or the one the path
+//! pins), the prediction id of a one-row answer, the shadow version's comparison, and the
+//! headers and counters every predict answer gets.
+
+use super::service::Service;
+use super::{oip, HttpRequest, HttpResponse};
+use crate::api::{Predictor, Timings};
+use crate::infer::Outputs;
+use crate::ops::metrics::labels;
+use crate::ops::prediction_id::PredictionId;
+use crate::ops::traffic::mix64;
+use std::sync::atomic::Ordering;
+
+impl Service {
+    pub(super) fn infer(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        req: &HttpRequest<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> HttpResponse {
+        let predictor = match self.predictor_version(name, version) {
+            Ok(p) => p,
+            Err(e) => return HttpResponse::error(&e),
+        };
+        let answer = crate::api::parse_body(req.bytes())
+            .and_then(|body| oip::infer(&predictor, &body, self.config.max_rows, clock));
+        let rows = answer
+            .as_ref()
+            .ok()
+            .and_then(|(v, _)| v["outputs"][0]["shape"][0].as_u64().map(|n| n as usize));
+        let response = match &answer {
+            Ok((v, _)) => HttpResponse::json(200, v),
+            Err(e) => HttpResponse::error(e),
+        };
+        self.after_predict(&predictor, response, answer.ok().map(|(_, t)| t), rows)
+    }
+
+    /// `POST /predict`, `/models/{name}/predict` (the traffic picks the version, a shadow
+    /// version may run too) and `/models/{name}/versions/{v}/predict`.
+    pub(super) fn predict(
+        &self,
+        name: &str,
+        pinned: Option<&str>,
+        req: &HttpRequest<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> HttpResponse {
+        if !self.has_model(name) {
+            return HttpResponse::error(&self.unknown_model(name));
+        }
+        let traffic = self.traffic(name);
+        let version = match pinned {
+            Some(v) => v.to_string(),
+            None => {
+                let key = traffic
+                    .sticky_header
+                    .as_deref()
+                    .and_then(|h| req.header(h))
+                    .filter(|k| !k.is_empty());
+                let draw = mix64(
+                    self.draws.fetch_add(1, Ordering::Relaxed) ^ req.received_ms.rotate_left(32),
+                );
+                traffic.choose(name, key, draw).to_string()
+            }
+        };
+        let predictor = match self.predictor_version(name, Some(&version)) {
+            Ok(p) => p,
+            Err(e) => return HttpResponse::error(&e),
+        };
+        let answer = predictor.answer_json(req.bytes(), self.config.max_rows, clock);
+        let (mut response, timings, rows) = match answer {
+            Ok(a) => {
+                let mut json = a.json;
+                let mut headers =
+                    vec![("content-type".to_string(), "application/json".to_string())];
+                if a.single {
+                    if let Some(id) = self.prediction_id(&predictor, &a.outputs, req.received_ms) {
+                        // The body ends with the object's `}`: the id goes in as its last member.
+                        json.pop();
+                        json.extend_from_slice(format!(",\"id\":\"{id}\"}}").as_bytes());
+                        headers.push(("x-prediction-id".into(), id));
+                    }
+                }
+                if pinned.is_none() {
+                    if let Some(shadow) = &traffic.shadow {
+                        self.shadow(name, &version, shadow, req, &a.outputs);
+                    }
+                }
+                (
+                    HttpResponse {
+                        status: 200,
+                        headers,
+                        body: json,
+                    },
+                    Some(a.timings),
+                    Some(a.rows),
+                )
+            }
+            Err(e) => (HttpResponse::error(&e), None, None),
+        };
+        response = self.after_predict(&predictor, response, timings, rows);
+        response
+    }
+
+    fn prediction_id(&self, p: &Predictor, outputs: &Outputs, now_ms: u64) -> Option<String> {
+        let m = p.manifest();
+        let id = PredictionId {
+            model: m.name.clone(),
+            version: m.version.clone(),
+            prediction: p.prediction_text(outputs, 0)?,
+            issued_ms: now_ms,
+            nonce: mix64(self.draws.fetch_add(1, Ordering::Relaxed) ^ now_ms),
+        };
+        Some(id.encode(self.id_key()))
+    }
+
+    /// Runs the shadow version on the same body and counts how far it agrees with the live
+    /// answer; its own answer and errors go nowhere else.
+    fn shadow(
+        &self,
+        name: &str,
+        live: &str,
+        shadow: &str,
+        req: &HttpRequest<'_>,
+        live_outputs: &Outputs,
+    ) {
+        let Ok(p) = self.predictor_version(name, Some(shadow)) else {
+            return;
+        };
+        let Ok(answer) = p.answer_json(req.bytes(), self.config.max_rows, &|| 0.0) else {
+            return;
+        };
+        let l = labels(&[("model", name), ("live", live), ("shadow", shadow)]);
+        let rows = answer.rows as f64;
+        self.record(|m| {
+            m.add("wasmpredict_shadow_rows_total", l.clone(), rows);
+            match (live_outputs, &answer.outputs) {
+                (
+                    Outputs::Classification { labels: a, .. },
+                    Outputs::Classification { labels: b, .. },
+                ) => {
+                    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+                    m.add(
+                        "wasmpredict_shadow_agreement_rows_total",
+                        l.clone(),
+                        same as f64,
+                    );
+                }
+                (Outputs::Regression { values: a }, Outputs::Regression { values: b }) => {
+                    let diff: f64 = a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs())).sum();
+                    m.add("wasmpredict_shadow_abs_diff_sum", l.clone(), diff);
+                }
+                _ => {}
+            }
+        });
+    }
+
+    /// Adds `Server-Timing` and `x-model-version` to a predict answer and counts it.
+    fn after_predict(
+        &self,
+        p: &Predictor,
+        mut response: HttpResponse,
+        timings: Option<Timings>,
+        rows: Option<usize>,
+    ) -> HttpResponse {
+        let m = p.manifest();
+        let (model, version) = (m.name.as_str(), m.version.as_str());
+        let work = match (rows, timings) {
+            (Some(rows), Some(t)) => Some((rows, t.featurize_ms / 1e3, t.inference_ms / 1e3)),
+            _ => None,
+        };
+        if let Ok(mut stats) = self.stats.lock() {
+            stats.request(model, version, response.status, work);
+        }
+        if let Some(t) = timings {
+            response.headers.push((
+                "server-timing".into(),
+                format!(
+                    "featurize;dur={:.3}, inference;dur={:.3}",
+                    t.featurize_ms, t.inference_ms
+                ),
+            ));
+        }
+        response
+            .headers
+            .push(("x-model-version".into(), version.to_string()));
+        response
+    }
+}

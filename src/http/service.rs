@@ -1,0 +1,528 @@
+//! The set of served models (each with its versions) and the routes over them.
+
+use super::routes::Route;
+use super::{admin, cors, oip, HttpRequest, HttpResponse, RequestBody};
+use crate::api::{describe, Predictor};
+use crate::bundle::layout::{compare_versions, ModelDir};
+use crate::bundle::Bundle;
+use crate::error::{ApiError, BundleError, ErrorCode};
+use crate::ops::feedback::{FeedbackRecord, ScoreRow};
+use crate::ops::metrics::Metrics;
+use crate::ops::prediction_id::IdKey;
+use crate::ops::serving_stats::ServingStats;
+use crate::ops::traffic::Traffic;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// Limits, CORS and operations settings of a service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The model that answers plain `/predict`.
+    pub default_model: Option<String>,
+    /// Request bodies above this many bytes get 413.
+    pub max_body_bytes: usize,
+    /// Requests with more rows than this get 413.
+    pub max_rows: usize,
+    /// Origins allowed by CORS; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Forces an engine for every model (benchmarks); None: the one that covers each graph.
+    pub engine: Option<crate::infer::Engine>,
+    /// The bearer token of the admin routes (`ADMIN_TOKEN`); None disables them.
+    pub admin_token: Option<String>,
+    /// Feedback is accepted for predictions at most this old, and kept this long.
+    pub feedback_retention_days: u32,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            default_model: None,
+            max_body_bytes: 1 << 20,
+            max_rows: 10_000,
+            allowed_origins: vec!["*".into()],
+            engine: None,
+            admin_token: None,
+            feedback_retention_days: 30,
+        }
+    }
+}
+
+impl ServiceConfig {
+    pub fn retention_ms(&self) -> u64 {
+        u64::from(self.feedback_retention_days) * 86_400_000
+    }
+}
+
+/// What [`Service::handle`] answers: a response, or state the adapter must read or write
+/// before [`Service::complete`] can answer.
+#[derive(Debug)]
+pub enum Handled {
+    Response(HttpResponse),
+    Effect(Effect),
+}
+
+/// State work an adapter performs for a request (see the module docs of [`super`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Store a model's new traffic (validated), so every process serving it sees it.
+    SaveTraffic { model: String, traffic: Traffic },
+    /// Store an outcome ([`crate::ops::feedback::SQL_INSERT`]), expiring old ones.
+    SaveFeedback(FeedbackRecord),
+    /// Read the deployment's metrics aggregate (after adding [`Service::take_metrics`]) and
+    /// the feedback scores ([`crate::ops::feedback::SQL_SCORES`]).
+    ReadMetrics,
+    /// Read the feedback scores (for one model's summary).
+    ReadScores { model: String },
+}
+
+/// What the adapter found or did for an [`Effect`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum EffectDone {
+    Saved,
+    /// The outcome was not stored: the prediction already had one.
+    Duplicate,
+    Metrics {
+        metrics: Metrics,
+        scores: Vec<ScoreRow>,
+    },
+    Scores(Vec<ScoreRow>),
+}
+
+type Loader = Box<dyn Fn() -> Result<Bundle, BundleError> + Send + Sync>;
+
+/// A model version that is loaded on first use, once.
+struct Slot {
+    loader: Loader,
+    loaded: OnceLock<Result<Arc<Predictor>, String>>,
+}
+
+/// The served models: name -> versions (lowest first).
+pub struct Service {
+    models: BTreeMap<String, Vec<(String, Slot)>>,
+    /// Each model's traffic (shared: a request takes a reference, not a copy).
+    traffic: RwLock<BTreeMap<String, Arc<Traffic>>>,
+    /// Series recorded since the last [`Service::take_metrics`] (shadow comparisons).
+    metrics: Mutex<Metrics>,
+    /// Request counters since the last [`Service::take_metrics`].
+    pub(super) stats: Mutex<ServingStats>,
+    /// Counts random draws (traffic splits, id nonces).
+    pub(super) draws: AtomicU64,
+    id_key: IdKey,
+    pub(super) config: ServiceConfig,
+}
+
+impl Service {
+    pub fn new(config: ServiceConfig) -> Service {
+        Service {
+            models: BTreeMap::new(),
+            traffic: RwLock::new(BTreeMap::new()),
+            metrics: Mutex::new(Metrics::default()),
+            stats: Mutex::new(ServingStats::default()),
+            draws: AtomicU64::new(0),
+            id_key: IdKey::from_secret(config.admin_token.as_deref()),
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The key that signs prediction ids.
+    pub(super) fn id_key(&self) -> &IdKey {
+        &self.id_key
+    }
+
+    /// Registers version `version` of model `name`; `loader` runs on its first request.
+    pub fn add_version(
+        &mut self,
+        name: impl Into<String>,
+        version: impl Into<String>,
+        loader: impl Fn() -> Result<Bundle, BundleError> + Send + Sync + 'static,
+    ) {
+        let versions = self.models.entry(name.into()).or_default();
+        let version = version.into();
+        versions.retain(|(v, _)| *v != version);
+        versions.push((
+            version,
+            Slot {
+                loader: Box::new(loader),
+                loaded: OnceLock::new(),
+            },
+        ));
+        versions.sort_by(|a, b| compare_versions(&a.0, &b.0));
+    }
+
+    /// Registers every version of every model of a models directory (see
+    /// [`crate::bundle::layout`]), with each model's `traffic.json` as its starting traffic.
+    pub fn add_models(&mut self, models: Vec<ModelDir>) -> Result<(), BundleError> {
+        for model in models {
+            for (version, dir) in &model.versions {
+                let dir = dir.clone();
+                self.add_version(&model.name, version, move || Bundle::from_dir(&dir));
+            }
+            if let Some(path) = &model.traffic {
+                let bytes = std::fs::read(path).map_err(|source| BundleError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                self.set_traffic_bytes(&model.name, &bytes).map_err(|e| {
+                    BundleError::Manifest(format!("{}: {}", path.display(), e.message))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn model_names(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
+    /// A model's versions, lowest first.
+    pub fn versions(&self, name: &str) -> Vec<&str> {
+        self.models
+            .get(name)
+            .map(|v| v.iter().map(|(v, _)| v.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn unknown_model(&self, name: &str) -> ApiError {
+        let names: Vec<&str> = self.model_names().collect();
+        ApiError::new(
+            ErrorCode::ModelNotFound,
+            format!("no model named '{name}'; available: {}", names.join(", ")),
+        )
+    }
+
+    /// The predictor of a model's version (the live one when `version` is None), loading it on
+    /// first use.
+    pub fn predictor_version(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Arc<Predictor>, ApiError> {
+        let versions = self
+            .models
+            .get(name)
+            .ok_or_else(|| self.unknown_model(name))?;
+        let live;
+        let version = match version {
+            Some(v) => v,
+            None => {
+                live = self.traffic(name).live().to_string();
+                &live
+            }
+        };
+        let (_, slot) = versions.iter().find(|(v, _)| v == version).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ModelNotFound,
+                format!(
+                    "model '{name}' has no version '{version}'; versions: {}",
+                    self.versions(name).join(", ")
+                ),
+            )
+        })?;
+        let loaded = slot.loaded.get_or_init(|| {
+            (slot.loader)()
+                .and_then(|b| Predictor::with_engine(b, self.config.engine))
+                .map(Arc::new)
+                .map_err(|e| format!("model '{name}' version {version} cannot be loaded: {e}"))
+        });
+        loaded
+            .clone()
+            .map_err(|e| ApiError::new(ErrorCode::ModelUnavailable, e))
+    }
+
+    /// The live version's predictor.
+    pub fn predictor(&self, name: &str) -> Result<Arc<Predictor>, ApiError> {
+        self.predictor_version(name, None)
+    }
+
+    /// Loads every version of every model (a server does so at start: a broken bundle should
+    /// stop it there, not at a request).
+    pub fn load_all(&self) -> Result<(), ApiError> {
+        for (name, versions) in &self.models {
+            for (version, _) in versions {
+                self.predictor_version(name, Some(version))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn has_model(&self, name: &str) -> bool {
+        self.models.contains_key(name)
+    }
+
+    /// A model's traffic: the stored one, or all to its highest version.
+    pub fn traffic(&self, name: &str) -> Arc<Traffic> {
+        if let Some(t) = self.traffic.read().ok().and_then(|t| t.get(name).cloned()) {
+            return t;
+        }
+        let default = Arc::new(Traffic::only(
+            self.versions(name).last().copied().unwrap_or_default(),
+        ));
+        if self.has_model(name) {
+            if let Ok(mut table) = self.traffic.write() {
+                return table.entry(name.to_string()).or_insert(default).clone();
+            }
+        }
+        default
+    }
+
+    /// Every model's traffic (for persisting it).
+    pub fn traffic_table(&self) -> BTreeMap<String, Traffic> {
+        self.model_names()
+            .map(|n| (n.to_string(), Traffic::clone(&self.traffic(n))))
+            .collect()
+    }
+
+    /// Sets a model's traffic after validating it against the model's versions.
+    pub fn set_traffic(&self, name: &str, traffic: Traffic) -> Result<(), ApiError> {
+        if !self.models.contains_key(name) {
+            return Err(self.unknown_model(name));
+        }
+        traffic.validate(&self.versions(name))?;
+        if let Ok(mut table) = self.traffic.write() {
+            table.insert(name.to_string(), Arc::new(traffic));
+        }
+        Ok(())
+    }
+
+    pub fn set_traffic_bytes(&self, name: &str, body: &[u8]) -> Result<(), ApiError> {
+        let traffic = Traffic::parse(body, &self.versions(name))?;
+        self.set_traffic(name, traffic)
+    }
+
+    /// Replaces the traffic of every model the table names (what another process stored);
+    /// entries that do not fit this deployment's models are skipped and named.
+    pub fn load_traffic_table(&self, table: &BTreeMap<String, Traffic>) -> Vec<String> {
+        let mut skipped = Vec::new();
+        for (name, traffic) in table {
+            if let Err(e) = self.set_traffic(name, traffic.clone()) {
+                skipped.push(format!("{name}: {}", e.message));
+            }
+        }
+        skipped
+    }
+
+    /// The metrics recorded since the last call (the adapter adds them to its aggregate).
+    pub fn take_metrics(&self) -> Metrics {
+        let mut metrics = self
+            .metrics
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default();
+        if let Ok(mut stats) = self.stats.lock() {
+            metrics.merge(&stats.take());
+        }
+        metrics
+    }
+
+    /// Puts metrics back that could not be sent (they go with the next send).
+    pub fn restore_metrics(&self, metrics: Metrics) {
+        self.record(|m| m.merge(&metrics));
+    }
+
+    pub(super) fn record(&self, change: impl FnOnce(&mut Metrics)) {
+        if let Ok(mut m) = self.metrics.lock() {
+            change(&mut m);
+        }
+    }
+
+    /// Answers one request. `clock` gives milliseconds (for `Server-Timing`).
+    pub fn handle(&self, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> Handled {
+        let route = Route::parse(req.path);
+        let handled = self.route(route, req, clock);
+        match handled {
+            Handled::Response(r) => Handled::Response(self.finish(route, req, r)),
+            effect => effect,
+        }
+    }
+
+    /// Answers a request whose [`Effect`] the adapter performed (`done`), or failed to
+    /// (`Err(message)`: 503 `storage_failed`).
+    pub fn complete(
+        &self,
+        req: &HttpRequest<'_>,
+        effect: Effect,
+        done: Result<EffectDone, String>,
+    ) -> HttpResponse {
+        let route = Route::parse(req.path);
+        let response = admin::complete(self, effect, done);
+        self.finish(route, req, response)
+    }
+
+    /// Answers a request completely when the adapter keeps its state in this process
+    /// (`perform` runs each effect synchronously).
+    pub fn handle_with(
+        &self,
+        req: &HttpRequest<'_>,
+        clock: &dyn Fn() -> f64,
+        perform: impl FnOnce(&Effect) -> Result<EffectDone, String>,
+    ) -> HttpResponse {
+        match self.handle(req, clock) {
+            Handled::Response(r) => r,
+            Handled::Effect(effect) => {
+                let done = perform(&effect);
+                self.complete(req, effect, done)
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        route: Option<Route<'_>>,
+        req: &HttpRequest<'_>,
+        mut r: HttpResponse,
+    ) -> HttpResponse {
+        if route.is_some_and(|r| r.is_v2()) {
+            oip::v2_error_body(&mut r);
+        }
+        cors::add_headers(&self.config.allowed_origins, req, &mut r);
+        r
+    }
+
+    fn route(
+        &self,
+        route: Option<Route<'_>>,
+        req: &HttpRequest<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> Handled {
+        let respond = Handled::Response;
+        if req.method == "OPTIONS" {
+            return respond(cors::preflight(&self.config.allowed_origins, req));
+        }
+        let Some(route) = route else {
+            return respond(no_route(req));
+        };
+        let methods = route.methods();
+        if !methods
+            .split(", ")
+            .any(|m| m == req.method || (m == "GET" && req.method == "HEAD"))
+        {
+            let mut r = HttpResponse::error(&ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!(
+                    "{} is not allowed on {}; use {methods}",
+                    req.method, req.path
+                ),
+            ));
+            r.headers
+                .push(("allow".into(), format!("{methods}, OPTIONS")));
+            return respond(r);
+        }
+        if route.is_admin() {
+            return admin::handle(self, route, req);
+        }
+        if let RequestBody::TooLarge { declared } = req.body {
+            return respond(HttpResponse::error(&too_large(
+                declared,
+                self.config.max_body_bytes,
+            )));
+        }
+        if req.bytes().len() > self.config.max_body_bytes {
+            return respond(HttpResponse::error(&too_large(
+                Some(req.bytes().len() as u64),
+                self.config.max_body_bytes,
+            )));
+        }
+        respond(match route {
+            Route::Predict => match &self.config.default_model {
+                Some(name) => self.predict(name, None, req, clock),
+                None => HttpResponse::error(&ApiError::new(
+                    ErrorCode::ModelNotFound,
+                    "no default model is configured; POST to /models/{name}/predict",
+                )),
+            },
+            Route::ModelPredict(name) => self.predict(name, None, req, clock),
+            Route::VersionPredict(name, v) => self.predict(name, Some(v), req, clock),
+            Route::Feedback(name) => return admin::feedback(self, name, req),
+            Route::Models => self.list_models(),
+            Route::Model(name) => self.describe(name, None),
+            Route::ModelVersion(name, v) => self.describe(name, Some(v)),
+            Route::V2Server => HttpResponse::json(
+                200,
+                &json!({"name": "wasmpredict", "version": env!("CARGO_PKG_VERSION"), "extensions": []}),
+            ),
+            Route::V2Live => HttpResponse::json(200, &json!({"live": true})),
+            Route::V2Ready => self.ready(),
+            Route::V2Model(name, version) => match self.predictor_version(name, version) {
+                Ok(p) => HttpResponse::json(200, &oip::metadata(&p, &self.versions(name))),
+                Err(e) => HttpResponse::error(&e),
+            },
+            Route::V2ModelReady(name, version) => match self.predictor_version(name, version) {
+                Ok(p) => {
+                    HttpResponse::json(200, &json!({"name": p.manifest().name, "ready": true}))
+                }
+                Err(e) => HttpResponse::error(&e),
+            },
+            Route::V2Infer(name, version) => self.infer(name, version, req, clock),
+            Route::AdminTraffic(_) | Route::AdminFeedback(_) | Route::Metrics => no_route(req),
+        })
+    }
+
+    fn ready(&self) -> HttpResponse {
+        match self.load_all() {
+            Ok(()) => HttpResponse::json(200, &json!({"ready": true})),
+            Err(e) => HttpResponse::error(&e),
+        }
+    }
+
+    fn list_models(&self) -> HttpResponse {
+        let mut models = Vec::new();
+        for name in self.model_names() {
+            let entry = match self.predictor(name) {
+                Ok(p) => {
+                    let m = p.manifest();
+                    json!({
+                        "name": m.name, "version": m.version, "task": m.task, "estimator": m.estimator,
+                        "description": m.description,
+                        "default": self.config.default_model.as_deref() == Some(name),
+                        "versions": self.versions(name), "live": m.version,
+                    })
+                }
+                Err(e) => json!({ "name": name, "error": e.message }),
+            };
+            models.push(entry);
+        }
+        HttpResponse::json(200, &json!({ "models": models }))
+    }
+
+    fn describe(&self, name: &str, version: Option<&str>) -> HttpResponse {
+        match self.predictor_version(name, version) {
+            Ok(p) => {
+                let mut info = describe(&p);
+                info["versions"] = json!(self.versions(name));
+                info["live"] = json!(self.traffic(name).live());
+                let mut r = HttpResponse::json(200, &info);
+                r.headers
+                    .push(("x-model-version".into(), p.manifest().version.clone()));
+                r
+            }
+            Err(e) => HttpResponse::error(&e),
+        }
+    }
+}
+
+fn no_route(req: &HttpRequest<'_>) -> HttpResponse {
+    HttpResponse::error(&ApiError::new(
+        ErrorCode::RouteNotFound,
+        format!(
+            "no route {} {}; see GET /models and POST /predict",
+            req.method, req.path
+        ),
+    ))
+}
+
+pub(super) fn too_large(declared: Option<u64>, max: usize) -> ApiError {
+    let size = match declared {
+        Some(n) => format!("the body has {n} bytes"),
+        None => "the body is larger than the limit".to_string(),
+    };
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("{size}; at most {max} are accepted"),
+    )
+}

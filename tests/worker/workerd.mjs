@@ -1,0 +1,16 @@
+// A built Worker in workerd through Miniflare, configured as wrangler.toml configures it: the
+// compiled wasm module, the compatibility date, the DeploymentState Durable Object on SQLite
+// storage, and the given vars.
+import { Miniflare } from "miniflare";
+
+export function workerd(buildDir, bindings = {}) {
+  return new Miniflare({
+    modules: true,
+    scriptPath: `${buildDir}/index.js`,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-04-26",
+    cf: false,
+    durableObjects: { STATE: { className: "DeploymentState", useSQLite: true } },
+    bindings: { ALLOWED_ORIGINS: "*", MAX_BODY_BYTES: "1048576", MAX_ROWS: "10000", ...bindings },
+  });
+}
