@@ -19,6 +19,7 @@ pub mod oip;
 mod predict;
 pub mod routes;
 mod service;
+mod traffic;
 
 pub use service::{Effect, EffectDone, Handled, Service, ServiceConfig};
 

@@ -289,6 +289,8 @@ test("a new live version reaches the installed app after its sha256 check; a tam
     await p.evaluate(() => window.wasmpredict.checkUpdates());
     await p.locator('[data-testid="news"]', { hasText: "churn is now version 1.1.0 (verified)" }).waitFor({ timeout: 20000 });
     await p.locator('[data-testid="version"]', { hasText: "1.1.0" }).waitFor();
+    // The model line describes the version now loaded, not the build's.
+    assert.match(await p.locator("p.meta").first().textContent(), /\(GradientBoostingClassifier, classification, version 1\.1\.0/);
     assert.equal(await answeredBy(p), "churn 1.1.0");
 
     // Offline, the verified version stays.

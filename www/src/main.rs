@@ -98,7 +98,16 @@ struct Loaded {
     fields: Vec<Field>,
     classes: Vec<String>,
     engine: String,
+    /// The loaded version's own description (after a live update it is not the build's).
+    about: About,
+}
+
+/// What the model line says of the loaded version.
+#[derive(Debug, Clone, PartialEq)]
+struct About {
     version: String,
+    estimator: String,
+    description: Option<String>,
 }
 
 impl Loaded {
@@ -114,13 +123,17 @@ impl Loaded {
             .map(|c| c.iter().map(value_to_text).collect())
             .unwrap_or_default();
         let engine = predictor.engine();
-        let version = value_to_text(&info["version"]);
+        let about = About {
+            version: value_to_text(&info["version"]),
+            estimator: value_to_text(&info["estimator"]),
+            description: info["description"].as_str().map(str::to_string),
+        };
         Ok(Loaded {
             predictor,
             fields,
             classes,
             engine,
-            version,
+            about,
         })
     }
 
@@ -292,7 +305,7 @@ fn App() -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<Outcome, String>>);
     let load_error = RwSignal::new(None::<String>);
     let engine = RwSignal::new(None::<String>);
-    let version = RwSignal::new(None::<String>);
+    let about = RwSignal::new(None::<About>);
     let news = RwSignal::new(None::<String>);
     let mode_batch = RwSignal::new(false);
     let typing = RwSignal::new(0u64);
@@ -302,7 +315,7 @@ fn App() -> impl IntoView {
         outcome.set(None);
         load_error.set(None);
         engine.set(None);
-        version.set(None);
+        about.set(None);
         spawn_local(async move {
             let loaded = load_bundle(&name).await;
             if selected.get_untracked() != name {
@@ -323,7 +336,7 @@ fn App() -> impl IntoView {
                     fields.set(schema);
                     values.set(filled);
                     engine.set(Some(p.engine.clone()));
-                    version.set(Some(p.version.clone()));
+                    about.set(Some(p.about.clone()));
                     predict_now(&name, fields, values, outcome);
                 }
                 Err(e) => load_error.set(Some(e)),
@@ -403,19 +416,24 @@ fn App() -> impl IntoView {
                     view! { <option value=name.clone()>{name.clone()}</option> }
                 }).collect_view()}
             </select>
-            {move || current().map(|b| view! {
+            {move || current().map(|b| {
+                // The loaded version's own words once it is loaded, the build's list before.
+                let shown = about.get().unwrap_or_else(|| About {
+                    version: b.version.clone(),
+                    estimator: b.estimator.clone(),
+                    description: b.description.clone(),
+                });
+                view! {
                 <p class="meta">
-                    {b.description.clone().unwrap_or_default()}
-                    " ("{b.estimator.clone()}", "{b.task.clone()}", version "
-                    <span data-testid="version">{
-                        let built = b.version.clone();
-                        move || version.get().unwrap_or_else(|| built.clone())
-                    }</span>
+                    {shown.description.clone().unwrap_or_default()}
+                    " ("{shown.estimator.clone()}", "{b.task.clone()}", version "
+                    <span data-testid="version">{shown.version.clone()}</span>
                     ", bundle "
                     {format!("{:.1} KB", b.bytes as f64 / 1024.0)}
                     {move || engine.get().map(|e| view! { ", engine "<span data-testid="engine">{e}</span> })}
                     ")"
                 </p>
+                }
             })}
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || news.get().map(|n| view! { <p class="meta" data-testid="news" aria-live="polite">{n}</p> })}
