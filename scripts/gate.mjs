@@ -7,20 +7,12 @@
 // LAYOUT_JSON: `wasmpredict-engines --layout MODELS`; LIVE_JSON: {"name": "version"} of the
 // deployment being replaced (default: each model's live version in the layout).
 import { readFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
+import { workerd } from "./workerd.mjs";
 
 const [workerDir, layoutJson, liveJson] = process.argv.slice(2);
 const layout = JSON.parse(layoutJson);
 const deployed = liveJson ? JSON.parse(liveJson) : {};
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: `${workerDir}/index.js`,
-  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-  compatibilityDate: "2026-04-26",
-  cf: false,
-  durableObjects: { STATE: { className: "DeploymentState", useSQLite: true } },
-  bindings: { MAX_BODY_BYTES: String(64 << 20), MAX_ROWS: "1000000" },
-});
+const mf = workerd(workerDir, { MAX_BODY_BYTES: String(64 << 20), MAX_ROWS: "1000000" });
 
 async function predict(name, version, rows) {
   const r = await mf.dispatchFetch(`http://localhost/models/${name}/versions/${version}/predict`, {

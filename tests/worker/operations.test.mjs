@@ -4,7 +4,7 @@
 // would) reaching the answers within 5 s, and metrics sent from the isolate in the background.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { workerd } from "./workerd.mjs";
+import { workerd } from "../../scripts/workerd.mjs";
 import * as ops from "../ops/scenario.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { workerd } from "./workerd.mjs";
+import { workerd } from "../../scripts/workerd.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BUILD = process.env.WASMPREDICT_TRACT_WORKER ?? `${ROOT}target/worker-tract`;

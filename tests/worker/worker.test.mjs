@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { workerd } from "./workerd.mjs";
+import { workerd } from "../../scripts/workerd.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WASM = `${ROOT}worker/build/index_bg.wasm`;

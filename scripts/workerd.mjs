@@ -1,6 +1,6 @@
 // A built Worker in workerd through Miniflare, configured as wrangler.toml configures it: the
 // compiled wasm module, the compatibility date, the DeploymentState Durable Object on SQLite
-// storage, and the given vars.
+// storage, and the given vars. Used by the deploy gate (scripts/gate.mjs) and tests/worker/.
 import { Miniflare } from "miniflare";
 
 export function workerd(buildDir, bindings = {}) {
