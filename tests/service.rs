@@ -444,6 +444,32 @@ fn v2_infer_errors() {
             json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "outputs": [{"name": "logits"}]}),
             "unknown_field",
         ),
+        // Datatypes (issue 12, item 5): one the protocol does not define, none, values that
+        // are not of the datatype, and a datatype that does not suit the field.
+        (
+            json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP128", "data": [1, 2, 3, 4]}]}),
+            "wrong_type",
+        ),
+        (
+            json!({"inputs": [{"name": "input", "shape": [1, 4], "data": [1, 2, 3, 4]}]}),
+            "wrong_type",
+        ),
+        (
+            json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "INT32", "data": [1, 2.5, 3, 4]}]}),
+            "wrong_type",
+        ),
+        (
+            json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "UINT8", "data": [1, 2, 3, 300]}]}),
+            "wrong_type",
+        ),
+        (
+            json!({"inputs": [
+                {"name": "sepal_length", "shape": [1], "datatype": "BYTES", "data": ["5.1"]},
+                {"name": "sepal_width", "shape": [1], "datatype": "FP64", "data": [3.5]},
+                {"name": "petal_length", "shape": [1], "datatype": "FP64", "data": [1.4]},
+                {"name": "petal_width", "shape": [1], "datatype": "FP64", "data": [0.2]}]}),
+            "wrong_type",
+        ),
     ];
     for (body, code) in cases {
         let (r, v) = call(&s, "POST", "/v2/models/iris/infer", &body.to_string());

@@ -16,6 +16,7 @@
 mod admin;
 pub mod cors;
 pub mod oip;
+mod oip_types;
 mod predict;
 pub mod routes;
 mod service;

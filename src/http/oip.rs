@@ -3,6 +3,7 @@
 //! positional features. Bodies are converted to the core request shapes, so validation and
 //! errors are the ones of `/predict`.
 
+use super::oip_types::{self, Datatype};
 use crate::api::{Prediction, Predictor, Response, Timings};
 use crate::bundle::{FieldKind, Task};
 use crate::error::{ApiError, ErrorCode};
@@ -93,6 +94,9 @@ fn shape_of(input: &Map<String, Value>, name: &str) -> Result<Vec<usize>, ApiErr
         .collect()
 }
 
+/// One infer input: name, shape, data (row-major), and its datatype as written and as parsed.
+type ParsedInput<'a> = (&'a str, Vec<usize>, Vec<&'a Value>, (&'a str, Datatype));
+
 /// Converts an infer request into core rows (as an `instances` body).
 fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
     let fields = &p.manifest().input;
@@ -106,7 +110,7 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
             "the request has no inputs",
         ));
     }
-    let parsed: Vec<(&str, Vec<usize>, Vec<&Value>)> = inputs
+    let parsed: Vec<ParsedInput> = inputs
         .iter()
         .map(|input| {
             let input = input
@@ -144,14 +148,19 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
                     ),
                 ));
             }
-            Ok((name, shape, data))
+            let datatype = oip_types::check(name, input.get("datatype"), &data)?;
+            let text = input
+                .get("datatype")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Ok((name, shape, data, (text, datatype)))
         })
         .collect::<Result<_, _>>()?;
 
     // One FP32 [N, F] input of positional features, as the textbook's models take.
     let by_name = |n: &str| fields.iter().any(|f| f.name == n);
     if parsed.len() == 1 && !by_name(parsed[0].0) {
-        let (name, shape, data) = &parsed[0];
+        let (name, shape, data, _) = &parsed[0];
         if shape.len() != 2 || shape[1] != fields.len() {
             return Err(ApiError::for_field(
                 ErrorCode::WrongFeatureCount,
@@ -171,8 +180,8 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
 
     // Named inputs, one per field, each of shape [N] or [N, 1].
     let mut n_rows = None;
-    for (name, shape, data) in &parsed {
-        if !by_name(name) {
+    for (name, shape, data, (text, datatype)) in &parsed {
+        let Some(field) = fields.iter().find(|f| f.name == *name) else {
             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
             return Err(ApiError::for_field(
                 ErrorCode::UnknownField,
@@ -182,7 +191,8 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
                     names.join(", ")
                 ),
             ));
-        }
+        };
+        oip_types::suits(name, text, *datatype, field.kind)?;
         if !(shape.len() == 1 || (shape.len() == 2 && shape[1] == 1)) {
             return Err(ApiError::for_field(
                 ErrorCode::WrongFeatureCount,
@@ -210,7 +220,7 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
         .map(|i| {
             let record: Map<String, Value> = parsed
                 .iter()
-                .map(|(name, _, data)| (name.to_string(), data[i].clone()))
+                .map(|(name, _, data, _)| (name.to_string(), data[i].clone()))
                 .collect();
             Value::Object(record)
         })
