@@ -28,11 +28,18 @@ let failures = 0;
 try {
   for (const model of layout) {
     const goldens = {};
+    // Each version's answers on each version's golden inputs, computed once.
+    const answers = new Map();
+    const answer = async (version, source) => {
+      const key = `${version} on ${source}`;
+      if (!answers.has(key)) answers.set(key, await predict(model.name, version, goldens[source].rows.map((row) => row.input)));
+      return answers.get(key);
+    };
+    const regression = JSON.parse(readFileSync(`${model.versions[0].dir}/manifest.json`, "utf8")).task === "regression";
     for (const { version, dir } of model.versions) {
       const g = JSON.parse(readFileSync(`${dir}/golden.json`, "utf8"));
-      const regression = JSON.parse(readFileSync(`${dir}/manifest.json`, "utf8")).task === "regression";
       goldens[version] = g;
-      const r = await predict(model.name, version, g.rows.map((row) => row.input));
+      const r = await answer(version, version);
       const bad = [];
       g.rows.forEach((row, i) => {
         const got = r.predictions[i];
@@ -53,14 +60,14 @@ try {
       if (version === live) continue;
       const parts = [];
       for (const source of [live, version]) {
-        const rows = goldens[source].rows.map((row) => row.input);
-        const [a, b] = [await predict(model.name, live, rows), await predict(model.name, version, rows)];
-        if (JSON.parse(readFileSync(`${model.versions[0].dir}/manifest.json`, "utf8")).task === "regression") {
-          const mad = a.predictions.reduce((s, p, i) => s + Math.abs(p - b.predictions[i]), 0) / rows.length;
-          parts.push(`mean |difference| ${mad.toPrecision(3)} on ${source}'s ${rows.length} golden rows`);
+        const [a, b] = [await answer(live, source), await answer(version, source)];
+        const n = a.predictions.length;
+        if (regression) {
+          const mad = a.predictions.reduce((s, p, i) => s + Math.abs(p - b.predictions[i]), 0) / n;
+          parts.push(`mean |difference| ${mad.toPrecision(3)} on ${source}'s ${n} golden rows`);
         } else {
           const same = a.predictions.filter((p, i) => JSON.stringify(p) === JSON.stringify(b.predictions[i])).length;
-          parts.push(`${(100 * same / rows.length).toFixed(1)}% same class on ${source}'s ${rows.length} golden rows`);
+          parts.push(`${(100 * same / n).toFixed(1)}% same class on ${source}'s ${n} golden rows`);
         }
       }
       console.log(`     ${model.name} ${version} vs live ${live}: ${parts.join("; ")}`);

@@ -22,7 +22,6 @@ fn main() {
     for model in found {
         let name = &model.name;
         println!("cargo:rerun-if-changed={}", models.join(name).display());
-        let mut versions = Vec::new();
         for (version, dir) in &model.versions {
             let dir = dir.canonicalize().expect("canonical path");
             println!("cargo:rerun-if-changed={}", dir.display());
@@ -52,14 +51,13 @@ fn main() {
                 .unwrap();
             }
             out.push_str("]),\n");
-            versions.push(version.as_str());
         }
         if let Some(path) = &model.traffic {
             let path = path.canonicalize().expect("canonical path");
             println!("cargo:rerun-if-changed={}", path.display());
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            if let Err(e) = wasmpredict::ops::traffic::Traffic::parse(&bytes, &versions) {
-                panic!("{}: {}", path.display(), e.message);
+            // The same check the native server makes at start.
+            if let Err(e) = model.initial_traffic() {
+                panic!("{e}");
             }
             writeln!(
                 traffic,

@@ -13,20 +13,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wasmpredict::bundle::layout::{self, ModelDir};
+use wasmpredict::bundle::layout;
 use wasmpredict::{Bundle, BundleError};
-
-fn models_of(arg: &Path) -> Result<Vec<ModelDir>, BundleError> {
-    if arg.join("manifest.json").is_file() {
-        let bundle = Bundle::from_dir(arg)?;
-        return Ok(vec![ModelDir {
-            name: bundle.manifest.name.clone(),
-            versions: vec![(bundle.manifest.version.clone(), arg.to_path_buf())],
-            traffic: None,
-        }]);
-    }
-    layout::discover(arg)
-}
 
 fn layout_json(dir: &Path) -> Result<String, BundleError> {
     let mut out = Vec::new();
@@ -36,7 +24,7 @@ fn layout_json(dir: &Path) -> Result<String, BundleError> {
             .iter()
             .map(|(v, d)| serde_json::json!({"version": v, "dir": d}))
             .collect();
-        out.push(serde_json::json!({"name": model.name, "live": model.initial_live()?, "versions": versions}));
+        out.push(serde_json::json!({"name": model.name, "live": model.initial_traffic()?.live(), "versions": versions}));
     }
     Ok(serde_json::Value::from(out).to_string())
 }
@@ -65,21 +53,24 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     for arg in &args {
-        let models = match models_of(arg) {
-            Ok(m) => m,
+        let dirs = match layout::bundle_dirs(arg) {
+            Ok(d) => d,
             Err(e) => {
                 eprintln!("error: {}: {e}", arg.display());
                 return ExitCode::from(2);
             }
         };
-        for model in models {
-            for (version, dir) in &model.versions {
-                match Bundle::from_dir(dir).and_then(|b| wasmpredict::api::default_engine(&b)) {
-                    Ok(engine) => println!("{}\t{version}\t{engine}", model.name),
-                    Err(e) => {
-                        eprintln!("error: {}: {e}", dir.display());
-                        return ExitCode::from(2);
-                    }
+        for dir in dirs {
+            let engine = Bundle::from_dir(&dir).and_then(|b| {
+                let m = &b.manifest;
+                wasmpredict::api::default_engine(&b)
+                    .map(|e| format!("{}\t{}\t{e}", m.name, m.version))
+            });
+            match engine {
+                Ok(line) => println!("{line}"),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", dir.display());
+                    return ExitCode::from(2);
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! starts with (see [`crate::ops::traffic`]); without it the highest version is live.
 
 use crate::error::BundleError;
+use crate::ops::traffic::Traffic;
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -33,20 +34,19 @@ fn read_name_version(dir: &Path) -> Result<NameAndVersion, BundleError> {
 }
 
 impl ModelDir {
-    /// The version a server starts with as live: the largest share of `traffic.json`, else the
-    /// highest version.
-    pub fn initial_live(&self) -> Result<String, BundleError> {
+    /// The traffic a server starts with: `traffic.json` (checked against the versions), else
+    /// every request to the highest version.
+    pub fn initial_traffic(&self) -> Result<Traffic, BundleError> {
         let versions: Vec<&str> = self.versions.iter().map(|(v, _)| v.as_str()).collect();
-        if let Some(path) = &self.traffic {
-            let bytes = std::fs::read(path).map_err(|source| BundleError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let traffic = crate::ops::traffic::Traffic::parse(&bytes, &versions)
-                .map_err(|e| BundleError::Manifest(format!("{}: {}", path.display(), e.message)))?;
-            return Ok(traffic.live().to_string());
-        }
-        Ok(versions.last().map(|v| v.to_string()).unwrap_or_default())
+        let Some(path) = &self.traffic else {
+            return Ok(Traffic::only(versions.last().copied().unwrap_or_default()));
+        };
+        let bytes = std::fs::read(path).map_err(|source| BundleError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Traffic::parse(&bytes, &versions)
+            .map_err(|e| BundleError::Manifest(format!("{}: {}", path.display(), e.message)))
     }
 }
 
@@ -108,6 +108,18 @@ pub fn discover(models: &Path) -> Result<Vec<ModelDir>, BundleError> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// A bundle directory itself, or every version of every model under a models directory (or
+/// under one model's directory of versions), lowest version first.
+pub fn bundle_dirs(path: &Path) -> Result<Vec<PathBuf>, BundleError> {
+    if path.join("manifest.json").is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    Ok(discover(path)?
+        .into_iter()
+        .flat_map(|m| m.versions.into_iter().map(|(_, dir)| dir))
+        .collect())
 }
 
 /// Orders versions the way people read them: `1.10.0` after `1.9.0`; dot-separated parts

@@ -5,15 +5,8 @@ use wasmpredict::check::replay;
 /// A bundle directory as given, or every version of every model under a directory without a
 /// manifest (a models directory, or a model's directory of versions).
 fn expand(arg: &Path) -> Result<Vec<PathBuf>, String> {
-    if arg.join("manifest.json").is_file() {
-        return Ok(vec![arg.to_path_buf()]);
-    }
-    let found = wasmpredict::bundle::layout::discover(arg)
+    let dirs = wasmpredict::bundle::layout::bundle_dirs(arg)
         .map_err(|e| format!("{}: {e}", arg.display()))?;
-    let dirs: Vec<PathBuf> = found
-        .into_iter()
-        .flat_map(|m| m.versions.into_iter().map(|(_, d)| d))
-        .collect();
     if dirs.is_empty() {
         return Err(format!(
             "{}: no manifest.json, and no bundles under it",

@@ -136,15 +136,12 @@ fn offline(
         table.insert(name.to_string(), traffic);
         state::write_traffic(dir, &table)?;
     }
-    let current = table
-        .get(name)
-        .cloned()
-        .unwrap_or_else(|| Traffic::only(versions.last().copied().unwrap_or_default()));
-    let mut body = serde_json::json!(current);
-    body["model"] = name.into();
-    body["live"] = current.live().into();
-    body["versions"] = versions.into();
-    Ok(body.to_string())
+    // What the server would start with: the stored traffic, else the model directory's.
+    let current = match table.get(name) {
+        Some(t) => t.clone(),
+        None => model.initial_traffic().map_err(|e| e.to_string())?,
+    };
+    Ok(current.state(name, &versions).to_string())
 }
 
 /// GET or PUT /admin/models/{name}/traffic on a running server.

@@ -124,7 +124,7 @@ pub fn run(opts: Options) -> ExitCode {
     if let Err(e) = service.load_all() {
         return fail(e.message);
     }
-    let state = match NativeState::open(&opts.state, opts.feedback_retention_days) {
+    let state = match NativeState::open(&opts.state) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -252,9 +252,7 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
         };
         let clock = || worker.started.elapsed().as_secs_f64() * 1e3;
         worker.service.handle_with(&request, &clock, |effect| {
-            worker
-                .store
-                .perform(&worker.service, effect, request.received_ms)
+            worker.store.perform(&worker.service, effect)
         })
     })
     .await;

@@ -16,7 +16,6 @@ pub struct NativeState {
     dir: PathBuf,
     db: Mutex<Connection>,
     metrics: Mutex<Metrics>,
-    retention_ms: u64,
 }
 
 pub fn traffic_file(dir: &Path) -> PathBuf {
@@ -45,7 +44,7 @@ pub fn write_traffic(dir: &Path, table: &BTreeMap<String, Traffic>) -> Result<()
 }
 
 impl NativeState {
-    pub fn open(dir: &Path, retention_days: u32) -> Result<NativeState, String> {
+    pub fn open(dir: &Path) -> Result<NativeState, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join("feedback.sqlite");
@@ -61,7 +60,6 @@ impl NativeState {
             dir: dir.to_path_buf(),
             db: Mutex::new(db),
             metrics: Mutex::new(Metrics::default()),
-            retention_ms: u64::from(retention_days) * 86_400_000,
         })
     }
 
@@ -71,12 +69,7 @@ impl NativeState {
     }
 
     /// Performs a request's effect.
-    pub fn perform(
-        &self,
-        service: &Service,
-        effect: &Effect,
-        now_ms: u64,
-    ) -> Result<EffectDone, String> {
+    pub fn perform(&self, service: &Service, effect: &Effect) -> Result<EffectDone, String> {
         match effect {
             Effect::SaveTraffic { model, traffic } => {
                 let mut table = service.traffic_table();
@@ -84,13 +77,12 @@ impl NativeState {
                 write_traffic(&self.dir, &table)?;
                 Ok(EffectDone::Saved)
             }
-            Effect::SaveFeedback(record) => {
+            Effect::SaveFeedback { record, oldest_ms } => {
                 let db = self
                     .db
                     .lock()
                     .map_err(|_| "the feedback store is poisoned".to_string())?;
-                let oldest = now_ms.saturating_sub(self.retention_ms) as i64;
-                db.execute(SQL_EXPIRE, params![oldest])
+                db.execute(SQL_EXPIRE, params![*oldest_ms as i64])
                     .map_err(|e| e.to_string())?;
                 let r = record;
                 let changed = db

@@ -25,17 +25,16 @@ pub(super) fn handle(service: &Service, route: Route<'_>, req: &HttpRequest<'_>)
     match route {
         Route::Metrics => Handled::Effect(Effect::ReadMetrics),
         Route::AdminFeedback(name) => {
-            if service.versions(name).is_empty() {
-                return error(&service_unknown(service, name));
+            if !service.has_model(name) {
+                return error(&service.unknown_model(name));
             }
             Handled::Effect(Effect::ReadScores {
                 model: name.to_string(),
             })
         }
         Route::AdminTraffic(name) => {
-            let versions = service.versions(name);
-            if versions.is_empty() {
-                return error(&service_unknown(service, name));
+            if !service.has_model(name) {
+                return error(&service.unknown_model(name));
             }
             if req.method != "PUT" {
                 return Handled::Response(traffic_state(service, name));
@@ -46,7 +45,7 @@ pub(super) fn handle(service: &Service, route: Route<'_>, req: &HttpRequest<'_>)
                 }
                 RequestBody::Bytes(b) => b,
             };
-            match crate::ops::traffic::Traffic::parse(body, &versions) {
+            match crate::ops::traffic::Traffic::parse(body, &service.versions(name)) {
                 Ok(traffic) => Handled::Effect(Effect::SaveTraffic {
                     model: name.to_string(),
                     traffic,
@@ -61,27 +60,18 @@ pub(super) fn handle(service: &Service, route: Route<'_>, req: &HttpRequest<'_>)
     }
 }
 
-fn service_unknown(service: &Service, name: &str) -> ApiError {
-    match service.predictor(name) {
-        Err(e) => e,
-        Ok(_) => ApiError::new(ErrorCode::ModelNotFound, format!("no model named '{name}'")),
-    }
-}
-
 /// `GET /admin/models/{name}/traffic`: the traffic, the live version and every version.
 fn traffic_state(service: &Service, name: &str) -> HttpResponse {
-    let traffic = service.traffic(name);
-    let mut body = json!(*traffic);
-    body["model"] = json!(name);
-    body["live"] = json!(traffic.live());
-    body["versions"] = json!(service.versions(name));
-    HttpResponse::json(200, &body)
+    HttpResponse::json(
+        200,
+        &service.traffic(name).state(name, &service.versions(name)),
+    )
 }
 
 /// `POST /models/{name}/feedback`.
 pub(super) fn feedback(service: &Service, name: &str, req: &HttpRequest<'_>) -> Handled {
-    if service.versions(name).is_empty() {
-        return error(&service_unknown(service, name));
+    if !service.has_model(name) {
+        return error(&service.unknown_model(name));
     }
     let body = match crate::api::parse_body(req.bytes()) {
         Ok(b) => b,
@@ -100,7 +90,12 @@ pub(super) fn feedback(service: &Service, name: &str, req: &HttpRequest<'_>) -> 
         req.received_ms,
         service.config().retention_ms(),
     ) {
-        Ok(record) => Handled::Effect(Effect::SaveFeedback(record)),
+        Ok(record) => Handled::Effect(Effect::SaveFeedback {
+            record,
+            oldest_ms: req
+                .received_ms
+                .saturating_sub(service.config().retention_ms()),
+        }),
         Err(e) => error(&e),
     }
 }
@@ -127,13 +122,13 @@ pub(super) fn complete(
                 Err(e) => HttpResponse::error(&e),
             }
         }
-        (Effect::SaveFeedback(record), EffectDone::Saved) => HttpResponse::json(
+        (Effect::SaveFeedback { record, .. }, EffectDone::Saved) => HttpResponse::json(
             201,
             &json!({"id": record.id, "model": record.model, "version": record.version,
                     "predicted": serde_json::from_str::<serde_json::Value>(&record.predicted).unwrap_or_default(),
                     "correct": record.correct.map(|c| c == 1), "error": record.error}),
         ),
-        (Effect::SaveFeedback(record), EffectDone::Duplicate) => {
+        (Effect::SaveFeedback { record, .. }, EffectDone::Duplicate) => {
             HttpResponse::error(&ApiError::for_field(
                 ErrorCode::DuplicateFeedback,
                 "id",

@@ -51,17 +51,6 @@ pub enum RequestBody<'a> {
 }
 
 impl<'a> HttpRequest<'a> {
-    /// A request without headers (tests, the CLI).
-    pub fn new(method: &'a str, path: &'a str, body: &'a [u8]) -> HttpRequest<'a> {
-        HttpRequest {
-            method,
-            path,
-            headers: &[],
-            body: RequestBody::Bytes(body),
-            received_ms: 0,
-        }
-    }
-
     pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers
             .iter()

@@ -149,11 +149,7 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
                 ));
             }
             let datatype = oip_types::check(name, input.get("datatype"), &data)?;
-            let text = input
-                .get("datatype")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            Ok((name, shape, data, (text, datatype)))
+            Ok((name, shape, data, datatype))
         })
         .collect::<Result<_, _>>()?;
 

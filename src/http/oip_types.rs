@@ -66,9 +66,13 @@ impl Datatype {
     }
 }
 
-/// The input's datatype, after checking that it exists and that every element is one of its
-/// values.
-pub fn check(name: &str, datatype: Option<&Value>, data: &[&Value]) -> Result<Datatype, ApiError> {
+/// The input's datatype (as written, and parsed), after checking that it exists and that every
+/// element is one of its values.
+pub fn check<'a>(
+    name: &str,
+    datatype: Option<&'a Value>,
+    data: &[&Value],
+) -> Result<(&'a str, Datatype), ApiError> {
     let wrong = |message: String| ApiError::for_field(ErrorCode::WrongType, name, message);
     let text = datatype.and_then(Value::as_str).ok_or_else(|| {
         wrong(format!(
@@ -87,7 +91,7 @@ pub fn check(name: &str, datatype: Option<&Value>, data: &[&Value]) -> Result<Da
             "input '{name}' is {text}, but its element {i} is {bad}"
         )));
     }
-    Ok(datatype)
+    Ok((text, datatype))
 }
 
 /// Checks that a named input's datatype suits its field.

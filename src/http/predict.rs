@@ -50,7 +50,7 @@ impl Service {
         }
         let traffic = self.traffic(name);
         let version = match pinned {
-            Some(v) => v.to_string(),
+            Some(v) => v,
             None => {
                 let key = traffic
                     .sticky_header
@@ -60,15 +60,15 @@ impl Service {
                 let draw = mix64(
                     self.draws.fetch_add(1, Ordering::Relaxed) ^ req.received_ms.rotate_left(32),
                 );
-                traffic.choose(name, key, draw).to_string()
+                traffic.choose(name, key, draw)
             }
         };
-        let predictor = match self.predictor_version(name, Some(&version)) {
+        let predictor = match self.predictor_version(name, Some(version)) {
             Ok(p) => p,
             Err(e) => return HttpResponse::error(&e),
         };
         let answer = predictor.answer_json(req.bytes(), self.config.max_rows, clock);
-        let (mut response, timings, rows) = match answer {
+        let (response, timings, rows) = match answer {
             Ok(a) => {
                 let mut json = a.json;
                 let mut headers =
@@ -83,7 +83,7 @@ impl Service {
                 }
                 if pinned.is_none() {
                     if let Some(shadow) = &traffic.shadow {
-                        self.shadow(name, &version, shadow, req, &a.outputs);
+                        self.shadow(name, version, shadow, req, &a.outputs);
                     }
                 }
                 (
@@ -98,8 +98,7 @@ impl Service {
             }
             Err(e) => (HttpResponse::error(&e), None, None),
         };
-        response = self.after_predict(&predictor, response, timings, rows);
-        response
+        self.after_predict(&predictor, response, timings, rows)
     }
 
     fn prediction_id(&self, p: &Predictor, outputs: &Outputs, now_ms: u64) -> Option<String> {

@@ -68,8 +68,12 @@ pub enum Handled {
 pub enum Effect {
     /// Store a model's new traffic (validated), so every process serving it sees it.
     SaveTraffic { model: String, traffic: Traffic },
-    /// Store an outcome ([`crate::ops::feedback::SQL_INSERT`]), expiring old ones.
-    SaveFeedback(FeedbackRecord),
+    /// Store an outcome ([`crate::ops::feedback::SQL_INSERT`]) after deleting those received
+    /// before `oldest_ms` (the retention, [`crate::ops::feedback::SQL_EXPIRE`]).
+    SaveFeedback {
+        record: FeedbackRecord,
+        oldest_ms: u64,
+    },
     /// Read the deployment's metrics aggregate (after adding [`Service::take_metrics`]) and
     /// the feedback scores ([`crate::ops::feedback::SQL_SCORES`]).
     ReadMetrics,
@@ -163,15 +167,9 @@ impl Service {
                 let dir = dir.clone();
                 self.add_version(&model.name, version, move || Bundle::from_dir(&dir));
             }
-            if let Some(path) = &model.traffic {
-                let bytes = std::fs::read(path).map_err(|source| BundleError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                self.set_traffic_bytes(&model.name, &bytes).map_err(|e| {
-                    BundleError::Manifest(format!("{}: {}", path.display(), e.message))
-                })?;
-            }
+            let traffic = model.initial_traffic()?;
+            self.set_traffic(&model.name, traffic)
+                .map_err(|e| BundleError::Manifest(format!("{}: {}", model.name, e.message)))?;
         }
         Ok(())
     }

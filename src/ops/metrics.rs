@@ -81,10 +81,7 @@ impl From<Wire> for Metrics {
             m.add(&s.name, s.labels, s.value);
         }
         for s in w.histograms {
-            m.histograms
-                .entry((s.name, s.labels))
-                .or_default()
-                .merge(&s.value);
+            m.add_histogram(&s.name, s.labels, &s.value);
         }
         m
     }
@@ -92,25 +89,18 @@ impl From<Wire> for Metrics {
 
 impl From<Metrics> for Wire {
     fn from(m: Metrics) -> Wire {
+        fn series<T>(map: BTreeMap<(String, Labels), T>) -> Vec<Series<T>> {
+            map.into_iter()
+                .map(|((name, labels), value)| Series {
+                    name,
+                    labels,
+                    value,
+                })
+                .collect()
+        }
         Wire {
-            counters: m
-                .counters
-                .into_iter()
-                .map(|((name, labels), value)| Series {
-                    name,
-                    labels,
-                    value,
-                })
-                .collect(),
-            histograms: m
-                .histograms
-                .into_iter()
-                .map(|((name, labels), value)| Series {
-                    name,
-                    labels,
-                    value,
-                })
-                .collect(),
+            counters: series(m.counters),
+            histograms: series(m.histograms),
         }
     }
 }
@@ -132,27 +122,12 @@ impl Metrics {
         *self.counters.entry((name.to_string(), labels)).or_default() += value;
     }
 
-    pub fn observe(&mut self, name: &str, labels: Labels, seconds: f64) {
-        self.histograms
-            .entry((name.to_string(), labels))
-            .or_default()
-            .observe(seconds);
-    }
-
     /// Adds a whole histogram's observations to a series.
     pub fn add_histogram(&mut self, name: &str, labels: Labels, histogram: &Histogram) {
         self.histograms
             .entry((name.to_string(), labels))
             .or_default()
             .merge(histogram);
-    }
-
-    /// The value of a counter (0 when never counted).
-    pub fn counter(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        self.counters
-            .get(&(name.to_string(), self::labels(labels)))
-            .copied()
-            .unwrap_or(0.0)
     }
 
     /// Adds every series of `other` to this one.
@@ -307,23 +282,18 @@ mod tests {
             labels(&[("model", "churn"), ("version", "1.0.0"), ("code", "200")]),
             1.0,
         );
-        a.observe(
+        let mut inference = Histogram::default();
+        inference.observe(0.0003);
+        a.add_histogram(
             "wasmpredict_inference_seconds",
             labels(&[("model", "churn"), ("version", "1.0.0")]),
-            0.0003,
+            &inference,
         );
         let wire: Metrics = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
         assert_eq!(wire, a);
         let mut total = Metrics::default();
         total.merge(&a);
         total.merge(&wire);
-        assert_eq!(
-            total.counter(
-                "wasmpredict_requests_total",
-                &[("model", "churn"), ("version", "1.0.0"), ("code", "200")]
-            ),
-            2.0
-        );
         let text = total.render(&[Series {
             name: "wasmpredict_traffic_weight".into(),
             labels: labels(&[("model", "churn"), ("version", "1.0.0")]),

@@ -165,6 +165,16 @@ impl Traffic {
             .unwrap_or_default()
     }
 
+    /// What `GET /admin/models/{name}/traffic` answers: the traffic, the live version and every
+    /// version of the model (a body that can be PUT back as it is).
+    pub fn state(&self, model: &str, versions: &[&str]) -> serde_json::Value {
+        let mut body = serde_json::json!(self);
+        body["model"] = model.into();
+        body["live"] = self.live().into();
+        body["versions"] = versions.into();
+        body
+    }
+
     /// The version that answers a request: by the sticky key's hash when there is one, else by
     /// `random` (any uniformly drawn number).
     pub fn choose(&self, model: &str, sticky_key: Option<&str>, random: u64) -> &str {

@@ -21,11 +21,7 @@ pub fn bundles_in(dir: &Path) -> Vec<PathBuf> {
 
 /// Every bundle directory of the committed models, every version of each.
 pub fn model_bundles() -> Vec<PathBuf> {
-    wasmpredict::bundle::layout::discover(&root().join("models"))
-        .expect("models/ is readable")
-        .into_iter()
-        .flat_map(|m| m.versions.into_iter().map(|(_, dir)| dir))
-        .collect()
+    wasmpredict::bundle::layout::bundle_dirs(&root().join("models")).expect("models/ is readable")
 }
 
 /// The bundle directory of a committed model: `models/NAME`, or its first version.

@@ -92,20 +92,15 @@ pub async fn refresh_traffic(env: &Env, service: &Service) {
 }
 
 /// Performs one of the service's effects on the Durable Object.
-pub async fn perform(
-    env: &Env,
-    service: &Service,
-    effect: &Effect,
-    now_ms: u64,
-) -> Result<EffectDone, String> {
+pub async fn perform(env: &Env, service: &Service, effect: &Effect) -> Result<EffectDone, String> {
     match effect {
         Effect::SaveTraffic { model, traffic } => {
             let body = serde_json::to_string(traffic).map_err(|e| e.to_string())?;
             call(env, Method::Put, &format!("/traffic/{model}"), Some(body)).await?;
             Ok(EffectDone::Saved)
         }
-        Effect::SaveFeedback(record) => {
-            let oldest_ms = now_ms.saturating_sub(service.config().retention_ms()) as f64;
+        Effect::SaveFeedback { record, oldest_ms } => {
+            let oldest_ms = *oldest_ms as f64;
             let body = serde_json::json!({"record": record, "oldest_ms": oldest_ms}).to_string();
             let answer: serde_json::Value =
                 json(env, Method::Post, "/feedback", Some(body)).await?;

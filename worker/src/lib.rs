@@ -117,7 +117,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
     let answer = match service.handle(&request, &js_sys::Date::now) {
         Handled::Response(r) => r,
         Handled::Effect(effect) => {
-            let done = effects::perform(&env, service, &effect, request.received_ms).await;
+            let done = effects::perform(&env, service, &effect).await;
             service.complete(&request, effect, done)
         }
     };
