@@ -5,8 +5,9 @@
     python3 models/export.py --onnx NET.onnx --sample SAMPLE.csv --name NAME --out DIR [--task T]
         [--classes A,B,...] [--output NAME] [--logits] [--version V]
 
-The bundle (format version 1, see docs/bundle-format.md) is a directory with:
-  manifest.json  raw input schema, the featurizer's fitted parameters, classes, training stats
+The bundle (format version 2, see docs/bundle-format.md) is a directory with:
+  manifest.json  raw input schema, the featurizer's fitted parameters, classes, training stats and
+                 the training profile (per-field histograms and the predictions' distribution)
   model.onnx     the estimator alone, converted by skl2onnx (preprocessing runs in Rust)
   golden.json    raw sample rows with sklearn's own predictions, replayed by `wasmpredict check`
 
@@ -32,8 +33,8 @@ import sys
 import tempfile
 import warnings
 
-FORMAT_VERSION = 1
-EXPORTER = "wasmpredict export.py 1"
+FORMAT_VERSION = 2
+EXPORTER = "wasmpredict export.py 2"
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 SUPPORTED_TRANSFORMERS = (
@@ -272,19 +273,6 @@ def convert_text_vectorizer(t, in_names):
     return step, [None] * len(vocabulary)
 
 
-def text_fields(step, in_names, found):
-    """Raw fields read by a text vectorizer (they are 'text', not 'category')."""
-    kind = step["type"]
-    if kind == "text_vectorizer" and in_names and in_names[0] is not None:
-        found.add(in_names[0])
-    elif kind == "pipeline" and step["steps"]:
-        text_fields(step["steps"][0], in_names, found)
-    elif kind == "column_transformer":
-        for part in step["transformers"]:
-            text_fields(part["transformer"], [in_names[i] for i in part["columns"]], found)
-    return found
-
-
 # ---------------------------------------------------------------------------------------------
 # The model and its raw input
 
@@ -367,6 +355,134 @@ def field_stats(series, kind):
         lengths = present.astype(str).str.len().to_numpy()
         stats["length"] = {"min": int(lengths.min()), "max": int(lengths.max()), "mean": float(np.mean(lengths))}
     return stats
+
+
+# ---------------------------------------------------------------------------------------------
+# Training profile (docs/bundle-format.md, "Training profile"): histograms of the sample that
+# the drift checks (src/drift/) compare new rows with. The slot rules are Rust's: a value goes
+# in bin i when edges[i-1] < x <= edges[i] (numpy's searchsorted, side='left').
+
+PROFILE_BINS = 10
+PROFILE_MAX_VALUES = 200
+
+
+def field_margin(value):
+    """How far beyond the training range a value must be to fall outside it: far above the
+    rounding a CSV number can carry between parsers."""
+    return 1e-9 * max(1.0, abs(value))
+
+
+def prediction_margin(value):
+    """For regression predictions: the golden tolerance, which bounds how far wasmpredict's
+    answer may be from sklearn's."""
+    return REGRESSION_TOLERANCE + REGRESSION_RELATIVE_TOLERANCE * abs(value)
+
+
+def quantile_edges(present, margin=field_margin):
+    """Bin edges: just below the training minimum and just above the maximum (so values out of
+    the training range have bins of their own, empty in training), and at the deciles the
+    midpoint between the training value there and the next larger one (so that no training
+    value lies on an edge and rounding can't move it to another bin)."""
+    import numpy as np
+
+    if len(present) == 0:
+        return []
+    distinct = np.unique(present)
+    qs = np.unique(np.quantile(present, np.arange(1, PROFILE_BINS) / PROFILE_BINS, method="inverted_cdf"))
+    lo, hi = float(distinct[0]), float(distinct[-1])
+    edges = {lo - margin(lo), hi + margin(hi)}
+    for q in qs:
+        k = int(np.searchsorted(distinct, q))
+        if k + 1 < len(distinct):
+            edges.add(float((distinct[k] + distinct[k + 1]) / 2))
+    return sorted(edges)
+
+
+def number_histogram(values, margin=field_margin):
+    """Bins (quantile_edges) of the present values of a float array (NaN = missing)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    present = values[~missing]
+    edges = quantile_edges(present, margin)
+    counts = np.bincount(np.searchsorted(np.asarray(edges, dtype=np.float64), present, side="left"), minlength=len(edges) + 1)
+    return {"edges": edges, "counts": [int(c) for c in counts], "missing": int(missing.sum())}
+
+
+def listed_histogram(series):
+    """Counts of the most frequent values (ties by value), the rest as `other`."""
+    present = series.dropna()
+    items = sorted(((to_py(v), int(c)) for v, c in present.value_counts().items()), key=lambda vc: (-vc[1], json.dumps(vc[0])))
+    top = items[:PROFILE_MAX_VALUES]
+    return {
+        "values": [v for v, _ in top],
+        "counts": [c for _, c in top],
+        "other": sum(c for _, c in items[PROFILE_MAX_VALUES:]),
+        "missing": int(series.isna().sum()),
+    }
+
+
+def text_profile(series, step):
+    """Length in characters, and the share of each text's terms outside the vocabulary, using
+    sklearn's own analyzer built from the manifest step (a text without terms is missing)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyzer = CountVectorizer(
+        lowercase=step["lowercase"], ngram_range=tuple(step["ngram_range"]), stop_words=step["stop_words"] or None
+    ).build_analyzer()
+    vocabulary = set(step["vocabulary"])
+    lengths, shares = [], []
+    for text in series:
+        if not isinstance(text, str):
+            lengths.append(np.nan)
+            shares.append(np.nan)
+            continue
+        lengths.append(float(len(text)))
+        terms = analyzer(text)
+        shares.append(sum(t not in vocabulary for t in terms) / len(terms) if terms else np.nan)
+    return {"values": number_histogram(lengths), "oov": number_histogram(shares)}
+
+
+def text_steps(step, in_names, found):
+    """Raw field -> the text_vectorizer step that reads it (those fields are 'text', not
+    'category'); the same walk as Rust's TextVectorizer::for_field."""
+    kind = step["type"]
+    if kind == "text_vectorizer" and in_names and in_names[0] is not None:
+        found.setdefault(in_names[0], step)
+    elif kind == "pipeline" and step["steps"]:
+        text_steps(step["steps"][0], in_names, found)
+    elif kind == "column_transformer":
+        for part in step["transformers"]:
+            text_steps(part["transformer"], [in_names[i] for i in part["columns"]], found)
+    return found
+
+
+def training_profile(frame, fields, featurizer, predictions):
+    """The profile of the sample `frame` (raw fields as in `fields`); `predictions` is a
+    histogram of the model's answers on the same rows."""
+    texts = text_steps(featurizer, [f["name"] for f in fields], {})
+    out = []
+    for f in fields:
+        series = frame[f["name"]]
+        if f["type"] == "number":
+            entry = {"values": number_histogram(series.to_numpy(dtype="float64", na_value=float("nan")))}
+        elif f["type"] == "text":
+            entry = text_profile(series, texts[f["name"]])
+        else:
+            entry = {"values": listed_histogram(series)}
+        out.append({"name": f["name"], **entry})
+    return {"rows": int(len(frame)), "fields": out, "predictions": predictions}
+
+
+def class_histogram(classes, labels, rows):
+    """Predicted classes (in `classes` order); rows without a prediction count as missing."""
+    index = {c: i for i, c in enumerate(classes)}
+    counts = [0] * len(classes)
+    for label in labels:
+        counts[index[label]] += 1
+    return {"values": list(classes), "counts": counts, "other": 0, "missing": int(rows - len(labels))}
 
 
 def split_pipeline(model):
@@ -560,7 +676,7 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         converted, names = convert_step(step, names)
         steps.append(converted)
     featurizer = {"type": "pipeline", "steps": steps}
-    texts = text_fields(featurizer, list(source.fields), set())
+    texts = set(text_steps(featurizer, list(source.fields), {}))
 
     x_all = source.sklearn_input(frame)
     xt = dense(preprocess_fn(x_all))
@@ -580,6 +696,12 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
     for f in source.fields:
         kind = field_kind(frame[f], f in texts)
         fields.append({"name": f, "type": kind, "nullable": bool(nullable[f]), "stats": field_stats(frame[f], kind)})
+    if task == "classification":
+        classes = [to_py(c) for c in est.classes_]
+        predicted = class_histogram(classes, [to_py(p) for p in pred], len(frame))
+    else:
+        predicted = number_histogram(np.asarray(pred, dtype=np.float64), prediction_margin)
+    profile = training_profile(frame, fields, featurizer, predicted)
 
     # Golden rows: the first sample rows, plus one row per nullable field with it missing.
     golden_frame = frame.head(golden_rows).copy()
@@ -624,11 +746,12 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         "created_by": f"{EXPORTER} (scikit-learn {sklearn.__version__}, skl2onnx {skl2onnx.__version__}, onnx {onnx.__version__})",
         "task": task,
         "estimator": type(est).__name__,
-        "classes": [to_py(c) for c in est.classes_] if task == "classification" else None,
+        "classes": classes if task == "classification" else None,
         "input": fields,
         "featurizer": featurizer,
         "n_features": n_features,
         "model": model_spec,
+        "profile": profile,
     }
     return write_bundle(out_dir, manifest, files)
 
@@ -865,6 +988,22 @@ def export_onnx(onnx_path, sample_path, name, out_dir, version="1.0.0", descript
         for i, record in enumerate(records):
             golden["rows"].append({"input": to_py_record(record), "prediction": float(values[i])})
 
+    # The profile: every sample row; the predictions of the complete ones (the others have no
+    # answer: a wrapped graph takes no missing value), as onnxruntime gives them.
+    try:
+        (all_answers,) = session.run([model_spec.get("label") or output], {graph_input.name: complete.to_numpy(dtype=np.float32)})
+    except Exception as e:
+        raise ExportError(f"onnxruntime cannot run the graph on the {len(complete)} complete sample rows: {one_line(e)}") from e
+    if task == "classification":
+        predicted = class_histogram(classes, [to_label(v) for v in all_answers.reshape(-1)], len(df))
+    else:
+        values_all = np.full(len(df), np.nan)
+        values_all[np.flatnonzero(df.notna().all(axis=1).to_numpy())] = all_answers.reshape(-1)
+        predicted = number_histogram(values_all, prediction_margin)
+    input_fields = [{"name": f, "type": "number", "nullable": False, "stats": field_stats(df[c], "number")} for f, c in zip(fields, df.columns)]
+    featurizer = {"type": "pipeline", "steps": []}
+    profile = training_profile(df.rename(columns=dict(zip(df.columns, fields))), input_fields, featurizer, predicted)
+
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p) or "unknown producer"
     files = {
         "model.onnx": data,
@@ -879,10 +1018,11 @@ def export_onnx(onnx_path, sample_path, name, out_dir, version="1.0.0", descript
         "task": task,
         "estimator": "ONNX",
         "classes": classes if task == "classification" else None,
-        "input": [{"name": f, "type": "number", "nullable": False, "stats": field_stats(df[c], "number")} for f, c in zip(fields, df.columns)],
-        "featurizer": {"type": "pipeline", "steps": []},
+        "input": input_fields,
+        "featurizer": featurizer,
         "n_features": n_features,
         "model": model_spec,
+        "profile": profile,
     }
     return write_bundle(out_dir, manifest, files)
 

@@ -16,6 +16,7 @@
 pub mod api;
 pub mod bundle;
 pub mod check;
+pub mod drift;
 pub mod error;
 pub mod featurize;
 pub mod http;

@@ -28,7 +28,7 @@ fn sha256_mismatch_is_refused() {
 fn newer_format_version_is_refused_with_a_message_that_says_so() {
     let dir = copy_bundle(&root().join("models/iris"), "format");
     edit_json(&dir.join("manifest.json"), |manifest| {
-        manifest["format_version"] = serde_json::json!(2);
+        manifest["format_version"] = serde_json::json!(3);
         // A newer format may well carry fields this build does not know.
         manifest["quantization"] = serde_json::json!({"bits": 8});
     });
@@ -37,15 +37,15 @@ fn newer_format_version_is_refused_with_a_message_that_says_so() {
         matches!(
             err,
             BundleError::NewerFormat {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         ),
         "{err:?}"
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("newer") && msg.contains('2') && msg.contains('1'),
+        msg.contains("newer") && msg.contains('3') && msg.contains('2'),
         "{msg}"
     );
 }
@@ -100,4 +100,81 @@ fn bundles_load_from_bytes_too() {
         Bundle::from_files(&manifest, files),
         Err(BundleError::HashMismatch { .. })
     ));
+}
+
+#[test]
+fn a_format_1_bundle_without_a_profile_still_loads_and_predicts() {
+    let dir = copy_bundle(&root().join("models/iris"), "format-1");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["format_version"] = serde_json::json!(1);
+        manifest.as_object_mut().expect("object").remove("profile");
+    });
+    let bundle = Bundle::from_dir(&dir).expect("a version 1 bundle loads");
+    assert!(bundle.manifest.profile.is_none());
+    let predictor = wasmpredict::Predictor::new(bundle).expect("prepared");
+    predictor
+        .handle(br#"{"features": [5.1, 3.5, 1.4, 0.2]}"#)
+        .expect("answers");
+    let why = wasmpredict::drift::Binner::new(predictor.manifest())
+        .expect_err("no profile")
+        .to_string();
+    assert!(
+        why.contains("no training profile (format version 1)"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_profile_in_a_format_1_manifest_is_refused() {
+    let dir = copy_bundle(&root().join("models/iris"), "profile-in-1");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["format_version"] = serde_json::json!(1);
+    });
+    let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
+    assert!(msg.contains("profile needs format_version 2"), "{msg}");
+}
+
+#[test]
+fn an_inconsistent_profile_is_refused_naming_the_member_where_it_is_read() {
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 6] = [
+        (
+            |m| m["profile"]["fields"][0]["values"]["counts"][0] = serde_json::json!(999),
+            "profile.fields[0].values counts",
+        ),
+        (
+            |m| m["profile"]["fields"][1]["name"] = serde_json::json!("petal"),
+            "profile.fields[1].name is 'petal'",
+        ),
+        (
+            |m| m["profile"]["fields"][2]["values"]["edges"][3] = serde_json::json!(0.0),
+            "profile.fields[2].values.edges must be strictly increasing",
+        ),
+        (
+            |m| {
+                m["profile"]["fields"].as_array_mut().expect("array").pop();
+            },
+            "profile.fields has 3 entries for 4 input fields",
+        ),
+        (
+            |m| m["profile"]["predictions"]["values"] = serde_json::json!([0, 1, 7]),
+            "profile.predictions.values must be the manifest's classes",
+        ),
+        (
+            |m| m["profile"]["fields"][0]["oov"] = m["profile"]["fields"][0]["values"].clone(),
+            "profile.fields[0].oov is only for a text field",
+        ),
+    ];
+    for (i, (edit, want)) in cases.iter().enumerate() {
+        let dir = copy_bundle(&root().join("models/iris"), &format!("bad-profile-{i}"));
+        edit_json(&dir.join("manifest.json"), edit);
+        // The bundle still loads and predicts; the profile is refused where it is read.
+        let bundle = Bundle::from_dir(&dir).expect("loads");
+        let msg = wasmpredict::bundle::Profile::of(&bundle.manifest).expect_err("refused");
+        assert!(msg.contains(want), "case {i}: {msg}");
+        let drift = wasmpredict::drift::Binner::new(&bundle.manifest)
+            .expect_err("refused")
+            .to_string();
+        assert!(drift.contains(want), "case {i}: {drift}");
+    }
 }

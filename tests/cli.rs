@@ -51,6 +51,22 @@ fn check_fails_on_a_tampered_bundle_with_one_line() {
 }
 
 #[test]
+fn check_refuses_an_inconsistent_training_profile_with_one_line() {
+    let dir = copy_bundle(&root().join("models/iris"), "cli-profile");
+    edit_json(&dir.join("manifest.json"), |m| {
+        m["profile"]["rows"] = serde_json::json!(151);
+    });
+    let out = wasmpredict().arg("check").arg(&dir).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("profile.fields[0].values counts 150 rows; the profile has 151"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_reports_golden_mismatches() {
     // A golden file whose hash is updated but whose answer is wrong must fail the check.
     let dir = copy_bundle(&root().join("models/iris"), "cli-wrong");

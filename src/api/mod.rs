@@ -2,6 +2,7 @@
 //! [`Predictor`] from a bundle and hands it request bodies; nothing here knows about HTTP,
 //! wasm-bindgen or files.
 
+pub mod csv;
 mod describe;
 mod numeric_body;
 pub mod request;

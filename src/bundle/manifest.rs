@@ -1,11 +1,15 @@
-//! `manifest.json`, format version 1. Specified in `docs/bundle-format.md`; this file is its
-//! Rust mirror and the exporter (`models/export.py`) writes exactly these fields.
+//! `manifest.json`, format version 2. Specified in `docs/bundle-format.md`; this file is its
+//! Rust mirror and the exporter (`models/export.py`) writes exactly these fields. Version 2 added
+//! the training `profile`; version 1 manifests (without it) still load.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The newest bundle format this build understands.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The first format version with a training profile.
+pub const PROFILE_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +37,11 @@ pub struct Manifest {
     pub model: ModelSpec,
     /// sha256 (hex) of every other file of the bundle, by file name.
     pub files: BTreeMap<String, String>,
+    /// What the model saw in training, for drift checks (format version 2). Kept as JSON
+    /// here and read by [`Profile::of`](super::profile::Profile::of) where drift is computed (and by `wasmpredict check`),
+    /// so that adapters that never compute drift (the JS predictor) carry no code for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,9 +8,11 @@
 mod golden;
 pub mod layout;
 pub mod manifest;
+pub mod profile;
 
 pub use golden::{Golden, GoldenRow};
 pub use manifest::{Field, FieldKind, Manifest, Step, Task, FORMAT_VERSION};
+pub use profile::{FieldProfile, Histogram, Profile};
 
 use crate::error::BundleError;
 use sha2::{Digest, Sha256};
@@ -140,7 +142,16 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
         }
         Some(Some(_)) => {}
     }
-    Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))
+    let manifest =
+        Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))?;
+    if manifest.profile.is_some() && manifest.format_version < manifest::PROFILE_FORMAT_VERSION {
+        return Err(BundleError::Manifest(format!(
+            "profile needs format_version {} or newer, the manifest says {}",
+            manifest::PROFILE_FORMAT_VERSION,
+            manifest.format_version
+        )));
+    }
+    Ok(manifest)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

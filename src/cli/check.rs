@@ -39,6 +39,13 @@ pub fn run(args: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> Exit
             }
         };
         let m = predictor.manifest();
+        // The training profile is only read where drift is computed: check it here, so that a
+        // bundle that passes check works there too.
+        if let Err(e) = wasmpredict::bundle::Profile::of(m) {
+            eprintln!("error: {}: {e}", dir.display());
+            bad_bundle = true;
+            continue;
+        }
         let golden = match predictor.bundle().golden() {
             Some(Ok(g)) => g,
             Some(Err(e)) => {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod drift;
 mod info;
 mod models;
 mod predict;
@@ -42,6 +43,24 @@ enum Command {
         /// Input file of JSON lines; `-` (the default) reads standard input.
         #[arg(long, short, default_value = "-")]
         input: String,
+        #[command(flatten)]
+        engine: EngineArg,
+    },
+    /// Compare a file of raw rows with the bundle's training profile: PSI and Jensen-Shannon
+    /// distance per field and for the predictions. Exit 1 when something drifted (PSI >= 0.25
+    /// or JS >= 0.1), 2 when the bundle or the file cannot be read.
+    Drift {
+        bundle: PathBuf,
+        /// CSV with a header naming the model's fields, or JSON lines (one record object per
+        /// line); `-` reads standard input (then give --format).
+        #[arg(long, short)]
+        input: String,
+        /// The input's format; by default from its extension (.csv; .jsonl, .ndjson, .json).
+        #[arg(long, value_enum)]
+        format: Option<drift::Format>,
+        /// Print the report as JSON: {"drifted", "verdict", "rows", "fields": [...], "predictions"}.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         engine: EngineArg,
     },
@@ -99,6 +118,19 @@ pub fn run() -> ExitCode {
             input,
             engine,
         } => predict::run(&bundle, &input, engine.engine),
+        Command::Drift {
+            bundle,
+            input,
+            format,
+            json,
+            engine,
+        } => drift::run(drift::Options {
+            bundle: &bundle,
+            input: &input,
+            format,
+            json,
+            engine: engine.engine,
+        }),
         Command::Info {
             bundle,
             json,

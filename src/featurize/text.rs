@@ -4,7 +4,7 @@
 //! vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
 
 use super::{check_width, Cell, Columns, Entry, FieldNames};
-use crate::bundle::manifest::{Norm, TextVectorizerParams};
+use crate::bundle::manifest::{Field, Norm, Step, TextVectorizerParams};
 use crate::error::{ApiError, ErrorCode};
 use std::collections::{HashMap, HashSet};
 
@@ -91,8 +91,9 @@ impl TextVectorizer {
         })
     }
 
-    /// Term counts of `text` over the vocabulary, as sorted `(column, count)` pairs.
-    pub fn counts(&self, text: &str) -> Vec<(usize, f64)> {
+    /// Calls `visit` with each term sklearn's analyzer makes of `text` (lowercase, tokens, stop
+    /// words out, n-grams): its vocabulary column, or `None` for a term outside the vocabulary.
+    fn for_each_term(&self, text: &str, mut visit: impl FnMut(Option<usize>)) {
         let lowered;
         let text = if self.lowercase {
             lowered = text.to_lowercase();
@@ -104,20 +105,12 @@ impl TextVectorizer {
             .into_iter()
             .filter(|t| !self.stop_words.contains(*t))
             .collect();
-        // Every vocabulary hit's column, then counted in column order (sklearn sums a row's
-        // values in column order, so the order matters for the norms).
-        let mut hits: Vec<u32> = Vec::new();
-        let mut count = |term: &str| {
-            if let Some(&i) = self.vocabulary.get(term) {
-                hits.push(i as u32);
-            }
-        };
         let (lo, hi) = self.ngram_range;
         let mut gram = String::new();
         for n in lo..=hi.min(tokens.len()) {
             for window in tokens.windows(n) {
                 if n == 1 {
-                    count(window[0]);
+                    visit(self.vocabulary.get(window[0]).copied());
                     continue;
                 }
                 gram.clear();
@@ -127,9 +120,21 @@ impl TextVectorizer {
                     }
                     gram.push_str(t);
                 }
-                count(&gram);
+                visit(self.vocabulary.get(gram.as_str()).copied());
             }
         }
+    }
+
+    /// Term counts of `text` over the vocabulary, as sorted `(column, count)` pairs.
+    pub fn counts(&self, text: &str) -> Vec<(usize, f64)> {
+        // Every vocabulary hit's column, then counted in column order (sklearn sums a row's
+        // values in column order, so the order matters for the norms).
+        let mut hits: Vec<u32> = Vec::new();
+        self.for_each_term(text, |column| {
+            if let Some(i) = column {
+                hits.push(i as u32);
+            }
+        });
         hits.sort_unstable();
         let mut counts: Vec<(usize, f64)> = Vec::new();
         for &i in &hits {
@@ -139,6 +144,31 @@ impl TextVectorizer {
             }
         }
         counts
+    }
+
+    /// The share of `text`'s terms that are not in the vocabulary; `None` when the analyzer
+    /// makes no term of it (only stop words or one-letter words).
+    pub fn out_of_vocabulary_share(&self, text: &str) -> Option<f64> {
+        let (mut terms, mut unknown) = (0u64, 0u64);
+        self.for_each_term(text, |column| {
+            terms += 1;
+            unknown += u64::from(column.is_none());
+        });
+        (terms > 0).then(|| unknown as f64 / terms as f64)
+    }
+
+    /// The raw field this vectorizer reads, if it reads one unchanged.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// The vectorizer that reads raw field `field` (index in `fields`) in a featurizer, found
+    /// without compiling the rest: as the first step of a pipeline, or a part of a column
+    /// transformer there (where a text vectorizer can still see a raw field).
+    pub fn for_field(step: &Step, fields: &[Field], field: usize) -> Option<TextVectorizer> {
+        let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+        let lineage: Vec<Option<usize>> = (0..fields.len()).map(Some).collect();
+        find(step, &lineage, field, &names)
     }
 
     /// The vectorizer's output row for `text`, as sorted `(column, value)` pairs.
@@ -209,6 +239,32 @@ impl TextVectorizer {
                 ))
             }
         }
+    }
+}
+
+fn find(
+    step: &Step,
+    lineage: &[Option<usize>],
+    field: usize,
+    names: &[String],
+) -> Option<TextVectorizer> {
+    match step {
+        Step::TextVectorizer(params) if lineage == [Some(field)] => {
+            let input = Columns {
+                lineage: lineage.to_vec(),
+            };
+            TextVectorizer::compile(params, &input, names).ok()
+        }
+        Step::Pipeline { steps } => steps.first().and_then(|s| find(s, lineage, field, names)),
+        Step::ColumnTransformer { transformers } => transformers.iter().find_map(|part| {
+            let sub: Vec<Option<usize>> = part
+                .columns
+                .iter()
+                .map(|&c| lineage.get(c).copied().flatten())
+                .collect();
+            find(&part.transformer, &sub, field, names)
+        }),
+        _ => None,
     }
 }
 

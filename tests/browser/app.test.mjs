@@ -132,6 +132,57 @@ test("CSV batch: bad rows are reported by line, good ones predicted, results dow
   await page.getByRole("button", { name: "One record" }).click();
 });
 
+test("CSV batch: the file's drift against training is computed in the page, flagging exactly the shifted fields", async () => {
+  await choose("churn");
+  await page.getByRole("button", { name: "CSV batch" }).click();
+  const sent = [];
+  const onRequest = (r) => { if (r.method() !== "GET") sent.push(`${r.method()} ${r.url()}`); };
+  page.on("request", onRequest);
+  const verdicts = async (file, drifted) => {
+    await page.setInputFiles('[data-testid="csv-input"]', `${FIXTURES}/_drift/${file}`);
+    await page.locator(`[data-testid="drift-report"][data-drifted="${drifted}"]`).waitFor({ timeout: 60000 });
+    return page.$$eval('[data-testid^="drift-field-"]', (els) =>
+      Object.fromEntries(els.map((e) => [e.dataset.testid.slice("drift-field-".length), e.dataset.verdict])));
+  };
+  // tenure moved up two standard deviations, 'electronic-check' replaced by an unseen category
+  const shifted = await verdicts("churn-shifted.csv", true);
+  const fields = Object.keys(shifted).filter((f) => f !== "(predictions)");
+  assert.deepEqual(fields.filter((f) => shifted[f] === "drift"), ["tenure", "payment_method"], JSON.stringify(shifted));
+  assert.equal(fields.length, 8);
+  assert.match(await page.locator('[data-testid="drift-summary"]').textContent(), /^Drift in tenure, payment_method/);
+  for (const f of ["tenure", "payment_method"]) await page.locator(`[data-testid="drift-histogram-${f}"]`).waitFor();
+  assert.equal(await page.locator('[data-testid="drift-histogram-contract"]').count(), 0);
+  await page.locator('[data-testid="drift-report"]').screenshot({ path: `${ARTIFACTS}/drift.png` });
+  // the same distribution, unshifted: nothing flagged
+  const fresh = await verdicts("churn-fresh.csv", false);
+  assert.deepEqual(Object.entries(fresh).filter(([, v]) => v === "drift"), [], JSON.stringify(fresh));
+  assert.equal(await page.locator('[data-testid="drift-summary"]').textContent(), "No drift");
+  page.off("request", onRequest);
+  assert.deepEqual(sent, [], "the file never leaves the page");
+  await page.getByRole("button", { name: "One record" }).click();
+});
+
+test("the form never overwrites what the user typed, even when the model reloads under it", async () => {
+  // Cold first loads (fresh contexts), as in the bug report: iris typed right after choosing it.
+  for (let run = 0; run < 3; run++) {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const p = watch(await ctx.newPage(), `cold load ${run}: `);
+    await p.goto(URL_ + "/");
+    await choose("iris", p);
+    const typed = { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 };
+    await fill(typed, p);
+    // The service worker's news of a live version reloads the shown model while it is filled.
+    await p.evaluate(() => window.dispatchEvent(new CustomEvent("wasmpredict-bundle",
+      { detail: { type: "bundle-updated", name: "iris", version: "1.0.0" } })));
+    await p.locator('[data-testid="engine"]').waitFor(); // the reload is done
+    for (const [field, value] of Object.entries(typed)) {
+      assert.equal(Number(await p.locator(`main [name="${field}"]`).inputValue()), value, `${field} (run ${run})`);
+    }
+    assert.equal(await predicted(p), "2", `run ${run}`);
+    await ctx.close();
+  }
+});
+
 test("offline: after one visit the app reloads and predicts with the network off", async () => {
   await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && !!navigator.serviceWorker.controller, null, { timeout: 20000 }).catch(async () => {
     await page.reload(); // the first load installs the worker; the second is controlled

@@ -449,8 +449,27 @@ def write_onnxruntime_reference(bundle_dir, out_path, seed=0):
     json.dump(ref, open(out_path, "w"))
 
 
+def churn_drift_samples():
+    """Fresh churn rows from the training distribution (another seed), and the same rows with
+    tenure moved up two standard deviations and 'electronic-check' replaced by an unseen
+    category: the drift checks must flag exactly those two fields in the second."""
+    import train
+
+    training, _ = train.churn_frame(n=3000, seed=7)
+    fresh, _ = train.churn_frame(n=2000, seed=11)
+    shifted = fresh.copy()
+    shifted["tenure"] = shifted["tenure"] + 2 * training["tenure"].std()
+    shifted["payment_method"] = shifted["payment_method"].replace({"electronic-check": "crypto"})
+    return fresh, shifted
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
+    # For the app's drift view in headless Chromium (tests/browser).
+    os.makedirs(os.path.join(out, "_drift"), exist_ok=True)
+    fresh, shifted = churn_drift_samples()
+    fresh.to_csv(os.path.join(out, "_drift", "churn-fresh.csv"), index=False)
+    shifted.to_csv(os.path.join(out, "_drift", "churn-shifted.csv"), index=False)
     with tempfile.TemporaryDirectory() as work:
         def build(name, model, data, y, rows=40, to_input=lambda f: f):
             model.fit(to_input(data), y)

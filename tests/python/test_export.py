@@ -101,7 +101,7 @@ def test_manifest_records_schema_stats_and_hashes(tmp_path):
     proc, out = run_export(tmp_path, pipe, X, name="demo", extra=["--version", "2.1.0"])
     assert proc.returncode == 0, proc.stderr
     m = json.loads((out / "manifest.json").read_text())
-    assert m["format_version"] == 1 and m["name"] == "demo" and m["version"] == "2.1.0"
+    assert m["format_version"] == 2 and m["name"] == "demo" and m["version"] == "2.1.0"
     assert [f["name"] for f in m["input"]] == ["a", "b", "c", "kind"]
     kinds = {f["name"]: f["type"] for f in m["input"]}
     assert kinds == {"a": "number", "b": "number", "c": "number", "kind": "category"}

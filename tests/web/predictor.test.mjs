@@ -105,6 +105,40 @@ test("every bundled model reproduces sklearn's golden answers in JS", async () =
   }
 });
 
+test("driftTally counts answered rows against the training profile, as the CLI does", async () => {
+  const p = await Predictor.load(bundle("churn"));
+  const tally = p.driftTally();
+  assert.equal(tally.report(), null);
+  const rows = golden("churn").rows;
+  for (const g of rows) tally.add(g.input, p.predict({ record: g.input }).prediction);
+  const report = tally.report();
+  assert.equal(tally.rows, rows.length);
+  assert.equal(report.rows, rows.length);
+  assert.equal(report.training_rows, 3000);
+  assert.deepEqual(report.fields.map((f) => f.name), p.schema().map((f) => f.name));
+  for (const f of report.fields) {
+    assert.ok(["stable", "watch", "drift"].includes(f.verdict));
+    const sum = f.values.current.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-12, `${f.name} shares sum to ${sum}`);
+  }
+  // Every golden row of one class: the predictions' histogram is all in that class.
+  const one = p.driftTally();
+  const zero = rows.filter((g) => g.prediction === 0);
+  for (const g of zero) one.add(g.input, 0);
+  assert.deepEqual(one.report().predictions.current.slice(0, 2), [1, 0]);
+  assert.throws(() => one.add({ tenure: "long" }, 0), (e) => e.code === "wrong_type" && e.field === "tenure");
+  tally.free();
+  one.free();
+  // A format 1 bundle (no profile) predicts but has no tally.
+  const v1 = bundle("iris");
+  const m = JSON.parse(new TextDecoder().decode(v1.manifest));
+  m.format_version = 1;
+  delete m.profile;
+  v1.manifest = new TextEncoder().encode(JSON.stringify(m));
+  const old = await Predictor.load(v1);
+  assert.throws(() => old.driftTally(), (e) => e.code === "no_profile" && /format version 1/.test(e.message));
+});
+
 test("textbook request and response objects", async () => {
   const rf = await Predictor.load(bundle("rf-classification"));
   assert.deepEqual(rf.predict({ features: TEXTBOOK }), { prediction: 0, probabilities: [0.97, 0.03], classes: [0, 1], model: "rf-classification", version: "1.0.0" });
@@ -154,7 +188,7 @@ test("a tampered or newer bundle is refused", async () => {
   await assert.rejects(Predictor.load(b), (e) => e.code === "invalid_bundle" && /sha256 mismatch/.test(e.message));
   const n = bundle("iris");
   const m = JSON.parse(new TextDecoder().decode(n.manifest));
-  m.format_version = 2;
+  m.format_version = 3;
   n.manifest = new TextEncoder().encode(JSON.stringify(m));
   await assert.rejects(Predictor.load(n), (e) => e.code === "invalid_bundle" && /newer/.test(e.message));
 });

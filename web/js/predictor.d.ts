@@ -114,4 +114,50 @@ export class Predictor {
   readonly engine: Engine;
   schema(): Field[];
   info(): ModelInfo;
+  /** Rows against the bundle's training profile (docs/drift.md); throws code "no_profile" without one. */
+  driftTally(): DriftTally;
+}
+
+export type Verdict = "stable" | "watch" | "drift";
+
+/** One histogram against training: slots' labels and shares. */
+export interface Distribution {
+  psi: number;
+  js: number;
+  verdict: Verdict;
+  labels: string[];
+  training: number[];
+  current: number[];
+}
+
+export interface FieldDrift {
+  name: string;
+  drifted: boolean;
+  verdict: Verdict;
+  psi: number;
+  js: number;
+  values: Distribution;
+  /** Texts: the share of terms outside the vocabulary. */
+  oov?: Distribution;
+}
+
+export interface DriftReport {
+  drifted: boolean;
+  verdict: Verdict;
+  rows: number;
+  training_rows: number;
+  thresholds: { psi_watch: number; psi_act: number; js: number };
+  fields: FieldDrift[];
+  predictions: Distribution;
+}
+
+export interface DriftTally {
+  /** Counts a record (a request's `record`) with the `prediction` the model gave it. */
+  add(record: Record<string, unknown>, prediction: unknown): void;
+  addJson(recordText: string, predictionText: string): void;
+  readonly rows: number;
+  /** The report of the rows so far; null before the first. */
+  report(): DriftReport | null;
+  reportJson(): string | null;
+  free(): void;
 }

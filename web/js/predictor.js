@@ -124,4 +124,34 @@ export class Predictor {
   info() {
     return this.#inner.info();
   }
+
+  /**
+   * Counts rows against the bundle's training profile, for a drift report computed in the page
+   * (docs/drift.md): `add(record, prediction)` per answered row, then `report()`. Throws
+   * `code: "no_profile"` for a bundle without a profile (format version 1).
+   */
+  driftTally() {
+    const inner = this.#inner.driftTally();
+    return {
+      add(record, prediction) {
+        inner.addJson(JSON.stringify(record), JSON.stringify(prediction));
+      },
+      addJson(recordText, predictionText) {
+        inner.addJson(recordText, predictionText);
+      },
+      get rows() {
+        return inner.rows();
+      },
+      report() {
+        const text = inner.reportJson();
+        return text === undefined ? null : JSON.parse(text);
+      },
+      reportJson() {
+        return inner.reportJson() ?? null;
+      },
+      free() {
+        inner.free();
+      },
+    };
+  }
 }

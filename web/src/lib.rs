@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasmpredict::api::ErrorBody;
+use wasmpredict::drift::Tally;
 use wasmpredict::infer::{Engine, Outputs, Second};
 use wasmpredict::{ApiError, Bundle, BundleError, Predictor};
 
@@ -184,6 +185,52 @@ impl WasmPredictor {
     /// engine.
     pub fn info(&self) -> Result<JsValue, JsValue> {
         to_js(&wasmpredict::api::describe(&self.inner))
+    }
+
+    /// A tally of rows against the bundle's training profile (docs/drift.md). Throws an `Error`
+    /// with code `no_profile` for a bundle without one (format version 1) or with a bad one.
+    #[wasm_bindgen(js_name = driftTally)]
+    pub fn drift_tally(&self) -> Result<WasmDriftTally, JsValue> {
+        Tally::new(self.inner.manifest().clone())
+            .map(|inner| WasmDriftTally { inner })
+            .map_err(|e| js_error("no_profile", &e.to_string(), None))
+    }
+}
+
+/// Rows counted against a bundle's training profile, for a drift report computed in the page.
+#[wasm_bindgen]
+pub struct WasmDriftTally {
+    inner: Tally,
+}
+
+#[wasm_bindgen]
+impl WasmDriftTally {
+    /// Counts one record (a request's `record`, as JSON text) with the prediction the model
+    /// gave it (the response's `prediction`, as JSON text). A record the predictor would refuse
+    /// throws the same error.
+    #[wasm_bindgen(js_name = addJson)]
+    pub fn add_json(&mut self, record: &str, prediction: &str) -> Result<(), JsValue> {
+        let parse = |text: &str| {
+            serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|e| js_error("invalid_json", &e.to_string(), None))
+        };
+        let (record, prediction) = (parse(record)?, parse(prediction)?);
+        self.inner
+            .add_record(&record, &prediction)
+            .map_err(|e| api_error(&e))
+    }
+
+    /// Rows counted so far.
+    pub fn rows(&self) -> f64 {
+        self.inner.rows() as f64
+    }
+
+    /// The drift report of the rows counted so far as JSON text; `undefined` before the first.
+    #[wasm_bindgen(js_name = reportJson)]
+    pub fn report_json(&self) -> Option<String> {
+        self.inner
+            .report()
+            .and_then(|r| serde_json::to_string(&r).ok())
     }
 }
 

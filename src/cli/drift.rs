@@ -1,0 +1,306 @@
+//! `wasmpredict drift BUNDLE --input rows.(csv|jsonl)`: compares a file of raw rows with the
+//! bundle's training profile. Rows are read as a stream and predicted in chunks, so a file of
+//! any size takes bounded memory. Exit 0: no drift; 1: a field or the predictions drifted
+//! (PSI ≥ 0.25 or JS ≥ 0.1); 2: the bundle or the input cannot be read.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use wasmpredict::api::{csv, request};
+use wasmpredict::drift::{Distribution, DriftReport, Tally, Verdict};
+use wasmpredict::Predictor;
+
+/// Rows predicted together.
+const CHUNK: usize = 1024;
+/// Bad rows reported one by one; the rest are counted.
+const SHOWN_ERRORS: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+pub struct Options<'a> {
+    pub bundle: &'a Path,
+    pub input: &'a str,
+    pub format: Option<Format>,
+    pub json: bool,
+    pub engine: Option<wasmpredict::infer::Engine>,
+}
+
+pub fn run(o: Options<'_>) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let predictor = match super::load(o.bundle, o.engine) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let tally = match Tally::new(predictor.manifest().clone()) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("{}: {e}", o.bundle.display())),
+    };
+    let format = match o.format.or_else(|| format_of(o.input)) {
+        Some(f) => f,
+        None => {
+            return fail(format!(
+                "cannot tell the format of {}; pass --format csv or --format jsonl",
+                o.input
+            ))
+        }
+    };
+    let reader: Box<dyn BufRead> = if o.input == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        match std::fs::File::open(o.input) {
+            Ok(f) => Box::new(BufReader::new(f)),
+            Err(e) => return fail(format!("cannot read {}: {e}", o.input)),
+        }
+    };
+    let mut rows = Rows {
+        predictor: &predictor,
+        tally,
+        pending: Vec::with_capacity(CHUNK),
+        bad: 0,
+    };
+    let read = match format {
+        Format::Csv => read_csv(reader, &mut rows),
+        Format::Jsonl => read_jsonl(reader, &mut rows),
+    };
+    if let Err(message) = read {
+        return fail(format!("{}: {message}", o.input));
+    }
+    rows.flush();
+    if rows.bad > SHOWN_ERRORS {
+        eprintln!("... and {} more bad rows", rows.bad - SHOWN_ERRORS);
+    }
+    let manifest = predictor.manifest();
+    let Some(report) = rows.tally.report() else {
+        return fail(format!("{}: no row could be compared", o.input));
+    };
+    if rows.bad > 0 {
+        eprintln!(
+            "warning: {} of {} rows were refused and left out",
+            rows.bad,
+            rows.bad as u64 + report.rows
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = if o.json {
+        serde_json::to_string(&report)
+            .map_err(std::io::Error::other)
+            .and_then(|j| writeln!(out, "{j}"))
+    } else {
+        let title = format!(
+            "{} {}: {} rows of {} against {} training rows",
+            manifest.name, manifest.version, report.rows, o.input, report.training_rows
+        );
+        writeln!(out, "{}", render(&title, &report))
+    };
+    if report.drifted {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn format_of(input: &str) -> Option<Format> {
+    let lower = input.to_ascii_lowercase();
+    if lower.ends_with(".csv") {
+        Some(Format::Csv)
+    } else if [".jsonl", ".ndjson", ".json"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        Some(Format::Jsonl)
+    } else {
+        None
+    }
+}
+
+fn read_csv(mut reader: Box<dyn BufRead>, tally: &mut Rows<'_>) -> Result<(), String> {
+    let fields = &tally.predictor.manifest().input;
+    let mut parser = csv::Parser::new();
+    let mut header: Option<csv::Header> = None;
+    let mut problem: Option<String> = None;
+    let mut line = String::new();
+    let mut emit = |n: usize, cells: Vec<String>| {
+        if problem.is_some() {
+            return;
+        }
+        match &header {
+            None => match csv::Header::new(&cells, fields) {
+                Ok(h) => header = Some(h),
+                Err(e) => problem = Some(format!("line {n}: {e}")),
+            },
+            Some(h) => match h.record(&cells) {
+                Ok(record) => tally.push(n, serde_json::Value::Object(record)),
+                Err(e) => tally.refuse(n, &e),
+            },
+        }
+    };
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => parser.feed(&line, &mut emit),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    parser.finish(&mut emit);
+    problem.map_or(Ok(()), Err)
+}
+
+fn read_jsonl(reader: Box<dyn BufRead>, tally: &mut Rows<'_>) -> Result<(), String> {
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) if v.is_object() => tally.push(i + 1, v),
+            Ok(_) => tally.refuse(i + 1, "must be a JSON object of field values"),
+            Err(e) => tally.refuse(i + 1, &format!("is not JSON: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Rows waiting to be predicted, and the counts so far.
+struct Rows<'a> {
+    predictor: &'a Predictor,
+    tally: Tally,
+    /// (line, record) of rows not predicted yet.
+    pending: Vec<(usize, serde_json::Value)>,
+    bad: usize,
+}
+
+impl Rows<'_> {
+    fn push(&mut self, line: usize, record: serde_json::Value) {
+        self.pending.push((line, record));
+        if self.pending.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn refuse(&mut self, line: usize, why: &str) {
+        self.bad += 1;
+        if self.bad <= SHOWN_ERRORS {
+            eprintln!("line {line}: {why}");
+        }
+    }
+
+    /// Predicts the pending rows and counts them; a chunk with a bad row is retried row by row
+    /// so that only that row is left out.
+    fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let fields = &self.predictor.manifest().input;
+        let bodies: Vec<(usize, serde_json::Value)> = pending
+            .into_iter()
+            .map(|(line, record)| (line, serde_json::json!({ "record": record })))
+            .collect();
+        let mut rows = Vec::with_capacity(bodies.len());
+        for (line, body) in &bodies {
+            match request::parse(body, fields) {
+                Ok(mut parsed) => rows.push((*line, parsed.rows.remove(0))),
+                Err(e) => self.refuse(*line, &e.message),
+            }
+        }
+        let cells: Vec<_> = rows.iter().map(|(_, r)| r.clone()).collect();
+        match self.predictor.predict_rows(&cells) {
+            Ok(outputs) => self.tally.add_rows(&cells, &outputs),
+            Err(_) => {
+                for (line, row) in &rows {
+                    let one = std::slice::from_ref(row);
+                    match self.predictor.predict_rows(one) {
+                        Ok(outputs) => self.tally.add_rows(one, &outputs),
+                        Err(e) => self.refuse(*line, &e.message),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The report as a table: one line per field and for the predictions, then the histograms of
+/// what drifted.
+fn render(title: &str, r: &DriftReport) -> String {
+    let t = r.thresholds;
+    let mut s = format!(
+        "{title}\nthresholds: PSI watch ≥ {}, act ≥ {}; Jensen-Shannon distance ≥ {}\n\n",
+        t.psi_watch, t.psi_act, t.js
+    );
+    let width = r
+        .fields
+        .iter()
+        .map(|f| f.name.chars().count())
+        .chain([13])
+        .max()
+        .unwrap_or(13);
+    s.push_str(&format!(
+        "{:width$}  {:7}  {:>8}  {:>8}\n",
+        "field", "verdict", "PSI", "JS"
+    ));
+    let mut line = |name: &str, verdict: &str, psi: f64, js: f64| {
+        s.push_str(&format!(
+            "{name:width$}  {verdict:7}  {psi:>8.4}  {js:>8.4}\n"
+        ));
+    };
+    for f in &r.fields {
+        line(&f.name, f.verdict.name(), f.psi, f.js);
+    }
+    let p = &r.predictions;
+    line("(predictions)", p.verdict.name(), p.psi, p.js);
+    let drifted: Vec<&str> = r
+        .fields
+        .iter()
+        .filter(|f| f.drifted)
+        .map(|f| f.name.as_str())
+        .chain((p.verdict == Verdict::Drift).then_some("(predictions)"))
+        .collect();
+    if drifted.is_empty() {
+        s.push_str("\nno drift\n");
+        return s;
+    }
+    s.push_str(&format!("\ndrift in: {}\n", drifted.join(", ")));
+    for f in r.fields.iter().filter(|f| f.drifted) {
+        histogram(&mut s, &f.name, &f.values);
+        if let Some(oov) = &f.oov {
+            histogram(
+                &mut s,
+                &format!("{} (out-of-vocabulary share)", f.name),
+                oov,
+            );
+        }
+    }
+    if p.verdict == Verdict::Drift {
+        histogram(&mut s, "(predictions)", p);
+    }
+    s
+}
+
+fn histogram(s: &mut String, name: &str, d: &Distribution) {
+    let width = d
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    s.push_str(&format!(
+        "\n{name}\n  {:width$}  training   current\n",
+        "slot"
+    ));
+    for ((label, train), cur) in d.labels.iter().zip(&d.training).zip(&d.current) {
+        if *train == 0.0 && *cur == 0.0 {
+            continue;
+        }
+        s.push_str(&format!(
+            "  {label:width$}  {:>7.1}%  {:>7.1}%\n",
+            train * 100.0,
+            cur * 100.0
+        ));
+    }
+}
