@@ -459,10 +459,10 @@ def text_steps(step, in_names, found):
     return found
 
 
-def training_profile(frame, fields, featurizer, predictions):
-    """The profile of the sample `frame` (raw fields as in `fields`); `predictions` is a
-    histogram of the model's answers on the same rows."""
-    texts = text_steps(featurizer, [f["name"] for f in fields], {})
+def training_profile(frame, fields, texts, predictions):
+    """The profile of the sample `frame` (raw fields as in `fields`; `texts` maps each text
+    field to its text_vectorizer step); `predictions` is a histogram of the model's answers on
+    the same rows."""
     out = []
     for f in fields:
         series = frame[f["name"]]
@@ -676,7 +676,7 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         converted, names = convert_step(step, names)
         steps.append(converted)
     featurizer = {"type": "pipeline", "steps": steps}
-    texts = set(text_steps(featurizer, list(source.fields), {}))
+    texts = text_steps(featurizer, list(source.fields), {})
 
     x_all = source.sklearn_input(frame)
     xt = dense(preprocess_fn(x_all))
@@ -701,7 +701,7 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         predicted = class_histogram(classes, [to_py(p) for p in pred], len(frame))
     else:
         predicted = number_histogram(np.asarray(pred, dtype=np.float64), prediction_margin)
-    profile = training_profile(frame, fields, featurizer, predicted)
+    profile = training_profile(frame, fields, texts, predicted)
 
     # Golden rows: the first sample rows, plus one row per nullable field with it missing.
     golden_frame = frame.head(golden_rows).copy()
@@ -1002,7 +1002,7 @@ def export_onnx(onnx_path, sample_path, name, out_dir, version="1.0.0", descript
         predicted = number_histogram(values_all, prediction_margin)
     input_fields = [{"name": f, "type": "number", "nullable": False, "stats": field_stats(df[c], "number")} for f, c in zip(fields, df.columns)]
     featurizer = {"type": "pipeline", "steps": []}
-    profile = training_profile(df.rename(columns=dict(zip(df.columns, fields))), input_fields, featurizer, predicted)
+    profile = training_profile(df.rename(columns=dict(zip(df.columns, fields))), input_fields, {}, predicted)
 
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p) or "unknown producer"
     files = {

@@ -52,19 +52,10 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
     let value = &object[key];
     let result = match key {
         "features" => parse_features(value, fields),
-        "record" => {
-            let record = value.as_object().ok_or_else(|| {
-                ApiError::for_field(
-                    ErrorCode::UnknownBodyShape,
-                    "record",
-                    "'record' must be an object of field values",
-                )
-            })?;
-            Ok(Rows {
-                rows: vec![named_row(record, fields)?],
-                single: true,
-            })
-        }
+        "record" => Ok(Rows {
+            rows: vec![record(value, fields)?],
+            single: true,
+        }),
         "instances" => parse_instances(value, fields),
         "dataframe_split" => parse_dataframe_split(value, fields),
         other => Err(ApiError::new(
@@ -236,6 +227,19 @@ fn positional_row<'a>(values: &'a [Value], fields: &[Field]) -> Result<Vec<Cell<
         ));
     }
     values.iter().zip(fields).map(|(v, f)| cell(v, f)).collect()
+}
+
+/// One row from the value of `{"record": ...}`: an object of field values. For callers that
+/// hold records rather than request bodies (the CLI's files, the page's rows, drift tallies).
+pub fn record<'a>(value: &'a Value, fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
+    let record = value.as_object().ok_or_else(|| {
+        ApiError::for_field(
+            ErrorCode::UnknownBodyShape,
+            "record",
+            "'record' must be an object of field values",
+        )
+    })?;
+    named_row(record, fields)
 }
 
 fn named_row<'a>(

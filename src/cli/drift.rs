@@ -38,7 +38,7 @@ pub fn run(o: Options<'_>) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let tally = match Tally::new(predictor.manifest().clone()) {
+    let tally = match Tally::new(predictor.manifest()) {
         Ok(t) => t,
         Err(e) => return fail(format!("{}: {e}", o.bundle.display())),
     };
@@ -120,8 +120,8 @@ fn format_of(input: &str) -> Option<Format> {
     }
 }
 
-fn read_csv(mut reader: Box<dyn BufRead>, tally: &mut Rows<'_>) -> Result<(), String> {
-    let fields = &tally.predictor.manifest().input;
+fn read_csv(mut reader: Box<dyn BufRead>, rows: &mut Rows<'_>) -> Result<(), String> {
+    let fields = &rows.predictor.manifest().input;
     let mut parser = csv::Parser::new();
     let mut header: Option<csv::Header> = None;
     let mut problem: Option<String> = None;
@@ -136,8 +136,8 @@ fn read_csv(mut reader: Box<dyn BufRead>, tally: &mut Rows<'_>) -> Result<(), St
                 Err(e) => problem = Some(format!("line {n}: {e}")),
             },
             Some(h) => match h.record(&cells) {
-                Ok(record) => tally.push(n, serde_json::Value::Object(record)),
-                Err(e) => tally.refuse(n, &e),
+                Ok(record) => rows.push(n, serde_json::Value::Object(record)),
+                Err(e) => rows.refuse(n, &e),
             },
         }
     };
@@ -153,16 +153,16 @@ fn read_csv(mut reader: Box<dyn BufRead>, tally: &mut Rows<'_>) -> Result<(), St
     problem.map_or(Ok(()), Err)
 }
 
-fn read_jsonl(reader: Box<dyn BufRead>, tally: &mut Rows<'_>) -> Result<(), String> {
+fn read_jsonl(reader: Box<dyn BufRead>, rows: &mut Rows<'_>) -> Result<(), String> {
     for (i, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| e.to_string())?;
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(v) if v.is_object() => tally.push(i + 1, v),
-            Ok(_) => tally.refuse(i + 1, "must be a JSON object of field values"),
-            Err(e) => tally.refuse(i + 1, &format!("is not JSON: {e}")),
+            Ok(v) if v.is_object() => rows.push(i + 1, v),
+            Ok(_) => rows.refuse(i + 1, "must be a JSON object of field values"),
+            Err(e) => rows.refuse(i + 1, &format!("is not JSON: {e}")),
         }
     }
     Ok(())
@@ -196,25 +196,27 @@ impl Rows<'_> {
     /// so that only that row is left out.
     fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let fields = &self.predictor.manifest().input;
-        let bodies: Vec<(usize, serde_json::Value)> = pending
-            .into_iter()
-            .map(|(line, record)| (line, serde_json::json!({ "record": record })))
-            .collect();
-        let mut rows = Vec::with_capacity(bodies.len());
-        for (line, body) in &bodies {
-            match request::parse(body, fields) {
-                Ok(mut parsed) => rows.push((*line, parsed.rows.remove(0))),
+        let predictor = self.predictor;
+        let fields = &predictor.manifest().input;
+        let (mut lines, mut cells) = (Vec::new(), Vec::new());
+        for (line, record) in &pending {
+            match request::record(record, fields) {
+                Ok(row) => {
+                    lines.push(*line);
+                    cells.push(row);
+                }
                 Err(e) => self.refuse(*line, &e.message),
             }
         }
-        let cells: Vec<_> = rows.iter().map(|(_, r)| r.clone()).collect();
-        match self.predictor.predict_rows(&cells) {
+        if cells.is_empty() {
+            return;
+        }
+        match predictor.predict_rows(&cells) {
             Ok(outputs) => self.tally.add_rows(&cells, &outputs),
             Err(_) => {
-                for (line, row) in &rows {
+                for (line, row) in lines.iter().zip(&cells) {
                     let one = std::slice::from_ref(row);
-                    match self.predictor.predict_rows(one) {
+                    match predictor.predict_rows(one) {
                         Ok(outputs) => self.tally.add_rows(one, &outputs),
                         Err(e) => self.refuse(*line, &e.message),
                     }

@@ -3,7 +3,7 @@
 
 use super::{Binner, Counts, DriftReport, ProfileError};
 use crate::api::request;
-use crate::bundle::Manifest;
+use crate::bundle::{Field, Manifest};
 use crate::error::ApiError;
 use crate::featurize::Cell;
 use crate::infer::Outputs;
@@ -12,18 +12,22 @@ use serde_json::Value;
 /// A bundle's profile and the rows counted against it so far.
 #[derive(Debug, Clone)]
 pub struct Tally {
-    manifest: Manifest,
+    /// The schema, to read records.
+    fields: Vec<Field>,
+    /// Classification: the classes, to find a prediction's index.
+    classes: Option<Vec<Value>>,
     binner: Binner,
     counts: Counts,
     slots: Vec<u32>,
 }
 
 impl Tally {
-    pub fn new(manifest: Manifest) -> Result<Tally, ProfileError> {
-        let binner = Binner::new(&manifest)?;
+    pub fn new(manifest: &Manifest) -> Result<Tally, ProfileError> {
+        let binner = Binner::new(manifest)?;
         let counts = Counts::new(&binner);
         Ok(Tally {
-            manifest,
+            fields: manifest.input.clone(),
+            classes: manifest.classes.clone(),
             binner,
             counts,
             slots: Vec::new(),
@@ -48,9 +52,8 @@ impl Tally {
     /// Counts one record (an object of field values, as `{"record": ...}` takes it) with the
     /// prediction the model gave for it (the response's `prediction`).
     pub fn add_record(&mut self, record: &Value, prediction: &Value) -> Result<(), ApiError> {
-        let body = serde_json::json!({ "record": record });
-        let rows = request::parse(&body, &self.manifest.input)?;
-        let slot = match (&self.manifest.classes, prediction.as_f64()) {
+        let row = request::record(record, &self.fields)?;
+        let slot = match (&self.classes, prediction.as_f64()) {
             (Some(classes), _) => self.binner.class_slot(
                 classes
                     .iter()
@@ -60,9 +63,7 @@ impl Tally {
             (None, Some(x)) => self.binner.value_slot(x),
             (None, None) => self.binner.value_slot(f64::NAN),
         };
-        for row in &rows.rows {
-            self.add(row, slot);
-        }
+        self.add(&row, slot);
         Ok(())
     }
 

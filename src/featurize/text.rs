@@ -157,11 +157,6 @@ impl TextVectorizer {
         (terms > 0).then(|| unknown as f64 / terms as f64)
     }
 
-    /// The raw field this vectorizer reads, if it reads one unchanged.
-    pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
-    }
-
     /// The vectorizer that reads raw field `field` (index in `fields`) in a featurizer, found
     /// without compiling the rest: as the first step of a pipeline, or a part of a column
     /// transformer there (where a text vectorizer can still see a raw field).

@@ -191,7 +191,7 @@ impl WasmPredictor {
     /// with code `no_profile` for a bundle without one (format version 1) or with a bad one.
     #[wasm_bindgen(js_name = driftTally)]
     pub fn drift_tally(&self) -> Result<WasmDriftTally, JsValue> {
-        Tally::new(self.inner.manifest().clone())
+        Tally::new(self.inner.manifest())
             .map(|inner| WasmDriftTally { inner })
             .map_err(|e| js_error("no_profile", &e.to_string(), None))
     }
