@@ -1,7 +1,7 @@
 //! Error types. [`ApiError`] is what a caller sees for a bad request (it maps to an HTTP 4xx and
 //! a JSON body); [`BundleError`] is what an operator sees for a bad bundle.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A request the predictor refuses, with a stable machine-readable `code`, a human message that
 /// names the offending field and what was expected, and the field itself when there is one.
@@ -15,7 +15,7 @@ pub struct ApiError {
 }
 
 /// Every kind of request error. The serialized names are part of the API contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body is not JSON.

@@ -47,6 +47,10 @@ pub struct Options {
     /// Days feedback is accepted for a prediction and kept.
     #[arg(long, default_value_t = 30)]
     pub feedback_retention_days: u32,
+    /// Requests and rows the monitoring window (GET /models/{name}/monitor) keeps per model
+    /// version; 0 turns monitoring off.
+    #[arg(long, default_value_t = wasmpredict::ops::monitor::DEFAULT_CAPACITY)]
+    pub monitor_window: usize,
     #[command(flatten)]
     pub engine: super::EngineArg,
 }
@@ -116,6 +120,7 @@ pub fn run(opts: Options) -> ExitCode {
         engine: opts.engine.engine,
         admin_token,
         feedback_retention_days: opts.feedback_retention_days,
+        monitor_window: opts.monitor_window,
     });
     if let Err(e) = service.add_models(models) {
         return fail(e.to_string());
@@ -173,6 +178,7 @@ pub fn run(opts: Options) -> ExitCode {
             opts.state.display(),
             if has_token { "on (ADMIN_TOKEN)" } else { "off (no ADMIN_TOKEN)" }
         );
+        tokio::spawn(absorb_monitor(state.clone()));
         let app =
             axum::Router::new().fallback(move |req: Request<Body>| handle(state.clone(), req));
         let shutdown = async {
@@ -189,6 +195,22 @@ pub fn run(opts: Options) -> ExitCode {
             }
         }
     })
+}
+
+/// Every second, adds what the service answered to the monitoring window, on the blocking pool
+/// (rows are parsed again there), so neither requests nor the runtime's threads wait for it.
+async fn absorb_monitor(state: Arc<State>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let state = state.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = state.store.absorb_monitor(&state.service) {
+                eprintln!("warning: {e}");
+            }
+        })
+        .await;
+    }
 }
 
 struct State {

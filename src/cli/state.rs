@@ -1,21 +1,23 @@
 //! Where `wasmpredict serve` keeps the deployment's state: the traffic table in
 //! `STATE/traffic.json` (written atomically: a new file renamed over the old one), feedback in
 //! SQLite (`STATE/feedback.sqlite`, the statements of `wasmpredict::ops::feedback`), and the
-//! metrics aggregate in memory.
+//! metrics aggregate and the monitoring window in memory (a restart empties them).
 
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use wasmpredict::http::{Effect, EffectDone, Service};
 use wasmpredict::ops::feedback::{ScoreRow, SQL_EXPIRE, SQL_INSERT, SQL_SCHEMA, SQL_SCORES};
 use wasmpredict::ops::metrics::Metrics;
+use wasmpredict::ops::monitor::Window;
 use wasmpredict::ops::traffic::Traffic;
 
 pub struct NativeState {
     dir: PathBuf,
     db: Mutex<Connection>,
     metrics: Mutex<Metrics>,
+    monitor: Mutex<Window>,
 }
 
 pub fn traffic_file(dir: &Path) -> PathBuf {
@@ -60,6 +62,7 @@ impl NativeState {
             dir: dir.to_path_buf(),
             db: Mutex::new(db),
             metrics: Mutex::new(Metrics::default()),
+            monitor: Mutex::new(Window::default()),
         })
     }
 
@@ -119,7 +122,25 @@ impl NativeState {
                 })
             }
             Effect::ReadScores { .. } => Ok(EffectDone::Scores(self.scores()?)),
+            Effect::ReadMonitor { model } => {
+                let window = self.absorb_monitor(service)?;
+                Ok(EffectDone::Monitor(
+                    window.models.get(model).cloned().unwrap_or_default(),
+                ))
+            }
         }
+    }
+
+    /// Adds what `service` answered since the last call to the monitoring window (held until
+    /// the guard drops).
+    pub fn absorb_monitor(&self, service: &Service) -> Result<MutexGuard<'_, Window>, String> {
+        let delta = service.take_monitor();
+        let mut window = self
+            .monitor
+            .lock()
+            .map_err(|_| "the monitoring window is poisoned".to_string())?;
+        window.add(delta);
+        Ok(window)
     }
 
     fn scores(&self) -> Result<Vec<ScoreRow>, String> {

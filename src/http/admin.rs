@@ -1,4 +1,5 @@
-//! The admin routes (traffic, feedback scores, metrics: bearer token required) and the
+//! The admin routes (traffic, feedback scores, metrics, the monitoring window: bearer token
+//! required) and the
 //! feedback route, which is open but stores state. Each answers an [`Effect`] for the adapter
 //! to perform, then [`complete`] turns the result into the response.
 
@@ -24,6 +25,14 @@ pub(super) fn handle(service: &Service, route: Route<'_>, req: &HttpRequest<'_>)
     }
     match route {
         Route::Metrics => Handled::Effect(Effect::ReadMetrics),
+        Route::Monitor(name) => {
+            if !service.has_model(name) {
+                return error(&service.unknown_model(name));
+            }
+            Handled::Effect(Effect::ReadMonitor {
+                model: name.to_string(),
+            })
+        }
         Route::AdminFeedback(name) => {
             if !service.has_model(name) {
                 return error(&service.unknown_model(name));
@@ -150,6 +159,9 @@ pub(super) fn complete(
         }
         (Effect::ReadScores { model }, EffectDone::Scores(rows)) => {
             HttpResponse::json(200, &scores_for(service, &model, &rows))
+        }
+        (Effect::ReadMonitor { model }, EffectDone::Monitor(window)) => {
+            service.monitor_report(&model, &window)
         }
         (effect, done) => HttpResponse::error(&ApiError::new(
             ErrorCode::StorageFailed,

@@ -5,7 +5,8 @@
 //! - [`routes`]: the one route table (also what the servers use to tell API paths from static
 //!   files);
 //! - [`Service`]: the models and their versions, routing, traffic, metrics;
-//! - `admin`: the token-protected routes (traffic, feedback scores, metrics);
+//! - `admin`: the token-protected routes (traffic, feedback scores, metrics, monitoring);
+//! - `monitor`: what each predict answer leaves for the monitoring window;
 //! - [`oip`]: the Open Inference Protocol v2 mapping; [`cors`]: CORS.
 //!
 //! State that must outlive a request or be shared between processes (the traffic table,
@@ -15,6 +16,7 @@
 
 mod admin;
 pub mod cors;
+mod monitor;
 pub mod oip;
 mod oip_types;
 mod predict;

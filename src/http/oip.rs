@@ -98,7 +98,7 @@ fn shape_of(input: &Map<String, Value>, name: &str) -> Result<Vec<usize>, ApiErr
 type ParsedInput<'a> = (&'a str, Vec<usize>, Vec<&'a Value>, (&'a str, Datatype));
 
 /// Converts an infer request into core rows (as an `instances` body).
-fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
+pub(super) fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
     let fields = &p.manifest().input;
     let inputs = body
         .get("inputs")
@@ -224,13 +224,21 @@ fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiError> {
     Ok(json!({ "instances": rows }))
 }
 
+/// An inference answer, with what the monitoring window keeps of it.
+pub struct Inferred {
+    pub answer: Value,
+    pub timings: Timings,
+    /// Per row: the class index or the value.
+    pub predictions: Vec<f32>,
+}
+
 /// `POST /v2/models/{name}[/versions/{v}]/infer`.
 pub fn infer(
     p: &Predictor,
     body: &Value,
     max_rows: usize,
     clock: &dyn Fn() -> f64,
-) -> Result<(Value, Timings), ApiError> {
+) -> Result<Inferred, ApiError> {
     let instances = to_instances(p, body)?;
     let requested: Option<Vec<&str>> = match body.get("outputs") {
         None | Some(Value::Null) => None,
@@ -250,6 +258,7 @@ pub fn infer(
         return Err(bad("internal: an instances body must answer as a batch"));
     };
     let n = batch.predictions.len();
+    let predictions = super::monitor::predictions_of_answer(p, &batch.predictions);
     let mut outputs = Vec::new();
     let values: Vec<Value> = batch
         .predictions
@@ -303,7 +312,11 @@ pub fn infer(
     if let Some(id) = body.get("id").filter(|v| v.is_string()) {
         answer["id"] = id.clone();
     }
-    Ok((answer, timings))
+    Ok(Inferred {
+        answer,
+        timings,
+        predictions,
+    })
 }
 
 /// The Open Inference Protocol's error body is `{"error": "<message>"}` (KServe's spec; NVIDIA's

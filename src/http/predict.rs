@@ -2,9 +2,11 @@
 //! pins), the prediction id of a one-row answer, the shadow version's comparison, and the
 //! headers and counters every predict answer gets.
 
+use super::monitor::{predictions_of, AnsweredBody};
 use super::service::Service;
 use super::{oip, HttpRequest, HttpResponse};
 use crate::api::{Predictor, Timings};
+use crate::error::ErrorCode;
 use crate::infer::Outputs;
 use crate::ops::metrics::labels;
 use crate::ops::prediction_id::PredictionId;
@@ -19,21 +21,35 @@ impl Service {
         req: &HttpRequest<'_>,
         clock: &dyn Fn() -> f64,
     ) -> HttpResponse {
+        let started = clock();
         let predictor = match self.predictor_version(name, version) {
             Ok(p) => p,
             Err(e) => return HttpResponse::error(&e),
         };
         let answer = crate::api::parse_body(req.bytes())
             .and_then(|body| oip::infer(&predictor, &body, self.config.max_rows, clock));
-        let rows = answer
-            .as_ref()
-            .ok()
-            .and_then(|(v, _)| v["outputs"][0]["shape"][0].as_u64().map(|n| n as usize));
-        let response = match &answer {
-            Ok((v, _)) => HttpResponse::json(200, v),
-            Err(e) => HttpResponse::error(e),
+        let (response, served) = match answer {
+            Ok(inferred) => {
+                let body = self.monitoring().then(|| AnsweredBody {
+                    bytes: req.bytes().to_vec(),
+                    oip: true,
+                    predictions: inferred.predictions,
+                });
+                let rows = inferred.answer["outputs"][0]["shape"][0]
+                    .as_u64()
+                    .map_or(0, |n| n as usize);
+                (
+                    HttpResponse::json(200, &inferred.answer),
+                    Served::Answered {
+                        rows,
+                        timings: inferred.timings,
+                        body,
+                    },
+                )
+            }
+            Err(e) => (HttpResponse::error(&e), Served::Refused(e.code)),
         };
-        self.after_predict(&predictor, response, answer.ok().map(|(_, t)| t), rows)
+        self.after_predict(&predictor, response, served, clock() - started)
     }
 
     /// `POST /predict`, `/models/{name}/predict` (the traffic picks the version, a shadow
@@ -45,6 +61,7 @@ impl Service {
         req: &HttpRequest<'_>,
         clock: &dyn Fn() -> f64,
     ) -> HttpResponse {
+        let started = clock();
         if !self.has_model(name) {
             return HttpResponse::error(&self.unknown_model(name));
         }
@@ -68,7 +85,7 @@ impl Service {
             Err(e) => return HttpResponse::error(&e),
         };
         let answer = predictor.answer_json(req.bytes(), self.config.max_rows, clock);
-        let (response, timings, rows) = match answer {
+        let (response, served) = match answer {
             Ok(a) => {
                 let mut json = a.json;
                 let mut headers =
@@ -86,19 +103,27 @@ impl Service {
                         self.shadow(name, version, shadow, req, &a.outputs);
                     }
                 }
+                let body = self.monitoring().then(|| AnsweredBody {
+                    bytes: req.bytes().to_vec(),
+                    oip: false,
+                    predictions: predictions_of(&a.outputs),
+                });
                 (
                     HttpResponse {
                         status: 200,
                         headers,
                         body: json,
                     },
-                    Some(a.timings),
-                    Some(a.rows),
+                    Served::Answered {
+                        rows: a.rows,
+                        timings: a.timings,
+                        body,
+                    },
                 )
             }
-            Err(e) => (HttpResponse::error(&e), None, None),
+            Err(e) => (HttpResponse::error(&e), Served::Refused(e.code)),
         };
-        self.after_predict(&predictor, response, timings, rows)
+        self.after_predict(&predictor, response, served, clock() - started)
     }
 
     fn prediction_id(&self, p: &Predictor, outputs: &Outputs, now_ms: u64) -> Option<String> {
@@ -154,24 +179,31 @@ impl Service {
         });
     }
 
-    /// Adds `Server-Timing` and `x-model-version` to a predict answer and counts it.
+    /// Adds `Server-Timing` and `x-model-version` to a predict answer, counts it and notes it
+    /// for the monitoring window (`ms`: from routing to the encoded answer).
     fn after_predict(
         &self,
         p: &Predictor,
         mut response: HttpResponse,
-        timings: Option<Timings>,
-        rows: Option<usize>,
+        served: Served,
+        ms: f64,
     ) -> HttpResponse {
         let m = p.manifest();
         let (model, version) = (m.name.as_str(), m.version.as_str());
-        let work = match (rows, timings) {
-            (Some(rows), Some(t)) => Some((rows, t.featurize_ms / 1e3, t.inference_ms / 1e3)),
-            _ => None,
+        let (error, timings, body) = match served {
+            Served::Answered {
+                rows,
+                timings,
+                body,
+            } => (None, Some((rows, timings)), body),
+            Served::Refused(code) => (Some(code), None, None),
         };
+        let work = timings.map(|(rows, t)| (rows, t.featurize_ms / 1e3, t.inference_ms / 1e3));
         if let Ok(mut stats) = self.stats.lock() {
             stats.request(model, version, response.status, work);
         }
-        if let Some(t) = timings {
+        self.note(p, response.status, error, ms, body);
+        if let Some((_, t)) = timings {
             response.headers.push((
                 "server-timing".into(),
                 format!(
@@ -185,4 +217,15 @@ impl Service {
             .push(("x-model-version".into(), version.to_string()));
         response
     }
+}
+
+/// How a predict request ended.
+enum Served {
+    Answered {
+        rows: usize,
+        timings: Timings,
+        /// The body, kept for the monitoring window when it is on.
+        body: Option<AnsweredBody>,
+    },
+    Refused(ErrorCode),
 }

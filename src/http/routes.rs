@@ -32,6 +32,8 @@ pub enum Route<'a> {
     AdminFeedback(&'a str),
     /// `GET /metrics`: Prometheus text (admin token).
     Metrics,
+    /// `GET /models/{name}/monitor`: the monitoring window's report (admin token).
+    Monitor(&'a str),
 }
 
 /// The first path segments of every API route.
@@ -55,6 +57,7 @@ impl<'a> Route<'a> {
             ["models", name] => Route::Model(name),
             ["models", name, "predict"] => Route::ModelPredict(name),
             ["models", name, "feedback"] => Route::Feedback(name),
+            ["models", name, "monitor"] => Route::Monitor(name),
             ["models", name, "versions", v] => Route::ModelVersion(name, v),
             ["models", name, "versions", v, "predict"] => Route::VersionPredict(name, v),
             ["admin", "models", name, "traffic"] => Route::AdminTraffic(name),
@@ -95,7 +98,7 @@ impl<'a> Route<'a> {
     pub fn is_admin(&self) -> bool {
         matches!(
             self,
-            Route::AdminTraffic(_) | Route::AdminFeedback(_) | Route::Metrics
+            Route::AdminTraffic(_) | Route::AdminFeedback(_) | Route::Metrics | Route::Monitor(_)
         )
     }
 
@@ -132,6 +135,11 @@ mod tests {
             Route::parse("/admin/models/churn/traffic"),
             Some(Route::AdminTraffic("churn"))
         );
+        assert_eq!(
+            Route::parse("/models/churn/monitor"),
+            Some(Route::Monitor("churn"))
+        );
+        assert!(Route::Monitor("churn").is_admin());
         assert_eq!(Route::parse("/v2/models/churn/nope"), None);
         assert!(is_api_path("/admin/x") && is_api_path("/metrics") && !is_api_path("/pkg/a.js"));
     }

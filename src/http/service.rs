@@ -1,13 +1,16 @@
 //! The set of served models (each with its versions) and the routes over them.
 
+use super::monitor::Pending;
 use super::routes::Route;
 use super::{admin, cors, oip, HttpRequest, HttpResponse, RequestBody};
 use crate::api::{describe, Predictor};
 use crate::bundle::layout::{compare_versions, ModelDir};
 use crate::bundle::Bundle;
+use crate::drift::Binner;
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::ops::feedback::{FeedbackRecord, ScoreRow};
 use crate::ops::metrics::Metrics;
+use crate::ops::monitor::ModelWindow;
 use crate::ops::prediction_id::IdKey;
 use crate::ops::serving_stats::ServingStats;
 use crate::ops::traffic::Traffic;
@@ -33,6 +36,8 @@ pub struct ServiceConfig {
     pub admin_token: Option<String>,
     /// Feedback is accepted for predictions at most this old, and kept this long.
     pub feedback_retention_days: u32,
+    /// Requests and rows the monitoring window keeps per model version; 0 turns it off.
+    pub monitor_window: usize,
 }
 
 impl Default for ServiceConfig {
@@ -45,6 +50,7 @@ impl Default for ServiceConfig {
             engine: None,
             admin_token: None,
             feedback_retention_days: 30,
+            monitor_window: crate::ops::monitor::DEFAULT_CAPACITY,
         }
     }
 }
@@ -79,6 +85,9 @@ pub enum Effect {
     ReadMetrics,
     /// Read the feedback scores (for one model's summary).
     ReadScores { model: String },
+    /// Add [`Service::take_monitor`]'s delta to the deployment's monitoring window and read the
+    /// model's part of it.
+    ReadMonitor { model: String },
 }
 
 /// What the adapter found or did for an [`Effect`].
@@ -92,6 +101,8 @@ pub enum EffectDone {
         scores: Vec<ScoreRow>,
     },
     Scores(Vec<ScoreRow>),
+    /// The model's window, by version.
+    Monitor(ModelWindow),
 }
 
 type Loader = Box<dyn Fn() -> Result<Bundle, BundleError> + Send + Sync>;
@@ -100,6 +111,8 @@ type Loader = Box<dyn Fn() -> Result<Bundle, BundleError> + Send + Sync>;
 struct Slot {
     loader: Loader,
     loaded: OnceLock<Result<Arc<Predictor>, String>>,
+    /// Its training profile, compiled when the monitoring window first needs it.
+    binner: OnceLock<Result<Binner, String>>,
 }
 
 /// The served models: name -> versions (lowest first).
@@ -111,6 +124,8 @@ pub struct Service {
     metrics: Mutex<Metrics>,
     /// Request counters since the last [`Service::take_metrics`].
     pub(super) stats: Mutex<ServingStats>,
+    /// Predict answers since the last [`Service::take_monitor`].
+    pub(super) pending: Mutex<Pending>,
     /// Counts random draws (traffic splits, id nonces).
     pub(super) draws: AtomicU64,
     id_key: IdKey,
@@ -124,6 +139,7 @@ impl Service {
             traffic: RwLock::new(BTreeMap::new()),
             metrics: Mutex::new(Metrics::default()),
             stats: Mutex::new(ServingStats::default()),
+            pending: Mutex::new(Pending::default()),
             draws: AtomicU64::new(0),
             id_key: IdKey::from_secret(config.admin_token.as_deref()),
             config,
@@ -154,6 +170,7 @@ impl Service {
             Slot {
                 loader: Box::new(loader),
                 loaded: OnceLock::new(),
+                binner: OnceLock::new(),
             },
         ));
         versions.sort_by(|a, b| compare_versions(&a.0, &b.0));
@@ -231,6 +248,24 @@ impl Service {
         loaded
             .clone()
             .map_err(|e| ApiError::new(ErrorCode::ModelUnavailable, e))
+    }
+
+    /// A version's compiled training profile, or why it has none (compiled once).
+    pub(super) fn binner(&self, name: &str, version: &str) -> Result<&Binner, String> {
+        let slot = self
+            .models
+            .get(name)
+            .and_then(|versions| versions.iter().find(|(v, _)| v == version))
+            .map(|(_, slot)| slot)
+            .ok_or_else(|| format!("model '{name}' has no version '{version}'"))?;
+        let predictor = self.predictor_version(name, Some(version));
+        slot.binner
+            .get_or_init(|| {
+                let p = predictor.map_err(|e| e.message)?;
+                Binner::new(p.manifest()).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The live version's predictor.
@@ -405,7 +440,10 @@ impl Service {
                 Err(e) => HttpResponse::error(&e),
             },
             Route::V2Infer(name, version) => self.infer(name, version, req, clock),
-            Route::AdminTraffic(_) | Route::AdminFeedback(_) | Route::Metrics => no_route(req),
+            Route::AdminTraffic(_)
+            | Route::AdminFeedback(_)
+            | Route::Metrics
+            | Route::Monitor(_) => no_route(req),
         })
     }
 

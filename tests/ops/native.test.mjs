@@ -22,7 +22,7 @@ const freePort = () => new Promise((resolve) => {
 async function start() {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ["serve", "--models", `${ROOT}models`, "--addr", `127.0.0.1:${port}`, "--state", state, "--default-model", "rf-classification"], {
+  server = spawn(BIN, ["serve", "--models", `${ROOT}models`, "--addr", `127.0.0.1:${port}`, "--state", state, "--default-model", "rf-classification", "--monitor-window", String(ops.WINDOW)], {
     env: { ...process.env, ADMIN_TOKEN: ops.TOKEN }, stdio: ["ignore", "pipe", "inherit"],
   });
   for (let i = 0; i < 200; i++) {
@@ -44,6 +44,7 @@ test("two versions of churn side by side", () => ops.versionsSideBySide(call));
 test("admin routes refuse missing and wrong tokens and change nothing", () => ops.adminNeedsTheToken(call));
 test("a 90/10 split lands within 3 points, sticky per user; a rollback is immediate", () => ops.splitAndStickiness(call));
 test("shadow agreement and per-version accuracy from feedback in /metrics", () => ops.shadowAndFeedback(call));
+test("the monitoring window flags exactly the shifted fields, then forgets them", () => ops.monitorFlagsShiftedFields(call));
 
 test("`wasmpredict models live` rolls back the running server; the state survives a restart", async () => {
   const env = { ...process.env, ADMIN_TOKEN: ops.TOKEN };

@@ -208,3 +208,54 @@ export async function shadowAndFeedback(call) {
   assert.ok(series(text, "wasmpredict_inference_seconds_count", { model: "churn", version: "1.0.0" }) >= rows.length);
   assert.equal(series(text, "wasmpredict_traffic_weight", { model: "churn", version: "1.0.0" }), 100);
 }
+
+/** The shifted and fresh churn samples of the drift checks (tests/python/make_fixtures.py). */
+const driftSample = (name) =>
+  JSON.parse(readFileSync(`${ROOT}target/fixtures/_drift/churn-${name}.json`, "utf8")).instances;
+
+/** Rows -> the monitored report of churn 1.0.0 once the window holds all of them. The server
+ * runs with a window of `WINDOW` rows, so these rows replace whatever it held before. */
+export const WINDOW = 2000;
+async function monitorAfter(call, rows) {
+  const read = async () => {
+    const r = await call("GET", "/models/churn/monitor", undefined, AUTH);
+    assert.equal(r.status, 200, r.text);
+    return r.body.versions.find((v) => v.version === "1.0.0");
+  };
+  const seen0 = (await read()).rows.seen;
+  const batches = [];
+  for (let i = 0; i < rows.length; i += 500) batches.push(rows.slice(i, i + 500));
+  for (const instances of batches) {
+    const r = await call("POST", "/models/churn/versions/1.0.0/predict", { instances });
+    assert.equal(r.status, 200, r.text);
+  }
+  // Isolates send their rows about a second after serving them (off the requests' path);
+  // read once every send is in, so the window holds exactly these rows, in order.
+  await new Promise((r) => setTimeout(r, 1500));
+  let version = await read();
+  const t0 = Date.now();
+  while (version.rows.seen < seen0 + rows.length && Date.now() - t0 < 5000) {
+    await new Promise((r) => setTimeout(r, 200));
+    version = await read();
+  }
+  assert.equal(version.rows.seen, seen0 + rows.length, "every row reached the window");
+  assert.equal(version.rows.window, WINDOW);
+  return version;
+}
+
+export async function monitorFlagsShiftedFields(call) {
+  const anonymous = await call("GET", "/models/churn/monitor");
+  assert.equal(anonymous.status, 401, anonymous.text);
+  const shifted = await monitorAfter(call, driftSample("shifted"));
+  const flagged = (v) => v.drift.fields.filter((f) => f.drifted).map((f) => f.name).sort();
+  assert.deepEqual(flagged(shifted), ["payment_method", "tenure"], JSON.stringify(shifted.drift.fields));
+  assert.equal(shifted.drift.drifted, true);
+  assert.equal(shifted.drift.rows, WINDOW);
+  assert.equal(shifted.requests.by_status["200"] >= 4, true);
+  const shares = shifted.predictions.classes.reduce((s, c) => s + c.share, 0);
+  assert.ok(Math.abs(shares - 1) < 1e-9, JSON.stringify(shifted.predictions));
+  // The same rows unshifted push the shifted ones out of the window: nothing is flagged.
+  const fresh = await monitorAfter(call, driftSample("fresh"));
+  assert.deepEqual(flagged(fresh), [], JSON.stringify(fresh.drift.fields));
+  assert.ok(fresh.drift.fields.every((f) => f.verdict !== "drift"));
+}

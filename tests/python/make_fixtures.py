@@ -470,6 +470,11 @@ def main(out):
     fresh, shifted = churn_drift_samples()
     fresh.to_csv(os.path.join(out, "_drift", "churn-fresh.csv"), index=False)
     shifted.to_csv(os.path.join(out, "_drift", "churn-shifted.csv"), index=False)
+    # The same rows as request bodies, for the servers' monitoring window (tests/ops).
+    for name, frame in (("fresh", fresh), ("shifted", shifted)):
+        records = json.loads(frame.to_json(orient="records"))
+        with open(os.path.join(out, "_drift", f"churn-{name}.json"), "w") as f:
+            json.dump({"instances": records}, f)
     with tempfile.TemporaryDirectory() as work:
         def build(name, model, data, y, rows=40, to_input=lambda f: f):
             model.fit(to_input(data), y)

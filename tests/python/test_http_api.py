@@ -127,13 +127,24 @@ def test_every_documented_path_exists(url):
                 body = {"split": {"1.0.0": 100}}
             else:
                 body = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}
-            admin = path.startswith("/admin") or path == "/metrics"
+            admin = path.startswith("/admin") or path == "/metrics" or path.endswith("/monitor")
             status, _, answer = call(url, method.upper(), concrete, body if method in ("post", "put") else None, headers=AUTH if admin else None)
             want = 201 if path.endswith("/feedback") and method == "post" else 200
             assert status == want, f"{method.upper()} {concrete}: {status} {answer}"
             if admin:
                 refused, _, _ = call(url, method.upper(), concrete, body if method in ("post", "put") else None)
                 assert refused == 401, f"{method.upper()} {concrete} without a token: {refused}"
+
+
+def test_monitor_report_matches_the_spec(url):
+    for model, body in [("iris", {"features": [[5.1, 3.5, 1.4, 0.2]]}), ("rf-classification", None), ("news", {"instances": [{"text": "great fun"}]})]:
+        if body is not None:
+            call(url, "POST", f"/models/{model}/predict", body)
+            call(url, "POST", f"/models/{model}/predict", {"features": "nope"})
+        status, _, report = call(url, "GET", f"/models/{model}/monitor", headers=AUTH)
+        assert status == 200, report
+        validate(report, "MonitorReport")
+        assert report["model"] == model
 
 
 def test_oversized_body_is_413(url):

@@ -1,7 +1,7 @@
 //! The isolate's side of the deployment's state: it performs the service's effects on the
 //! `DeploymentState` Durable Object (binding `STATE`), refreshes the traffic table every few
-//! seconds, and sends its metrics to the object in the background (`waitUntil`), at most once a
-//! second, so a predict request never waits for them.
+//! seconds, and sends its metrics and its monitoring window delta to the object in the
+//! background (`waitUntil`), at most once a second, so a predict request never waits for them.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -132,10 +132,19 @@ pub async fn perform(env: &Env, service: &Service, effect: &Effect) -> Result<Ef
         Effect::ReadScores { .. } => Ok(EffectDone::Scores(
             json(env, Method::Get, "/scores", None).await?,
         )),
+        Effect::ReadMonitor { model } => {
+            // This isolate's part goes first, so the answer includes what it just served.
+            let delta = service.take_monitor();
+            let body = serde_json::to_string(&delta).map_err(|e| e.to_string())?;
+            let path = format!("/monitor/read/{model}");
+            Ok(EffectDone::Monitor(
+                json(env, Method::Post, &path, Some(body)).await?,
+            ))
+        }
     }
 }
 
-/// Sends this isolate's metrics to the Durable Object about a second from now (one send in
+/// Sends this isolate's metrics and window delta to the Durable Object about a second from now (one send in
 /// flight at a time; requests meanwhile add to it).
 pub fn schedule_metrics_flush(env: &Env, ctx: &Context, service: &'static Service) {
     if FLUSH_PENDING.with(|f| f.replace(true)) {
@@ -146,13 +155,21 @@ pub fn schedule_metrics_flush(env: &Env, ctx: &Context, service: &'static Servic
         Delay::from(Duration::from_millis(METRICS_FLUSH_MS)).await;
         FLUSH_PENDING.with(|f| f.set(false));
         let delta = service.take_metrics();
-        if delta.is_empty() {
-            return;
+        if !delta.is_empty() {
+            let body = serde_json::to_string(&delta).unwrap_or_default();
+            if let Err(e) = call(&env, Method::Post, "/metrics", Some(body)).await {
+                console_error!("metrics not sent: {e}");
+                service.restore_metrics(delta);
+            }
         }
-        let body = serde_json::to_string(&delta).unwrap_or_default();
-        if let Err(e) = call(&env, Method::Post, "/metrics", Some(body)).await {
-            console_error!("metrics not sent: {e}");
-            service.restore_metrics(delta);
+        // Rows are parsed and slotted here, after the responses went out. A window delta that
+        // cannot be sent is dropped: the window is a sample of recent traffic, not a ledger.
+        let window = service.take_monitor();
+        if !window.is_empty() {
+            let body = serde_json::to_string(&window).unwrap_or_default();
+            if let Err(e) = call(&env, Method::Post, "/monitor", Some(body)).await {
+                console_error!("monitoring window not sent: {e}");
+            }
         }
     });
 }

@@ -55,6 +55,7 @@ fn config(env: &Env) -> ServiceConfig {
             "FEEDBACK_RETENTION_DAYS",
             defaults.feedback_retention_days as usize,
         ) as u32,
+        monitor_window: number("MONITOR_WINDOW", defaults.monitor_window),
     }
 }
 

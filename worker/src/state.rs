@@ -2,19 +2,22 @@
 //! shares. One instance (named "deployment") answers consistently, unlike Workers KV, whose
 //! reads may be served from a copy up to a minute old at each location: a rollback must reach
 //! every isolate within seconds. Its SQLite storage holds
-//! - `kv`: the traffic table and the metrics aggregate (JSON);
+//! - `kv`: the traffic table, the metrics aggregate and each model's monitoring window (JSON);
 //! - `feedback`: recorded outcomes (`wasmpredict::ops::feedback`'s statements, as natively).
 //!
 //! Routes (called by the isolates only; the object is not reachable from outside):
 //! `GET /traffic`, `PUT /traffic/{model}`, `POST /feedback`, `POST /metrics` (add a delta),
 //! `POST /metrics/read` (add a delta, answer the aggregate and the feedback scores),
-//! `GET /scores`.
+//! `GET /scores`, `POST /monitor` (add a window delta), `POST /monitor/read/{model}` (add a
+//! delta, answer the model's window).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use wasmpredict::ops::feedback::{
     FeedbackRecord, ScoreRow, SQL_EXPIRE, SQL_INSERT, SQL_SCHEMA, SQL_SCORES,
 };
 use wasmpredict::ops::metrics::Metrics;
+use wasmpredict::ops::monitor::{window::add_model, ModelWindow, Window};
 use wasmpredict::ops::traffic::Traffic;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, Response, Result, SqlStorage,
@@ -24,6 +27,8 @@ use worker::{
 #[durable_object]
 pub struct DeploymentState {
     sql: SqlStorage,
+    /// The monitoring windows read so far (each model's is stored under `monitor/{model}`).
+    monitor: RefCell<BTreeMap<String, ModelWindow>>,
 }
 
 const SQL_KV: &str = "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
@@ -66,6 +71,28 @@ impl DeploymentState {
         Ok(total)
     }
 
+    /// Appends a window delta to each model's stored window.
+    fn add_monitor(&self, delta: Window) -> Result<()> {
+        for (model, versions) in delta.models {
+            let key = format!("monitor/{model}");
+            let mut window = match self.monitor.borrow_mut().remove(&model) {
+                Some(w) => w,
+                None => self.get(&key)?,
+            };
+            add_model(&mut window, versions, delta.capacity);
+            self.put(&key, &window)?;
+            self.monitor.borrow_mut().insert(model, window);
+        }
+        Ok(())
+    }
+
+    fn model_window(&self, model: &str) -> Result<ModelWindow> {
+        if let Some(w) = self.monitor.borrow().get(model) {
+            return Ok(w.clone());
+        }
+        self.get(&format!("monitor/{model}"))
+    }
+
     fn scores(&self) -> Result<Vec<ScoreRow>> {
         self.sql.exec(SQL_SCORES, None)?.to_array()
     }
@@ -102,7 +129,10 @@ impl DurableObject for DeploymentState {
                 }
             }
         }
-        DeploymentState { sql }
+        DeploymentState {
+            sql,
+            monitor: RefCell::new(BTreeMap::new()),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -143,6 +173,15 @@ impl DurableObject for DeploymentState {
                 )
             }
             (Method::Get, "/scores") => Response::from_json(&self.scores()?),
+            (Method::Post, "/monitor") => {
+                self.add_monitor(req.json().await?)?;
+                Ok(Response::empty()?.with_status(204))
+            }
+            (Method::Post, p) if p.starts_with("/monitor/read/") => {
+                let model = p.trim_start_matches("/monitor/read/").to_string();
+                self.add_monitor(req.json().await?)?;
+                Response::from_json(&self.model_window(&model)?)
+            }
             _ => Response::error(format!("no route {path}"), 404),
         }
     }
