@@ -5,11 +5,13 @@
     python3 models/export.py --onnx NET.onnx --sample SAMPLE.csv --name NAME --out DIR [--task T]
         [--classes A,B,...] [--output NAME] [--logits] [--version V]
 
-The bundle (format version 2, see docs/bundle-format.md) is a directory with:
+The bundle (format version 3, see docs/bundle-format.md) is a directory with:
   manifest.json  raw input schema, the featurizer's fitted parameters, classes, training stats and
                  the training profile (per-field histograms and the predictions' distribution)
   model.onnx     the estimator alone, converted by skl2onnx (preprocessing runs in Rust)
   golden.json    raw sample rows with sklearn's own predictions, replayed by `wasmpredict check`
+  explain.json   for linear models and tree ensembles: the sample's feature means or the trees'
+                 node covers, what explanations need beside the graph (docs/explanations.md)
 
 With --onnx, any ONNX graph with one float32 input [N, F] (a network exported from PyTorch or
 Keras) is wrapped instead: the schema comes from the sample's F numeric columns, there is no
@@ -33,8 +35,8 @@ import sys
 import tempfile
 import warnings
 
-FORMAT_VERSION = 2
-EXPORTER = "wasmpredict export.py 2"
+FORMAT_VERSION = 3
+EXPORTER = "wasmpredict export.py 3"
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 SUPPORTED_TRANSFORMERS = (
@@ -54,6 +56,16 @@ SUPPORTED_ESTIMATORS = (
 )
 # Estimators whose exported graph routes NaN features itself (nodes_missing_value_tracks_true).
 ACCEPTS_NAN = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
+# Estimators whose predictions wasmpredict explains (docs/explanations.md): exact linear
+# contributions against the sample's feature means, TreeSHAP with the trees' node covers.
+LINEAR_ESTIMATORS = ("LogisticRegression", "LinearSVC", "LinearRegression", "Ridge")
+TREE_ESTIMATORS = (
+    "DecisionTreeClassifier", "DecisionTreeRegressor",
+    "RandomForestClassifier", "RandomForestRegressor",
+    "ExtraTreesClassifier", "ExtraTreesRegressor",
+    "GradientBoostingClassifier", "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
+)
 
 # ONNX ops that wasmpredict's tract build does not run (left out to keep the wasm small, see
 # vendor/README.md, or absent from tract): a wrapped graph with one of them is refused.
@@ -537,6 +549,89 @@ def convert_estimator(est, n_features):
     return onx
 
 
+def f32_number(x):
+    """A float64 as the shortest decimal that reads back as the same float32: the graph computes
+    in float32, and ~9 digits keep explain.json small."""
+    import numpy as np
+
+    return float(np.format_float_positional(np.float32(x), unique=True, trim="-"))
+
+
+def sklearn_trees(est):
+    """The fitted trees of a tree estimator as (children_left, feature, cover) arrays (a leaf has
+    children_left -1), in every order skl2onnx may number them."""
+    import numpy as np
+
+    def tree_arrays(t):
+        return t.children_left, t.feature, t.weighted_n_node_samples
+
+    def hgb_arrays(predictor):
+        nodes = predictor.nodes
+        left = np.where(nodes["is_leaf"].astype(bool), -1, nodes["left"].astype(np.int64))
+        return left, nodes["feature_idx"].astype(np.int64), nodes["count"].astype(np.float64)
+
+    name = type(est).__name__
+    if name.startswith("DecisionTree"):
+        return [[tree_arrays(est.tree_)]]
+    if name.startswith(("RandomForest", "ExtraTrees")):
+        return [[tree_arrays(e.tree_) for e in est.estimators_]]
+    if name.startswith("GradientBoosting"):
+        grid = est.estimators_
+        by_iteration = [tree_arrays(grid[i, k].tree_) for i in range(grid.shape[0]) for k in range(grid.shape[1])]
+        by_class = [tree_arrays(grid[i, k].tree_) for k in range(grid.shape[1]) for i in range(grid.shape[0])]
+        return [by_iteration, by_class]
+    if name.startswith("HistGradientBoosting"):
+        grid = est._predictors
+        k_n = len(grid[0])
+        by_iteration = [hgb_arrays(grid[i][k]) for i in range(len(grid)) for k in range(k_n)]
+        by_class = [hgb_arrays(grid[i][k]) for k in range(k_n) for i in range(len(grid))]
+        return [by_iteration, by_class]
+    return []
+
+
+def onnx_trees(onx):
+    """Per tree id of the graph's tree ensemble: {node id: feature id, or None for a leaf}."""
+    from onnx import helper
+
+    node = next(n for n in onx.graph.node if n.op_type.startswith("TreeEnsemble"))
+    a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
+    trees = {}
+    for t, n, f, mode in zip(a["nodes_treeids"], a["nodes_nodeids"], a["nodes_featureids"], a["nodes_modes"]):
+        trees.setdefault(t, {})[n] = None if mode in (b"LEAF", "LEAF") else f
+    return [trees[t] for t in sorted(trees)]
+
+
+def explain_data(est, xt, onx):
+    """explain.json: what wasmpredict needs beside the graph to explain a prediction, or None for
+    estimators it does not explain. Linear models: the model features' means over the sample
+    (contributions are w·(x - mean), as shap's LinearExplainer computes them). Trees: each
+    node's cover (training rows through it), which an ONNX tree does not carry and TreeSHAP
+    weighs paths by; matched to the graph's trees node by node."""
+    import numpy as np
+
+    name = type(est).__name__
+    if name in LINEAR_ESTIMATORS:
+        means = np.asarray(xt, dtype=np.float64).mean(axis=0)
+        return {"kind": "linear", "feature_means": [f32_number(m) for m in means]}
+    if name not in TREE_ESTIMATORS:
+        return None
+    graph = onnx_trees(onx)
+    for order in sklearn_trees(est):
+        if len(order) != len(graph):
+            continue
+        same = all(
+            len(g) == len(left) and all(
+                (g.get(i, "absent") is None) == (left[i] == -1) and (left[i] == -1 or g.get(i) == feature[i])
+                for i in range(len(left))
+            )
+            for g, (left, feature, _) in zip(graph, order)
+        )
+        if same:
+            covers = [[float(c) for c in cover] for _, _, cover in order]
+            return {"kind": "trees", "covers": covers}
+    raise ExportError(f"internal: the ONNX trees of {name} do not match its fitted trees node by node; cannot write the node covers explanations need")
+
+
 def dense(x):
     import numpy as np
 
@@ -753,6 +848,10 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         "model": model_spec,
         "profile": profile,
     }
+    explain = explain_data(est, xt, onx)
+    if explain is not None:
+        files["explain.json"] = (json.dumps(explain, allow_nan=False, separators=(",", ":")) + "\n").encode()
+        manifest["explain"] = "explain.json"
     return write_bundle(out_dir, manifest, files)
 
 

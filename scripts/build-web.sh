@@ -77,9 +77,10 @@ node -e '
 const fs = require("fs"), path = require("path");
 const layout = JSON.parse(process.argv[1]);
 const dir = "build/site/bundles";
-const files = ["manifest.json", "model.onnx", "golden.json"];
-const copy = (from, to) => { fs.mkdirSync(to, { recursive: true }); for (const f of files) fs.copyFileSync(path.join(from, f), path.join(to, f)); };
-const bytes = (d) => files.reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0);
+// A bundle is its manifest and the files it lists (model.onnx, golden.json, explain.json...).
+const files = (d) => ["manifest.json", ...Object.keys(JSON.parse(fs.readFileSync(path.join(d, "manifest.json"), "utf8")).files)];
+const copy = (from, to) => { fs.mkdirSync(to, { recursive: true }); for (const f of files(from)) fs.copyFileSync(path.join(from, f), path.join(to, f)); };
+const bytes = (d) => files(d).reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0);
 const out = [];
 for (const model of layout) {
   const live = model.versions.find((v) => v.version === model.live) || model.versions[model.versions.length - 1];

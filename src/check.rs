@@ -96,3 +96,31 @@ fn same_label(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         _ => a == b,
     }
 }
+
+/// Explains every golden row of a bundle that carries explanation data, so that a bundle whose
+/// `explain.json` does not fit its graph is refused by `wasmpredict check` (and the deploy
+/// gate), not by a request. Returns the rows explained (0 without explanation data).
+pub fn explanations(predictor: &Predictor, golden: &Golden) -> Result<usize, String> {
+    let m = predictor.manifest();
+    if m.explain.is_none() {
+        return Ok(0);
+    }
+    for (i, row) in golden.rows.iter().enumerate() {
+        let record = serde_json::Value::Object(row.input.clone());
+        let cells = crate::api::request::record(&record, &m.input)
+            .map_err(|e| format!("golden row {i}: {}", e.message))?;
+        let explained = predictor
+            .explain_rows(&[cells])
+            .map_err(|e| format!("golden row {i} cannot be explained: {}", e.message))?;
+        let finite = explained.iter().all(|e| {
+            e.base_value.iter().all(|x| x.is_finite())
+                && e.contributions
+                    .iter()
+                    .all(|(_, v)| v.iter().all(|x| x.is_finite()))
+        });
+        if !finite {
+            return Err(format!("golden row {i}: the explanation is not finite"));
+        }
+    }
+    Ok(golden.rows.len())
+}

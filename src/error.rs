@@ -68,6 +68,8 @@ pub enum ErrorCode {
     DuplicateFeedback,
     /// The deployment's state store (SQLite, a Durable Object, the traffic file) failed.
     StorageFailed,
+    /// `"explain": true` for a model or bundle that has no explanations.
+    ExplanationUnavailable,
 }
 
 impl ErrorCode {

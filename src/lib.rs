@@ -18,6 +18,7 @@ pub mod bundle;
 pub mod check;
 pub mod drift;
 pub mod error;
+pub mod explain;
 pub mod featurize;
 pub mod http;
 pub mod infer;

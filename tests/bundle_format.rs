@@ -28,7 +28,7 @@ fn sha256_mismatch_is_refused() {
 fn newer_format_version_is_refused_with_a_message_that_says_so() {
     let dir = copy_bundle(&root().join("models/iris"), "format");
     edit_json(&dir.join("manifest.json"), |manifest| {
-        manifest["format_version"] = serde_json::json!(3);
+        manifest["format_version"] = serde_json::json!(4);
         // A newer format may well carry fields this build does not know.
         manifest["quantization"] = serde_json::json!({"bits": 8});
     });
@@ -37,15 +37,15 @@ fn newer_format_version_is_refused_with_a_message_that_says_so() {
         matches!(
             err,
             BundleError::NewerFormat {
-                found: 3,
-                supported: 2
+                found: 4,
+                supported: 3
             }
         ),
         "{err:?}"
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("newer") && msg.contains('3') && msg.contains('2'),
+        msg.contains("newer") && msg.contains('4') && msg.contains('3'),
         "{msg}"
     );
 }
@@ -90,7 +90,7 @@ fn bundles_load_from_bytes_too() {
     let dir = root().join("models/iris");
     let manifest = std::fs::read(dir.join("manifest.json")).expect("manifest");
     let mut files = std::collections::BTreeMap::new();
-    for f in ["model.onnx", "golden.json"] {
+    for f in ["model.onnx", "golden.json", "explain.json"] {
         files.insert(f.to_string(), std::fs::read(dir.join(f)).expect("file"));
     }
     let bundle = Bundle::from_files(&manifest, files.clone()).expect("loads");
@@ -107,7 +107,13 @@ fn a_format_1_bundle_without_a_profile_still_loads_and_predicts() {
     let dir = copy_bundle(&root().join("models/iris"), "format-1");
     edit_json(&dir.join("manifest.json"), |manifest| {
         manifest["format_version"] = serde_json::json!(1);
-        manifest.as_object_mut().expect("object").remove("profile");
+        let m = manifest.as_object_mut().expect("object");
+        m.remove("profile");
+        m.remove("explain");
+        m["files"]
+            .as_object_mut()
+            .expect("files")
+            .remove("explain.json");
     });
     let bundle = Bundle::from_dir(&dir).expect("a version 1 bundle loads");
     assert!(bundle.manifest.profile.is_none());
@@ -132,6 +138,49 @@ fn a_profile_in_a_format_1_manifest_is_refused() {
     });
     let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
     assert!(msg.contains("profile needs format_version 2"), "{msg}");
+}
+
+#[test]
+fn explanation_data_needs_format_3_and_a_listed_file() {
+    let dir = copy_bundle(&root().join("models/iris"), "explain-in-2");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["format_version"] = serde_json::json!(2);
+    });
+    let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
+    assert!(msg.contains("explain needs format_version 3"), "{msg}");
+    let dir = copy_bundle(&root().join("models/iris"), "explain-unlisted");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["explain"] = serde_json::json!("covers.json");
+    });
+    let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
+    assert!(
+        msg.contains("explain names 'covers.json', which is not listed in files"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn explanation_data_that_does_not_fit_the_graph_is_refused_when_explaining() {
+    let dir = copy_bundle(&root().join("models/rf-classification"), "bad-covers");
+    let explain = edit_json(&dir.join("explain.json"), |e| {
+        e["covers"].as_array_mut().expect("covers").pop();
+    });
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["files"]["explain.json"] =
+            serde_json::json!(wasmpredict::bundle::sha256_hex(&explain));
+    });
+    let predictor = wasmpredict::Predictor::new(Bundle::from_dir(&dir).expect("loads"))
+        .expect("predicts without explanations");
+    let golden = predictor
+        .bundle()
+        .golden()
+        .expect("golden")
+        .expect("parses");
+    let why = wasmpredict::check::explanations(&predictor, &golden).expect_err("refused");
+    assert!(
+        why.contains("explain.json has covers for 99 trees, the graph has 100"),
+        "{why}"
+    );
 }
 
 #[test]

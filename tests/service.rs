@@ -495,8 +495,11 @@ fn native_server_serves_tract_graphs_beside_compact_ones() {
         ("onnx-net-regressor", fixture("onnx-net-regressor")),
     ] {
         std::fs::create_dir_all(dir.join(name)).unwrap();
-        for f in ["manifest.json", "model.onnx", "golden.json"] {
-            std::fs::copy(src.join(f), dir.join(name).join(f)).unwrap();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, dir.join(name).join(path.file_name().unwrap())).unwrap();
+            }
         }
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -16,7 +16,6 @@ const VERSION = "__WASMPREDICT_VERSION__";
 const PRECACHE = __WASMPREDICT_PRECACHE__;
 const CACHE = `wasmpredict-${VERSION}`;
 const LIVE = `wasmpredict-live-${VERSION}`;
-const FILES = ["manifest.json", "model.onnx", "golden.json"];
 
 function pageKey(pathname) {
   const path = pathname.replace(/\.html$/, "").replace(/\/index$/, "/");
@@ -60,7 +59,9 @@ async function updateModel(name) {
   if (!live || live === (await currentVersion(name))) return;
   const base = `/bundles/${name}/${live}/`;
   const bodies = {};
-  for (const file of FILES) {
+  // The manifest and every file the server lists for the version (model, goldens, explanations).
+  const names = ["manifest.json", ...Object.keys(files ?? {})];
+  for (const file of names) {
     const r = await fetch(base + file, { cache: "no-store" });
     if (!r.ok) return tell({ type: "bundle-rejected", name, version: live, reason: `${base}${file}: HTTP ${r.status}` });
     bodies[file] = await r.arrayBuffer();
@@ -74,7 +75,7 @@ async function updateModel(name) {
   }
   if (problems.length) return tell({ type: "bundle-rejected", name, version: live, reason: problems.join("; ") });
   const cache = await caches.open(LIVE);
-  for (const file of FILES) {
+  for (const file of names) {
     const type = file.endsWith(".json") ? "application/json" : "application/octet-stream";
     await cache.put(`/bundles/${name}/${file}`, new Response(bodies[file], { headers: { "content-type": type } }));
   }

@@ -20,6 +20,8 @@ pub fn describe(p: &Predictor) -> serde_json::Value {
         "n_features": m.n_features,
         "featurizer_steps": step_types(&m.featurizer),
         "files": m.files,
+        // The bundle carries what `"explain": true` needs (explain.json).
+        "explainable": m.explain.is_some(),
         "size_bytes": size,
         "engine": p.engine(),
         "engine_reason": p.why_tract(),

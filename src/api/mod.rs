@@ -17,8 +17,10 @@ use response::ResponseJson;
 
 use crate::bundle::{Bundle, Manifest, Task};
 use crate::error::{ApiError, BundleError, ErrorCode};
+use crate::explain::{self, ExplainError, Explainer, Explanation};
 use crate::featurize::{Cell, Featurizer};
 use crate::infer::{Engine, Features, LoadError, Model, Outputs, Second, SparseRows};
+use std::sync::OnceLock;
 
 /// Where the time of one request went, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -39,6 +41,16 @@ pub struct JsonAnswer {
     pub single: bool,
 }
 
+/// A body's rows evaluated: the graph's outputs, the row count, whether the body was a
+/// single-row shape, `clock` when featurization ended, and the explanations it asked for.
+struct Evaluated {
+    outputs: Outputs,
+    rows: usize,
+    single: bool,
+    featurized: f64,
+    explanations: Option<Vec<Explanation>>,
+}
+
 /// A classifier's per-row probabilities or decision scores.
 type SecondRows = (Second, Vec<Vec<f64>>);
 
@@ -53,6 +65,8 @@ pub struct Predictor {
     /// Every field is a number: positional bodies can take the fast path (`numeric_body`).
     numeric: bool,
     response_json: ResponseJson,
+    /// Built on the first `"explain": true`.
+    explainer: OnceLock<Result<Explainer, ExplainError>>,
 }
 
 /// A batch of featurized rows, as the graph takes them.
@@ -150,6 +164,7 @@ impl Predictor {
             sparse,
             numeric,
             response_json,
+            explainer: OnceLock::new(),
         })
     }
 
@@ -204,23 +219,52 @@ impl Predictor {
         } else {
             None
         };
-        let (outputs, n, single, t1) = match fast {
+        let Evaluated {
+            outputs,
+            rows: n,
+            single,
+            featurized: t1,
+            explanations,
+        } = match fast {
             Some(rows) => {
                 check_rows(rows.rows, max_rows)?;
                 let features = self.featurize_numeric(rows.values.iter().copied(), rows.rows)?;
                 let t1 = clock();
-                (
-                    self.run(features.features(), rows.rows)?,
-                    rows.rows,
-                    rows.single,
-                    t1,
-                )
+                Evaluated {
+                    outputs: self.run(features.features(), rows.rows)?,
+                    rows: rows.rows,
+                    single: rows.single,
+                    featurized: t1,
+                    explanations: None,
+                }
             }
             None => self.evaluate(&parse_body(body)?, max_rows, clock)?,
         };
         let t2 = clock();
         let mut json = Vec::with_capacity(64 + n * 48);
         self.response_json.write(&outputs, single, &mut json);
+        if let Some(explanations) = &explanations {
+            // The body ends with the object's `}`: the explanations go in as its last member,
+            // where serializing the `Response` puts them.
+            json.pop();
+            let written = match (single, explanations.first()) {
+                (true, Some(one)) => {
+                    json.extend_from_slice(b",\"explanation\":");
+                    serde_json::to_writer(&mut json, one)
+                }
+                _ => {
+                    json.extend_from_slice(b",\"explanations\":");
+                    serde_json::to_writer(&mut json, explanations)
+                }
+            };
+            written.map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InferenceFailed,
+                    format!("cannot encode the explanation: {e}"),
+                )
+            })?;
+            json.push(b'}');
+        }
         let timings = Timings {
             featurize_ms: t1 - t0,
             inference_ms: t2 - t1,
@@ -270,29 +314,63 @@ impl Predictor {
         clock: &dyn Fn() -> f64,
     ) -> Result<(Response, Timings), ApiError> {
         let t0 = clock();
-        let (outputs, n, single, t1) = self.evaluate(body, max_rows, clock)?;
+        let e = self.evaluate(body, max_rows, clock)?;
         let t2 = clock();
         let timings = Timings {
-            featurize_ms: t1 - t0,
-            inference_ms: t2 - t1,
+            featurize_ms: e.featurized - t0,
+            inference_ms: t2 - e.featurized,
         };
-        Ok((self.respond(outputs, n, single), timings))
+        Ok((
+            self.respond(e.outputs, e.rows, e.single, e.explanations),
+            timings,
+        ))
     }
 
-    /// Parses, checks, featurizes and runs a body's rows: the graph's outputs, the row count,
-    /// whether the body was a single-row shape, and `clock` when featurization ended.
+    /// Parses, checks, featurizes and runs a body's rows (and explains them when the body asks).
     fn evaluate(
         &self,
         body: &serde_json::Value,
         max_rows: usize,
         clock: &dyn Fn() -> f64,
-    ) -> Result<(Outputs, usize, bool, f64), ApiError> {
+    ) -> Result<Evaluated, ApiError> {
+        let explain = request::explain_requested(body)?;
         let rows = request::parse(body, &self.manifest().input)?;
         let n = rows.rows.len();
         check_rows(n, max_rows)?;
         let features = self.featurize_rows(&rows.rows)?;
         let t1 = clock();
-        Ok((self.run(features.features(), n)?, n, rows.single, t1))
+        let outputs = self.run(features.features(), n)?;
+        let explanations = if explain {
+            Some(self.explain_rows(&rows.rows)?)
+        } else {
+            None
+        };
+        Ok(Evaluated {
+            outputs,
+            rows: n,
+            single: rows.single,
+            featurized: t1,
+            explanations,
+        })
+    }
+
+    /// Each row's explanation: its raw fields' contributions to the model's raw score
+    /// ([`crate::explain`]).
+    pub fn explain_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Vec<Explanation>, ApiError> {
+        let explainer = self
+            .explainer
+            .get_or_init(|| Explainer::new(&self.bundle, &self.featurizer))
+            .as_ref()
+            .map_err(explain::unavailable)?;
+        let n = rows.len();
+        rows.iter()
+            .enumerate()
+            .map(|(i, row)| {
+                explainer
+                    .explain(&self.featurizer, row)
+                    .map_err(|e| e.in_row(i, n))
+            })
+            .collect()
     }
 
     /// The features the model would see for a request body, in float64 (for debugging and for
@@ -432,7 +510,13 @@ impl Predictor {
         })
     }
 
-    fn respond(&self, outputs: Outputs, n: usize, single: bool) -> Response {
+    fn respond(
+        &self,
+        outputs: Outputs,
+        n: usize,
+        single: bool,
+        explanations: Option<Vec<Explanation>>,
+    ) -> Response {
         let m = self.manifest();
         let (predictions, second): (Vec<Prediction>, Option<SecondRows>) = match outputs {
             Outputs::Regression { values } => (
@@ -476,6 +560,7 @@ impl Predictor {
                 classes,
                 model,
                 version,
+                explanation: explanations.and_then(|e| e.into_iter().next()),
             })
         } else {
             let (probabilities, scores) = split(second);
@@ -486,6 +571,7 @@ impl Predictor {
                 classes,
                 model,
                 version,
+                explanations,
             })
         }
     }

@@ -8,6 +8,8 @@
 //! - `{"record": {"field": v, ...}}`: one row by name;
 //! - `{"instances": [{...} | [...], ...]}`: several rows, each named or positional;
 //! - `{"dataframe_split": {"columns": [...], "data": [[...], ...]}}`: pandas' split orient.
+//!
+//! Beside any of them, `"explain": true` asks for each row's explanation ([`explain_requested`]).
 
 use crate::bundle::manifest::{Field, FieldKind};
 use crate::error::{ApiError, ErrorCode};
@@ -25,6 +27,23 @@ pub const SHAPES: &str =
     "{\"features\": [...]}, {\"features\": [[...], ...]}, {\"record\": {...}}, \
 {\"instances\": [...]} or {\"dataframe_split\": {\"columns\": [...], \"data\": [[...]]}}";
 
+/// The key that asks for explanations, beside a body's shape.
+pub const EXPLAIN: &str = "explain";
+
+/// Whether the body asks for explanations (`"explain": true`); anything but a boolean there is
+/// refused.
+pub fn explain_requested(body: &Value) -> Result<bool, ApiError> {
+    match body.get(EXPLAIN) {
+        None | Some(Value::Bool(false)) => Ok(false),
+        Some(Value::Bool(true)) => Ok(true),
+        Some(other) => Err(ApiError::for_field(
+            ErrorCode::WrongType,
+            EXPLAIN,
+            format!("'explain' must be true or false, got {other}"),
+        )),
+    }
+}
+
 pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {
     let object = body.as_object().ok_or_else(|| {
         ApiError::new(
@@ -32,7 +51,7 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
             format!("the body must be a JSON object: {SHAPES}"),
         )
     })?;
-    let mut keys = object.keys();
+    let mut keys = object.keys().filter(|k| k.as_str() != EXPLAIN);
     let (key, extra) = (keys.next(), keys.next());
     let key = match (key, extra) {
         (Some(k), None) => k.as_str(),

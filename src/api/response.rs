@@ -2,6 +2,7 @@
 //! `predictions` (+ a row of probabilities/scores per prediction). Both carry the model's
 //! `classes` (classification), `model` and `version`.
 
+use crate::explain::Explanation;
 use serde::Serialize;
 
 /// A class label exactly as in sklearn's `classes_`, or a regression value.
@@ -47,6 +48,9 @@ pub struct SingleResponse {
     pub classes: Option<Vec<serde_json::Value>>,
     pub model: String,
     pub version: String,
+    /// With `"explain": true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,6 +64,9 @@ pub struct BatchResponse {
     pub classes: Option<Vec<serde_json::Value>>,
     pub model: String,
     pub version: String,
+    /// With `"explain": true`: one per row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanations: Option<Vec<Explanation>>,
 }
 
 /// The error body: `{"error": {"code", "message", "field"?}}`.

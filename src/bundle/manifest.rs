@@ -1,15 +1,19 @@
-//! `manifest.json`, format version 2. Specified in `docs/bundle-format.md`; this file is its
+//! `manifest.json`, format version 3. Specified in `docs/bundle-format.md`; this file is its
 //! Rust mirror and the exporter (`models/export.py`) writes exactly these fields. Version 2 added
-//! the training `profile`; version 1 manifests (without it) still load.
+//! the training `profile`, version 3 the `explain` file; older manifests (without them) still
+//! load.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The newest bundle format this build understands.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The first format version with a training profile.
 pub const PROFILE_FORMAT_VERSION: u32 = 2;
+
+/// The first format version with explanation data (`explain`).
+pub const EXPLAIN_FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +46,10 @@ pub struct Manifest {
     /// so that adapters that never compute drift (the JS predictor) carry no code for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<serde_json::Value>,
+    /// The file (listed in `files`) holding what explanations need beside the graph: linear
+    /// models' feature means or trees' node covers (format version 3; `crate::explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -151,6 +151,20 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
             manifest.format_version
         )));
     }
+    if manifest.explain.is_some() && manifest.format_version < manifest::EXPLAIN_FORMAT_VERSION {
+        return Err(BundleError::Manifest(format!(
+            "explain needs format_version {} or newer, the manifest says {}",
+            manifest::EXPLAIN_FORMAT_VERSION,
+            manifest.format_version
+        )));
+    }
+    if let Some(file) = &manifest.explain {
+        if !manifest.files.contains_key(file) {
+            return Err(BundleError::Manifest(format!(
+                "explain names '{file}', which is not listed in files"
+            )));
+        }
+    }
     Ok(manifest)
 }
 

@@ -62,6 +62,11 @@ pub fn run(args: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> Exit
                 continue;
             }
         };
+        if let Err(e) = wasmpredict::check::explanations(&predictor, &golden) {
+            eprintln!("error: {}: {e}", dir.display());
+            bad_bundle = true;
+            continue;
+        }
         let report = replay(&predictor, &golden);
         if report.ok() {
             println!(

@@ -19,6 +19,7 @@ impl ColumnTransformer {
         let mut compiled = Vec::with_capacity(parts.len());
         let mut out = Columns {
             lineage: Vec::new(),
+            origin: Vec::new(),
         };
         for part in parts {
             if let Some(bad) = part.columns.iter().find(|&&c| c >= input.width()) {
@@ -28,16 +29,26 @@ impl ColumnTransformer {
                     input.width()
                 ));
             }
-            let sub = Columns {
-                lineage: part.columns.iter().map(|&c| input.lineage[c]).collect(),
-            };
+            let sub = input.select(&part.columns);
             let (step, part_out) = compile(&part.transformer, &sub, names)
                 .map_err(|e| format!("column_transformer part '{}': {e}", part.name))?;
             let width = part_out.width();
             out.lineage.extend(part_out.lineage);
+            out.origin.extend(part_out.origin);
             compiled.push((part.columns.clone(), step, width));
         }
         Ok((ColumnTransformer { parts: compiled }, out))
+    }
+
+    /// What output `column` stands for (see `Featurizer::column_label`).
+    pub fn label(&self, mut column: usize) -> Option<String> {
+        for (_, step, width) in &self.parts {
+            if column < *width {
+                return step.label(column);
+            }
+            column -= width;
+        }
+        None
     }
 
     pub fn transform<'a>(

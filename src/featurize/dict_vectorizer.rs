@@ -52,6 +52,29 @@ impl DictVectorizer {
         })
     }
 
+    /// Per output column, the input column whose key it encodes.
+    pub fn output_sources(&self) -> Vec<Option<usize>> {
+        let mut sources = vec![None; self.width];
+        for (i, c) in self.columns.iter().enumerate() {
+            for j in c.numeric.iter().chain(c.strings.values()) {
+                if let Some(s) = sources.get_mut(*j) {
+                    *s = Some(i);
+                }
+            }
+        }
+        sources
+    }
+
+    /// The string value an output column stands for (none for a numeric key's column).
+    pub fn label(&self, column: usize) -> Option<String> {
+        self.columns.iter().find_map(|c| {
+            c.strings
+                .iter()
+                .find(|(_, &j)| j == column)
+                .map(|(v, _)| v.clone())
+        })
+    }
+
     pub fn transform<'a>(&self, input: &[Cell<'a>], out: &mut Vec<Cell<'a>>) {
         let start = out.len();
         out.resize(start + self.width, Cell::Num(0.0));

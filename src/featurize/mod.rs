@@ -40,19 +40,46 @@ impl Cell<'_> {
     }
 }
 
-/// What is known at compile time about the columns a step reads: how many, and for each the
-/// raw input field it still is (None once a transformer has mixed columns, e.g. one-hot outputs).
+/// What is known at compile time about the columns a step reads: how many, for each the raw
+/// input field it still is (`lineage`: None once a transformer has encoded it, e.g. one-hot
+/// outputs), and the raw field it is computed from (`origin`: kept through encodings, so that an
+/// explanation can fold a one-hot column or a term back into its field).
 #[derive(Debug, Clone)]
 pub(crate) struct Columns {
     pub lineage: Vec<Option<usize>>,
+    pub origin: Vec<Option<usize>>,
 }
 
 impl Columns {
-    fn unnamed(width: usize) -> Columns {
+    /// The raw fields themselves.
+    fn fields(n: usize) -> Columns {
         Columns {
-            lineage: vec![None; width],
+            lineage: (0..n).map(Some).collect(),
+            origin: (0..n).map(Some).collect(),
         }
     }
+
+    /// An encoding's output columns: `sources[j]` is the input column output `j` is computed
+    /// from.
+    fn encoded(input: &Columns, sources: impl IntoIterator<Item = Option<usize>>) -> Columns {
+        let origin: Vec<Option<usize>> = sources
+            .into_iter()
+            .map(|c| c.and_then(|c| input.origin.get(c).copied().flatten()))
+            .collect();
+        Columns {
+            lineage: vec![None; origin.len()],
+            origin,
+        }
+    }
+
+    /// The columns at `positions` of these.
+    fn select(&self, positions: &[usize]) -> Columns {
+        Columns {
+            lineage: positions.iter().map(|&c| self.lineage[c]).collect(),
+            origin: positions.iter().map(|&c| self.origin[c]).collect(),
+        }
+    }
+
     fn width(&self) -> usize {
         self.lineage.len()
     }
@@ -67,6 +94,7 @@ pub struct Featurizer {
     root: Compiled,
     field_names: Vec<String>,
     out_lineage: Vec<Option<usize>>,
+    out_origin: Vec<Option<usize>>,
     accepts_nan: bool,
 }
 
@@ -92,9 +120,7 @@ impl Featurizer {
         accepts_nan: bool,
     ) -> Result<Featurizer, String> {
         let field_names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
-        let input = Columns {
-            lineage: (0..fields.len()).map(Some).collect(),
-        };
+        let input = Columns::fields(fields.len());
         let (root, out) = compile(step, &input, &field_names)?;
         if out.width() != n_features {
             return Err(format!(
@@ -106,12 +132,24 @@ impl Featurizer {
             root,
             field_names,
             out_lineage: out.lineage,
+            out_origin: out.origin,
             accepts_nan,
         })
     }
 
     pub fn n_features(&self) -> usize {
         self.out_lineage.len()
+    }
+
+    /// Per model feature: the raw field it is computed from (None: from several).
+    pub fn column_fields(&self) -> Vec<Option<usize>> {
+        self.out_origin.clone()
+    }
+
+    /// What a model feature stands for within its field, where an encoding says: a text's term,
+    /// a category's value.
+    pub fn column_label(&self, column: usize) -> Option<String> {
+        self.root.label(column)
     }
 
     /// Whether the featurizer hands every raw field to the model unchanged, in order.
@@ -259,8 +297,8 @@ fn compile(
                 input,
                 names,
             )?;
-            let width = enc.output_width();
-            (Compiled::OneHot(enc), Columns::unnamed(width))
+            let out = Columns::encoded(input, enc.output_sources().into_iter().map(Some));
+            (Compiled::OneHot(enc), out)
         }
         Step::DictVectorizer {
             feature_names,
@@ -268,13 +306,16 @@ fn compile(
         } => {
             let dv =
                 dict_vectorizer::DictVectorizer::compile(feature_names, separator, input, names)?;
-            let width = feature_names.len();
-            (Compiled::Dict(dv), Columns::unnamed(width))
+            let out = Columns::encoded(input, dv.output_sources());
+            (Compiled::Dict(dv), out)
         }
         Step::TextVectorizer(params) => {
             let tv = text::TextVectorizer::compile(params, input, names)?;
             let width = params.vocabulary.len();
-            (Compiled::Text(tv), Columns::unnamed(width))
+            (
+                Compiled::Text(tv),
+                Columns::encoded(input, vec![Some(0); width]),
+            )
         }
     })
 }
@@ -315,6 +356,31 @@ impl Compiled {
                 Ok(())
             }
             Compiled::Text(s) => s.transform(input, out),
+        }
+    }
+}
+
+impl Compiled {
+    /// [`Featurizer::column_label`] of this step's output `column`.
+    fn label(&self, column: usize) -> Option<String> {
+        match self {
+            // The last step that encodes decides what a column stands for; scalers, imputers and
+            // passthrough keep their input's columns.
+            Compiled::Pipeline(steps) => steps.iter().rev().find_map(|s| match s {
+                Compiled::Passthrough
+                | Compiled::StandardScaler(_)
+                | Compiled::MinMaxScaler(_)
+                | Compiled::Imputer(_) => None,
+                encoding => Some(encoding.label(column)),
+            })?,
+            Compiled::ColumnTransformer(ct) => ct.label(column),
+            Compiled::OneHot(s) => s.label(column),
+            Compiled::Dict(s) => s.label(column),
+            Compiled::Text(s) => s.label(column),
+            Compiled::Passthrough
+            | Compiled::StandardScaler(_)
+            | Compiled::MinMaxScaler(_)
+            | Compiled::Imputer(_) => None,
         }
     }
 }

@@ -25,6 +25,22 @@ struct EncodedColumn {
     listing: String,
 }
 
+impl EncodedColumn {
+    /// Category `k` as text.
+    fn category(&self, k: usize) -> Option<String> {
+        if let Some((s, _)) = self.strings.iter().find(|(_, &i)| i == k) {
+            return Some(s.clone());
+        }
+        if let Some((x, _)) = self.numbers.iter().find(|(_, i)| *i == k) {
+            return Some(x.to_string());
+        }
+        if let Some(b) = self.bools.iter().position(|&i| i == Some(k)) {
+            return Some((b == 1).to_string());
+        }
+        (self.missing == Some(k)).then(|| "missing".to_string())
+    }
+}
+
 impl OneHotEncoder {
     pub fn compile(
         categories: &[Vec<serde_json::Value>],
@@ -76,11 +92,31 @@ impl OneHotEncoder {
         })
     }
 
-    pub fn output_width(&self) -> usize {
+    /// Per output column, the input column it encodes.
+    pub fn output_sources(&self) -> Vec<usize> {
         self.columns
             .iter()
-            .map(|c| c.n_categories - usize::from(c.drop.is_some()))
-            .sum()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                std::iter::repeat_n(i, c.n_categories - usize::from(c.drop.is_some()))
+            })
+            .collect()
+    }
+
+    /// The category an output column stands for.
+    pub fn label(&self, mut column: usize) -> Option<String> {
+        for c in &self.columns {
+            let width = c.n_categories - usize::from(c.drop.is_some());
+            if column < width {
+                let k = match c.drop {
+                    Some(d) if column >= d => column + 1,
+                    _ => column,
+                };
+                return c.category(k);
+            }
+            column -= width;
+        }
+        None
     }
 
     pub fn transform<'a>(

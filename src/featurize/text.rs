@@ -54,6 +54,14 @@ pub fn tokenize(text: &str) -> Vec<&str> {
 }
 
 impl TextVectorizer {
+    /// The vocabulary term of output column `column`.
+    pub fn label(&self, column: usize) -> Option<String> {
+        self.vocabulary
+            .iter()
+            .find(|(_, &j)| j == column)
+            .map(|(t, _)| t.clone())
+    }
+
     pub(crate) fn compile(
         params: &TextVectorizerParams,
         input: &Columns,
@@ -247,6 +255,7 @@ fn find(
         Step::TextVectorizer(params) if lineage == [Some(field)] => {
             let input = Columns {
                 lineage: lineage.to_vec(),
+                origin: lineage.to_vec(),
             };
             TextVectorizer::compile(params, &input, names).ok()
         }

@@ -239,7 +239,21 @@ pub fn infer(
     max_rows: usize,
     clock: &dyn Fn() -> f64,
 ) -> Result<Inferred, ApiError> {
-    let instances = to_instances(p, body)?;
+    let mut instances = to_instances(p, body)?;
+    // `"parameters": {"explain": true}` asks for explanations, answered in the response's
+    // `parameters.explanations` (the protocol's place for what is not a tensor).
+    if let Some(explain) = body.get("parameters").and_then(|ps| ps.get("explain")) {
+        if !explain.is_boolean() {
+            return Err(ApiError::for_field(
+                ErrorCode::WrongType,
+                "parameters.explain",
+                format!("parameters.explain must be true or false, got {explain}"),
+            ));
+        }
+        if let Some(object) = instances.as_object_mut() {
+            object.insert(crate::api::request::EXPLAIN.into(), explain.clone());
+        }
+    }
     let requested: Option<Vec<&str>> = match body.get("outputs") {
         None | Some(Value::Null) => None,
         Some(Value::Array(outs)) => Some(
@@ -259,6 +273,7 @@ pub fn infer(
     };
     let n = batch.predictions.len();
     let predictions = super::monitor::predictions_of_answer(p, &batch.predictions);
+    let explanations = batch.explanations;
     let mut outputs = Vec::new();
     let values: Vec<Value> = batch
         .predictions
@@ -311,6 +326,9 @@ pub fn infer(
     });
     if let Some(id) = body.get("id").filter(|v| v.is_string()) {
         answer["id"] = id.clone();
+    }
+    if let Some(explanations) = explanations {
+        answer["parameters"] = json!({ "explanations": explanations });
     }
     Ok(Inferred {
         answer,

@@ -84,6 +84,31 @@ for (const name of ["iris", "rf-classification", "churn", "news"]) {
   });
 }
 
+test("a prediction shows each field's contribution beside the probabilities, adding up to its score", async () => {
+  // How the positive class's probability follows from the explained score.
+  const toP1 = { churn: (s) => 1 / (1 + Math.exp(-s)), "rf-classification": (s) => s };
+  for (const name of ["iris", "rf-classification", "churn"]) {
+    await choose(name);
+    const row = golden(name).rows[2];
+    await fill(row.input);
+    assert.equal(await predicted(), String(row.prediction));
+    const chart = page.locator('[data-testid="contributions"]');
+    await chart.waitFor();
+    const base = Number(await chart.getAttribute("data-base"));
+    const bars = await chart.locator("rect").evaluateAll((rs) => rs.map((r) => [r.dataset.field, Number(r.dataset.value)]));
+    assert.deepEqual(bars.map(([f]) => f).sort(), Object.keys(row.input).sort(), `${name}: one bar per field`);
+    const sizes = bars.map(([, v]) => Math.abs(v));
+    assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a), `${name}: largest first`);
+    const score = base + bars.reduce((s, [, v]) => s + v, 0);
+    if (toP1[name]) {
+      assert.ok(Math.abs(toP1[name](score) - row.probabilities[1]) < 1e-4, `${name}: score ${score}, sklearn ${row.probabilities}`);
+    } else {
+      assert.match(await page.locator(".contributions figcaption").textContent(), new RegExp(`^Why ${row.prediction}:`));
+    }
+  }
+  await page.locator(".result").screenshot({ path: `${ARTIFACTS}/contributions.png` });
+});
+
 test("every bundled model runs on the compact engine, shown in the model line", async () => {
   for (const name of MODELS) {
     await choose(name);
@@ -278,7 +303,7 @@ for (const fixture of ["mlp-classifier", "onnx-net-classifier"]) {
       await p.route(`${URL_}/fixtures/**`, (route) => {
         const file = new URL(route.request().url()).pathname.replace(/^\/fixtures\//, "");
         if (file === "page.html") return route.fulfill({ contentType: "text/html", body: "<!doctype html><title>fixture</title>" });
-        if (!["manifest.json", "model.onnx", "golden.json"].includes(file.replace(/^[^/]+\//, ""))) return route.fulfill({ status: 404 });
+        if (!["manifest.json", "model.onnx", "golden.json", "explain.json"].includes(file.replace(/^[^/]+\//, ""))) return route.fulfill({ status: 404 });
         const type = file.endsWith(".json") ? "application/json" : "application/octet-stream";
         return route.fulfill({ contentType: type, body: readFileSync(`${FIXTURES}/${file}`) });
       });

@@ -368,6 +368,11 @@ def rewrite_modes(src_dir, dst_dir, mode):
         if not np.array_equal(u, v):
             raise SystemExit(f"rewriting {src_dir} to {mode} changed onnxruntime's answers")
     manifest["files"] = {"model.onnx": hashlib.sha256(data).hexdigest(), "golden.json": hashlib.sha256(golden).hexdigest()}
+    # Node ids are unchanged, so the node covers still fit: explanations must not change.
+    if manifest.get("explain"):
+        explain = open(os.path.join(src_dir, manifest["explain"]), "rb").read()
+        manifest["files"][manifest["explain"]] = hashlib.sha256(explain).hexdigest()
+        open(os.path.join(dst_dir, manifest["explain"]), "wb").write(explain)
     manifest["name"] = os.path.basename(dst_dir)
     open(os.path.join(dst_dir, "model.onnx"), "wb").write(data)
     open(os.path.join(dst_dir, "golden.json"), "wb").write(golden)
@@ -407,6 +412,9 @@ def scaling_in_graph(out, name, div):
     open(os.path.join(bundle, "model.onnx"), "wb").write(model)
     manifest["featurizer"] = {"type": "pipeline", "steps": []}
     manifest["files"]["model.onnx"] = hashlib.sha256(model).hexdigest()
+    # The exporter's feature means are of the scaled features, which this graph computes itself.
+    manifest["files"].pop(manifest.pop("explain"))
+    os.remove(os.path.join(bundle, "explain.json"))
     json.dump(manifest, open(os.path.join(bundle, "manifest.json"), "w"), indent=1)
 
 

@@ -101,7 +101,8 @@ def test_manifest_records_schema_stats_and_hashes(tmp_path):
     proc, out = run_export(tmp_path, pipe, X, name="demo", extra=["--version", "2.1.0"])
     assert proc.returncode == 0, proc.stderr
     m = json.loads((out / "manifest.json").read_text())
-    assert m["format_version"] == 2 and m["name"] == "demo" and m["version"] == "2.1.0"
+    assert m["format_version"] == 3 and m["name"] == "demo" and m["version"] == "2.1.0"
+    assert m["explain"] == "explain.json" and json.loads((out / "explain.json").read_text())["kind"] == "linear"
     assert [f["name"] for f in m["input"]] == ["a", "b", "c", "kind"]
     kinds = {f["name"]: f["type"] for f in m["input"]}
     assert kinds == {"a": "number", "b": "number", "c": "number", "kind": "category"}
@@ -117,7 +118,7 @@ def test_bundled_models_are_reproducible(tmp_path):
     """models/train.py must rebuild the committed bundles byte for byte."""
     assert train.main(["--out", str(tmp_path)]) == 0
     for _, _, _, directory in train.MODELS.values():
-        for fname in ["manifest.json", "model.onnx", "golden.json"]:
+        for fname in sorted(os.listdir(os.path.join(ROOT, "models", directory))):
             committed = open(os.path.join(ROOT, "models", directory, fname), "rb").read()
             rebuilt = (tmp_path / directory / fname).read_bytes()
             assert committed == rebuilt, f"models/{directory}/{fname} differs from what models/train.py builds"

@@ -134,6 +134,9 @@ test("driftTally counts answered rows against the training profile, as the CLI d
   const m = JSON.parse(new TextDecoder().decode(v1.manifest));
   m.format_version = 1;
   delete m.profile;
+  delete m.explain;
+  delete m.files["explain.json"];
+  delete v1.files["explain.json"];
   v1.manifest = new TextEncoder().encode(JSON.stringify(m));
   const old = await Predictor.load(v1);
   assert.throws(() => old.driftTally(), (e) => e.code === "no_profile" && /format version 1/.test(e.message));
@@ -188,7 +191,7 @@ test("a tampered or newer bundle is refused", async () => {
   await assert.rejects(Predictor.load(b), (e) => e.code === "invalid_bundle" && /sha256 mismatch/.test(e.message));
   const n = bundle("iris");
   const m = JSON.parse(new TextDecoder().decode(n.manifest));
-  m.format_version = 3;
+  m.format_version = 4;
   n.manifest = new TextEncoder().encode(JSON.stringify(m));
   await assert.rejects(Predictor.load(n), (e) => e.code === "invalid_bundle" && /newer/.test(e.message));
 });
@@ -220,7 +223,7 @@ test("bytes to a first iris prediction in a page stay within budget", () => {
   // What a page fetches to predict with iris: the JS, the compact wasm and the bundle's files.
   const budget = JSON.parse(readFileSync(`${ROOT}web/size-budget.json`, "utf8"));
   const files = [`${PKG}predictor.js`, `${PKG}wasmpredict_web.js`, `${PKG}wasmpredict_web_bg.wasm`,
-    ...["manifest.json", "model.onnx", "golden.json"].map((f) => `${BUNDLES}/iris/${f}`)];
+    ...["manifest.json", "model.onnx", "golden.json", "explain.json"].map((f) => `${BUNDLES}/iris/${f}`)];
   const total = files.reduce((n, f) => n + gz(f), 0);
   assert.ok(total <= budget.first_prediction_iris_gzip_bytes, `${total} bytes gzip, budget ${budget.first_prediction_iris_gzip_bytes}`);
 });

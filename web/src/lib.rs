@@ -246,17 +246,25 @@ mod tests {
             let m: &[u8] = include_bytes!(concat!("../../models/", $name, "/manifest.json"));
             let model: &[u8] = include_bytes!(concat!("../../models/", $name, "/model.onnx"));
             let golden: &[u8] = include_bytes!(concat!("../../models/", $name, "/golden.json"));
-            (m, model, golden)
+            let explain: &[u8] = include_bytes!(concat!("../../models/", $name, "/explain.json"));
+            (m, model, golden, explain)
         }};
     }
 
-    fn load((manifest, model, golden): (&[u8], &[u8], &[u8])) -> Result<WasmPredictor, JsValue> {
+    fn load(
+        (manifest, model, golden, explain): (&[u8], &[u8], &[u8], &[u8]),
+    ) -> Result<WasmPredictor, JsValue> {
         WasmPredictor::from_files(
             manifest,
-            vec!["model.onnx".into(), "golden.json".into()],
+            vec![
+                "model.onnx".into(),
+                "golden.json".into(),
+                "explain.json".into(),
+            ],
             vec![
                 js_sys::Uint8Array::from(model),
                 js_sys::Uint8Array::from(golden),
+                js_sys::Uint8Array::from(explain),
             ],
             None,
         )
@@ -350,10 +358,10 @@ mod tests {
         let p = load(bundle!("churn/1.0.0")).expect("loads");
         assert_eq!(js_json(&p.schema().expect("schema"))[0]["name"], "tenure");
         assert_eq!(js_json(&p.info().expect("info"))["name"], "churn");
-        let (m, model, golden) = bundle!("iris");
+        let (m, model, golden, explain) = bundle!("iris");
         let mut tampered = model.to_vec();
         tampered[10] ^= 1;
-        let Err(e) = load((m, &tampered, golden)) else {
+        let Err(e) = load((m, &tampered, golden, explain)) else {
             panic!("a tampered bundle loaded")
         };
         assert_eq!(prop(&e, "code").as_deref(), Some("invalid_bundle"));

@@ -135,3 +135,53 @@ pub(crate) fn Histogram(name: String, distribution: Distribution) -> impl IntoVi
         </figure>
     }
 }
+
+/// Each field's contribution to the model's raw score, largest first: bars right of zero raise
+/// the score, bars left of it lower it. Past `MAX_BARS` fields the rest share one bar, so the
+/// bars plus the base value still add up to the score.
+#[component]
+pub(crate) fn Contributions(bars: Vec<(String, f64)>, base: f64, caption: String) -> impl IntoView {
+    const MAX_BARS: usize = 12;
+    let mut bars = bars;
+    bars.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    if bars.len() > MAX_BARS {
+        let rest: f64 = bars[MAX_BARS - 1..].iter().map(|b| b.1).sum();
+        let n = bars.len() - (MAX_BARS - 1);
+        bars.truncate(MAX_BARS - 1);
+        bars.push((format!("{n} other fields"), rest));
+    }
+    let (row_h, left, half) = (24.0, 150.0, 120.0);
+    let zero = left + half;
+    let max = bars.iter().fold(1e-12_f64, |m, b| m.max(b.1.abs()));
+    let height = row_h * bars.len() as f64 + 4.0;
+    let rows = bars
+        .into_iter()
+        .enumerate()
+        .map(|(i, (field, v))| {
+            let y = i as f64 * row_h + 2.0;
+            let w = (v.abs() / max * half).max(1.0);
+            let (x, fill) = if v >= 0.0 { (zero, "#c05621") } else { (zero - w, "#2c7a7b") };
+            let text = format!("{v:+.3}");
+            let text_x = if v >= 0.0 { zero + w + 4.0 } else { zero - w - 4.0 };
+            let anchor = if v >= 0.0 { "start" } else { "end" };
+            view! {
+                <g>
+                    <text x="0" y=y + 16.0 font-size="13">{field.clone()}</text>
+                    <rect x=x y=y + 3.0 width=w height="16" fill=fill rx="2" data-field=field.clone() data-value=v.to_string()>
+                        <title>{format!("{field}: {text}")}</title>
+                    </rect>
+                    <text x=text_x y=y + 16.0 font-size="12" text-anchor=anchor>{text}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="contributions">
+            <figcaption>{caption}</figcaption>
+            <svg data-testid="contributions" data-base=base.to_string() role="img" aria-label="each field's contribution to the prediction" width="100%" viewBox=format!("0 0 460 {height}") style="max-width: 460px; display: block">
+                <line x1=zero y1="0" x2=zero y2=height stroke="#888" stroke-width="1" />
+                {rows}
+            </svg>
+        </figure>
+    }
+}

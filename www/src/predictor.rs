@@ -93,6 +93,8 @@ pub(crate) struct Loaded {
     pub(crate) fields: Vec<Field>,
     pub(crate) classes: Vec<String>,
     pub(crate) engine: String,
+    /// The bundle carries explanation data: each prediction asks for its explanation.
+    explainable: bool,
     /// The loaded version's own description (after a live update it is not the build's).
     pub(crate) about: About,
 }
@@ -118,6 +120,7 @@ impl Loaded {
             .map(|c| c.iter().map(value_to_text).collect())
             .unwrap_or_default();
         let engine = predictor.engine();
+        let explainable = info["explainable"] == true;
         let about = About {
             version: value_to_text(&info["version"]),
             estimator: value_to_text(&info["estimator"]),
@@ -128,6 +131,7 @@ impl Loaded {
             fields,
             classes,
             engine,
+            explainable,
             about,
         })
     }
@@ -138,9 +142,10 @@ impl Loaded {
         self.predictor.drift_tally().map_err(|e| js_message(&e))
     }
 
-    /// Predicts one record: the response as JSON, or the error's message.
+    /// Predicts one record (with its explanation, when the bundle can explain): the response as
+    /// JSON, or the error's message.
     pub(crate) fn predict(&self, record: Map<String, Value>) -> Result<Value, String> {
-        let body = json!({ "record": record }).to_string();
+        let body = json!({ "record": record, "explain": self.explainable }).to_string();
         let answer = self
             .predictor
             .predict_json(&body)
