@@ -174,6 +174,30 @@ fn every_body_shape_and_the_open_inference_protocol_take_explain() {
 #[test]
 fn bad_flags_and_bundles_without_explanation_data_are_refused() {
     let s = service();
+    // At most MAX_ROWS explained rows per request (the same rows without the flag are fine).
+    let max = wasmpredict::explain::MAX_ROWS;
+    let rows = |n: usize| json!(vec![[5.1, 3.5, 1.4, 0.2]; n]);
+    let (status, v) = post(
+        &s,
+        "/models/iris/predict",
+        &json!({"features": rows(max + 1), "explain": true}),
+    );
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["error"]["code"], "too_many_rows");
+    assert_eq!(v["error"]["field"], "explain");
+    let (status, v) = post(
+        &s,
+        "/models/iris/predict",
+        &json!({"features": rows(max), "explain": true}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(v["explanations"].as_array().unwrap().len(), max);
+    let (status, _) = post(
+        &s,
+        "/models/iris/predict",
+        &json!({"features": rows(max + 1)}),
+    );
+    assert_eq!(status, 200);
     for (path, body, field) in [
         (
             "/models/iris/predict",

@@ -337,6 +337,16 @@ impl Predictor {
         let rows = request::parse(body, &self.manifest().input)?;
         let n = rows.rows.len();
         check_rows(n, max_rows)?;
+        if explain && n > explain::MAX_ROWS {
+            return Err(ApiError::for_field(
+                ErrorCode::TooManyRows,
+                request::EXPLAIN,
+                format!(
+                    "explanations are computed for at most {} rows per request and this one has {n}: send fewer rows, or leave out \"explain\"",
+                    explain::MAX_ROWS
+                ),
+            ));
+        }
         let features = self.featurize_rows(&rows.rows)?;
         let t1 = clock();
         let outputs = self.run(features.features(), n)?;

@@ -25,6 +25,11 @@ use tree_shap::Forest;
 /// Terms listed per text field.
 const TOP_TERMS: usize = 5;
 
+/// Rows one request may ask to explain. TreeSHAP costs about a millisecond per row for a
+/// 100-tree forest (docs/explanations.md): a full 10,000-row batch would hold a server's thread
+/// for seconds, and exceed a Worker's CPU limit.
+pub const MAX_ROWS: usize = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExplainError {
     #[error("this bundle carries no explanation data (format version {0}); export it again with this wasmpredict to explain its predictions")]
