@@ -11,16 +11,17 @@
 //! classifier's decision function or log-odds (a random forest's probability), a regressor's
 //! value.
 
+mod forest;
 mod linear;
 mod tree_shap;
 
 use crate::bundle::{Bundle, FieldKind, Manifest, Task};
 use crate::error::{ApiError, ErrorCode};
 use crate::featurize::{Cell, Featurizer};
+use forest::Forest;
 use linear::Linear;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
-use tree_shap::Forest;
 
 /// Terms listed per text field.
 const TOP_TERMS: usize = 5;
