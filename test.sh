@@ -8,12 +8,17 @@ cd "$(dirname "$0")"
 source scripts/setup.sh
 
 need_rust
+need_clippy
 need_wasm_target
 need_venv
 need_chromium
 
 say "formatting (cargo fmt --check)"
 cargo fmt --all --check
+
+say "lints: cargo clippy -D warnings, natively for the workspace and for wasm32 for the browser and Worker crates"
+timed "clippy" cargo clippy --workspace --all-targets -- -D warnings
+timed "clippy wasm32" cargo clippy -p wasmpredict-web -p wasmpredict-app -p wasmpredict-worker --target wasm32-unknown-unknown -- -D warnings
 
 say "generating test fixtures with scikit-learn (target/fixtures)"
 rm -rf target/fixtures

@@ -45,6 +45,13 @@ need_rust() {
     esac
 }
 
+need_clippy() {
+    if ! cargo clippy --version >/dev/null 2>&1; then
+        say "adding clippy"
+        timed "clippy component" rustup component add clippy >&2
+    fi
+}
+
 need_wasm_target() {
     if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
         say "adding the wasm32-unknown-unknown target"
