@@ -244,18 +244,9 @@ impl Predictor {
         let mut json = Vec::with_capacity(64 + n * 48);
         self.response_json.write(&outputs, single, &mut json);
         if let Some(explanations) = &explanations {
-            // The body ends with the object's `}`: the explanations go in as its last member,
-            // where serializing the `Response` puts them.
-            json.pop();
             let written = match (single, explanations.first()) {
-                (true, Some(one)) => {
-                    json.extend_from_slice(b",\"explanation\":");
-                    serde_json::to_writer(&mut json, one)
-                }
-                _ => {
-                    json.extend_from_slice(b",\"explanations\":");
-                    serde_json::to_writer(&mut json, explanations)
-                }
+                (true, Some(one)) => response::push_member(&mut json, "explanation", one),
+                _ => response::push_member(&mut json, "explanations", explanations),
             };
             written.map_err(|e| {
                 ApiError::new(
@@ -263,7 +254,6 @@ impl Predictor {
                     format!("cannot encode the explanation: {e}"),
                 )
             })?;
-            json.push(b'}');
         }
         let timings = Timings {
             featurize_ms: t1 - t0,

@@ -25,6 +25,22 @@ pub fn decimal(x: f32) -> f64 {
     buf.format_finite(x).parse().unwrap_or(f64::from(x))
 }
 
+/// Adds `"name": value` as the last member of the JSON object in `json` (which ends with its
+/// `}`), where serializing the response struct would put a member declared last.
+pub fn push_member(
+    json: &mut Vec<u8>,
+    name: &str,
+    value: &impl Serialize,
+) -> serde_json::Result<()> {
+    let close = json.pop();
+    json.push(b',');
+    serde_json::to_writer(&mut *json, name)?;
+    json.push(b':');
+    serde_json::to_writer(&mut *json, value)?;
+    json.extend(close);
+    Ok(())
+}
+
 pub fn decimals(xs: &[f32]) -> Vec<f64> {
     xs.iter().copied().map(decimal).collect()
 }

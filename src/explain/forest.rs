@@ -112,9 +112,9 @@ impl Forest {
                 "a leaf weight names an output the model does not have",
             ));
         }
-        let scale = match node.string("aggregate_function").ok().flatten().as_deref() {
-            None | Some("SUM") => 1.0,
-            Some("AVERAGE") => f64::NAN, // set once the trees are counted
+        let average = match node.string("aggregate_function").ok().flatten().as_deref() {
+            None | Some("SUM") => false,
+            Some("AVERAGE") => true,
             Some(other) => {
                 return Err(ExplainError::Unsupported(format!(
                     "trees aggregated by {other} have no additive explanation"
@@ -230,10 +230,10 @@ impl Forest {
         for (b, v) in base.iter_mut().zip(&base_values) {
             *b = *v;
         }
-        let scale = if scale.is_nan() {
+        let scale = if average {
             1.0 / trees.len().max(1) as f64
         } else {
-            scale
+            1.0
         };
         Ok(Forest {
             n_outputs,

@@ -249,6 +249,15 @@ impl Explainer {
         })
     }
 
+    /// The outputs an explanation reports, of one value per output (`reported` checked that
+    /// `k < n_outputs`).
+    fn reported_part<'a>(&self, values: &'a [f64]) -> &'a [f64] {
+        match self.reported {
+            Reported::One(k) => values.get(k..=k).unwrap_or_default(),
+            Reported::All => values,
+        }
+    }
+
     /// Explains one raw row (cells in schema order).
     pub fn explain(
         &self,
@@ -268,12 +277,8 @@ impl Explainer {
                 f.base_values()
             }
         };
-        let pick = |values: &[f64]| -> Vec<f64> {
-            match self.reported {
-                Reported::One(k) => vec![values.get(k).copied().unwrap_or(0.0)],
-                Reported::All => values.to_vec(),
-            }
-        };
+        let column =
+            |j: usize| self.reported_part(&phi[j * self.n_outputs..(j + 1) * self.n_outputs]);
         let width = match self.reported {
             Reported::One(_) => 1,
             Reported::All => self.n_outputs,
@@ -282,9 +287,8 @@ impl Explainer {
         // A text's columns (one per vocabulary term), to list its strongest terms.
         let mut text_columns: Vec<Vec<usize>> = vec![Vec::new(); self.fields.len()];
         for (j, &field) in self.origins.iter().enumerate() {
-            let c = pick(&phi[j * self.n_outputs..(j + 1) * self.n_outputs]);
             if let Some(total) = by_field.get_mut(field) {
-                for (t, v) in total.iter_mut().zip(&c) {
+                for (t, v) in total.iter_mut().zip(column(j)) {
                     *t += v;
                 }
             }
@@ -296,13 +300,7 @@ impl Explainer {
                 text_columns[field].push(j);
             }
         }
-        let strength = |j: usize| {
-            let outputs = &phi[j * self.n_outputs..(j + 1) * self.n_outputs];
-            match self.reported {
-                Reported::One(k) => outputs.get(k).map_or(0.0, |v| v.abs()),
-                Reported::All => outputs.iter().fold(0.0f64, |m, v| m.max(v.abs())),
-            }
-        };
+        let strength = |j: usize| column(j).iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let strongest_first = |a: &usize, b: &usize| strength(*b).total_cmp(&strength(*a));
         let mut terms = Vec::new();
         for (field, mut cols) in text_columns.into_iter().enumerate() {
@@ -322,13 +320,13 @@ impl Explainer {
                     term: featurizer
                         .column_label(j)
                         .unwrap_or_else(|| format!("feature {j}")),
-                    contribution: pick(&phi[j * self.n_outputs..(j + 1) * self.n_outputs]),
+                    contribution: column(j).to_vec(),
                 })
                 .collect();
             terms.push((self.fields[field].0.clone(), top));
         }
         Ok(Explanation {
-            base_value: pick(&base),
+            base_value: self.reported_part(&base).to_vec(),
             contributions: self
                 .fields
                 .iter()

@@ -25,22 +25,6 @@ struct EncodedColumn {
     listing: String,
 }
 
-impl EncodedColumn {
-    /// Category `k` as text.
-    fn category(&self, k: usize) -> Option<String> {
-        if let Some((s, _)) = self.strings.iter().find(|(_, &i)| i == k) {
-            return Some(s.clone());
-        }
-        if let Some((x, _)) = self.numbers.iter().find(|(_, i)| *i == k) {
-            return Some(x.to_string());
-        }
-        if let Some(b) = self.bools.iter().position(|&i| i == Some(k)) {
-            return Some((b == 1).to_string());
-        }
-        (self.missing == Some(k)).then(|| "missing".to_string())
-    }
-}
-
 impl OneHotEncoder {
     pub fn compile(
         categories: &[Vec<serde_json::Value>],
@@ -97,16 +81,14 @@ impl OneHotEncoder {
         self.columns
             .iter()
             .enumerate()
-            .flat_map(|(i, c)| {
-                std::iter::repeat_n(i, c.n_categories - usize::from(c.drop.is_some()))
-            })
+            .flat_map(|(i, c)| std::iter::repeat_n(i, c.width()))
             .collect()
     }
 
     /// The category an output column stands for.
     pub fn label(&self, mut column: usize) -> Option<String> {
         for c in &self.columns {
-            let width = c.n_categories - usize::from(c.drop.is_some());
+            let width = c.width();
             if column < width {
                 let k = match c.drop {
                     Some(d) if column >= d => column + 1,
@@ -158,13 +140,32 @@ impl OneHotEncoder {
                 let position = k - usize::from(col.drop.is_some_and(|d| d < k));
                 out.push(((base + position) as u32, Cell::Num(1.0)));
             }
-            base += col.n_categories - usize::from(col.drop.is_some());
+            base += col.width();
         }
         Ok(())
     }
 }
 
 impl EncodedColumn {
+    /// Output columns: one per category, minus the dropped one.
+    fn width(&self) -> usize {
+        self.n_categories - usize::from(self.drop.is_some())
+    }
+
+    /// Category `k` as text.
+    fn category(&self, k: usize) -> Option<String> {
+        if let Some((s, _)) = self.strings.iter().find(|(_, &i)| i == k) {
+            return Some(s.clone());
+        }
+        if let Some((x, _)) = self.numbers.iter().find(|(_, i)| *i == k) {
+            return Some(x.to_string());
+        }
+        if let Some(b) = self.bools.iter().position(|&i| i == Some(k)) {
+            return Some((b == 1).to_string());
+        }
+        (self.missing == Some(k)).then(|| "missing".to_string())
+    }
+
     fn lookup(&self, cell: &Cell<'_>) -> Option<usize> {
         if cell.is_missing() {
             return self.missing;

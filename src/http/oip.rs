@@ -224,12 +224,11 @@ pub(super) fn to_instances(p: &Predictor, body: &Value) -> Result<Value, ApiErro
     Ok(json!({ "instances": rows }))
 }
 
-/// An inference answer, with what the monitoring window keeps of it.
+/// An inference answer, with its predictions (what the monitoring window keeps of it).
 pub struct Inferred {
     pub answer: Value,
     pub timings: Timings,
-    /// Per row: the class index or the value.
-    pub predictions: Vec<f32>,
+    pub predictions: Vec<Prediction>,
 }
 
 /// `POST /v2/models/{name}[/versions/{v}]/infer`.
@@ -272,7 +271,6 @@ pub fn infer(
         return Err(bad("internal: an instances body must answer as a batch"));
     };
     let n = batch.predictions.len();
-    let predictions = super::monitor::predictions_of_answer(p, &batch.predictions);
     let explanations = batch.explanations;
     let mut outputs = Vec::new();
     let values: Vec<Value> = batch
@@ -333,7 +331,7 @@ pub fn infer(
     Ok(Inferred {
         answer,
         timings,
-        predictions,
+        predictions: batch.predictions,
     })
 }
 

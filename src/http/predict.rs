@@ -2,9 +2,10 @@
 //! pins), the prediction id of a one-row answer, the shadow version's comparison, and the
 //! headers and counters every predict answer gets.
 
-use super::monitor::{predictions_of, AnsweredBody};
+use super::monitor::{predictions_of, predictions_of_answer, AnsweredBody};
 use super::service::Service;
 use super::{oip, HttpRequest, HttpResponse};
+use crate::api::response::push_member;
 use crate::api::{Predictor, Timings};
 use crate::error::ErrorCode;
 use crate::infer::Outputs;
@@ -33,7 +34,7 @@ impl Service {
                 let body = self.monitoring().then(|| AnsweredBody {
                     bytes: req.bytes().to_vec(),
                     oip: true,
-                    predictions: inferred.predictions,
+                    predictions: predictions_of_answer(&predictor, &inferred.predictions),
                 });
                 let rows = inferred.answer["outputs"][0]["shape"][0]
                     .as_u64()
@@ -92,9 +93,8 @@ impl Service {
                     vec![("content-type".to_string(), "application/json".to_string())];
                 if a.single {
                     if let Some(id) = self.prediction_id(&predictor, &a.outputs, req.received_ms) {
-                        // The body ends with the object's `}`: the id goes in as its last member.
-                        json.pop();
-                        json.extend_from_slice(format!(",\"id\":\"{id}\"}}").as_bytes());
+                        // A string always serializes.
+                        let _ = push_member(&mut json, "id", &id);
                         headers.push(("x-prediction-id".into(), id));
                     }
                 }

@@ -258,10 +258,11 @@ impl Service {
             .and_then(|versions| versions.iter().find(|(v, _)| v == version))
             .map(|(_, slot)| slot)
             .ok_or_else(|| format!("model '{name}' has no version '{version}'"))?;
-        let predictor = self.predictor_version(name, Some(version));
         slot.binner
             .get_or_init(|| {
-                let p = predictor.map_err(|e| e.message)?;
+                let p = self
+                    .predictor_version(name, Some(version))
+                    .map_err(|e| e.message)?;
                 Binner::new(p.manifest()).map_err(|e| e.to_string())
             })
             .as_ref()

@@ -116,6 +116,7 @@ impl Window {
 
     /// Appends a delta's entries after this window's and keeps the last `capacity` of each.
     pub fn add(&mut self, delta: Window) {
+        let resized = delta.capacity > 0 && delta.capacity != self.capacity;
         if delta.capacity > 0 {
             self.capacity = delta.capacity;
         }
@@ -126,7 +127,8 @@ impl Window {
                 self.capacity,
             );
         }
-        if self.capacity > 0 {
+        // add_model trimmed what the delta touched; a new capacity applies to the rest too.
+        if resized {
             for versions in self.models.values_mut() {
                 for v in versions.values_mut() {
                     v.trim(self.capacity);
