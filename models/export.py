@@ -33,6 +33,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 import warnings
 
 FORMAT_VERSION = 3
@@ -243,6 +244,10 @@ def convert_column_transformer(ct, in_names):
     return {"type": "column_transformer", "transformers": parts}, out_names
 
 
+# The Unicode version of Python's `\w` that src/featurize/word_chars.rs was read from.
+WORD_CHARS_UNICODE = "14.0.0"
+
+
 def convert_text_vectorizer(t, in_names):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -259,6 +264,12 @@ def convert_text_vectorizer(t, in_names):
         problems.append(f"input={t.input!r}")
     if problems:
         raise ExportError(f"{type(t).__name__} with {', '.join(problems)} is not supported (only the word analyzer with the default token pattern)")
+    if unicodedata.unidata_version != WORD_CHARS_UNICODE:
+        print(
+            f"warning: this Python's `\\w` follows Unicode {unicodedata.unidata_version}, wasmpredict's tokenizer Unicode "
+            f"{WORD_CHARS_UNICODE}: characters assigned in between may tokenize differently",
+            file=sys.stderr,
+        )
     if len(in_names) != 1:
         raise ExportError(f"{type(t).__name__} must read exactly one text column, got {len(in_names)}")
     vocabulary = [None] * len(t.vocabulary_)

@@ -71,6 +71,7 @@ parity! {
     tfidf_without_idf_binary_custom_stop_words => "tfidf-no-idf-binary-max-df",
     count_vectorizer_case_sensitive_bigrams => "count-vectorizer-case-sensitive",
     text_inside_column_transformer => "text-in-column-transformer",
+    tfidf_in_hindi_arabic_greek_chinese_and_emoji => "tfidf-multilingual",
 }
 
 /// Unknown categories under handle_unknown='ignore' encode as all zeros, like sklearn.
@@ -89,4 +90,55 @@ fn unknown_category_is_all_zeros_when_ignored() {
         known[0][..width - 1].iter().filter(|&&x| x == 1.0).count(),
         1
     );
+}
+
+#[derive(serde::Deserialize)]
+struct TokenCase {
+    text: String,
+    lower: String,
+    tokens: Vec<String>,
+}
+
+/// Python's `str.lower()` and `re.findall(r"(?u)\b\w\w+\b", ...)` on thousands of random strings
+/// over every assigned code point (marks, digits of every script, symbols, titlecase letters),
+/// plus sentences in Hindi, Arabic, Greek, Chinese, Japanese, Korean, Thai and with emoji.
+#[test]
+fn tokens_and_lowercase_match_python_beyond_english() {
+    use wasmpredict::featurize::text::tokenize;
+    let path = fixtures_dir().join("_text/tokens.json");
+    let cases: Vec<TokenCase> =
+        serde_json::from_slice(&std::fs::read(&path).expect("tokens.json")).expect("parses");
+    assert!(cases.len() > 4000, "{} cases", cases.len());
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let lower = case.text.to_lowercase();
+        if lower != case.lower {
+            wrong.push(format!(
+                "lower({:?}): rust {lower:?}, python {:?}",
+                case.text, case.lower
+            ));
+            continue;
+        }
+        let tokens = tokenize(&lower);
+        if tokens != case.tokens {
+            wrong.push(format!(
+                "tokens({lower:?}): rust {tokens:?}, python {:?}",
+                case.tokens
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
+}
+
+/// The case the issue names: Python gives only `सम`, because the vowel signs are not `\w`.
+#[test]
+fn devanagari_vowel_signs_split_tokens_as_in_python() {
+    use wasmpredict::featurize::text::tokenize;
+    assert_eq!(tokenize("हिन्दी समाचार"), vec!["सम"]);
 }

@@ -15,6 +15,7 @@ mod imputer;
 mod one_hot;
 mod scalers;
 pub mod text;
+mod word_chars;
 
 use crate::bundle::manifest::{Field, Step};
 use crate::error::{ApiError, ErrorCode};

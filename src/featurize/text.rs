@@ -3,6 +3,7 @@
 //! lowercase, tokenize, drop stop words, form n-grams, count the terms of the fitted
 //! vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
 
+use super::word_chars::WORD_RANGES;
 use super::{check_width, Cell, Columns, Entry, FieldNames};
 use crate::bundle::manifest::{Field, Norm, Step, TextVectorizerParams};
 use crate::error::{ApiError, ErrorCode};
@@ -22,9 +23,25 @@ pub struct TextVectorizer {
     field: Option<String>,
 }
 
-/// Python's `\w` for `str` patterns: `str.isalnum()` or underscore.
-fn is_word_char(c: char) -> bool {
-    c == '_' || c.is_alphanumeric()
+/// Python's `\w` for `str` patterns: `str.isalnum()` or underscore. Not Rust's
+/// `is_alphanumeric`, which also takes combining vowel signs and circled letters, so
+/// sklearn's tokens in Hindi or Arabic would differ (table: scripts/gen-word-chars.py).
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c == '_' || c.is_ascii_alphanumeric();
+    }
+    let c = c as u32;
+    WORD_RANGES
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// sklearn's default tokenizer: every maximal run of word characters at least two long.

@@ -45,6 +45,25 @@ SENTENCES = [
     "Too long, too loud and far too pleased with itself",
 ]
 
+# Beyond English: scripts whose combining marks Python's `\w` leaves out (Devanagari vowel signs,
+# Arabic harakat, Thai), Greek with a final sigma, scripts without spaces, emoji, other digits.
+MULTILINGUAL = [
+    "हिन्दी समाचार: आज की ताज़ा ख़बरें और विश्लेषण",
+    "मौसम विभाग ने भारी बारिश की चेतावनी दी है, १२ ज़िलों में",
+    "العَرَبِيَّةُ لُغَةٌ جَمِيلَةٌ والأخبار اليوم ٢٠٢٦",
+    "الطقس حار جدا في المدينة اليوم",
+    "ΟΔΥΣΣΕΥΣ και η Ελληνική γλώσσα: ΤΕΛΟΣ της ιστορίας",
+    "Καλημέρα κόσμε, ο ήλιος λάμπει",
+    "今天的新闻很有意思，我们明天再见",
+    "東京の天気は晴れ、気温は２５度です",
+    "한국어 뉴스 오늘의 날씨",
+    "ภาษาไทย ข่าววันนี้",
+    "great film 🎬🍿 loved it 😍😍 ⭐⭐⭐⭐⭐ 10/10",
+    "emoji👍inside words and 👨‍👩‍👧 families, ①② circled Ⓐⓑ letters, x² and Ⅻ",
+    "Cafe\u0301 decomposed, Ǆ titlecase, İstanbul, straße STRASSE",
+    "under_score ‿tie‿ connector ﹏ and fullwidth ＡＢＣ１２３",
+]
+
 
 def corpus(n=400, seed=3):
     import importlib.util
@@ -150,6 +169,9 @@ def featurizer_cases():
     tx = texts[["text"]]
     ty = texts["category"]
     cases["tfidf-default"] = (make_pipeline(TfidfVectorizer(), lr()), tx, ty, None)
+    # The multilingual sentences lead the frame, so the golden rows (its head) hold them all.
+    multi = pd.concat([pd.DataFrame({"text": MULTILINGUAL * 2, "category": ["fresh", "rotten"] * len(MULTILINGUAL)}), texts], ignore_index=True)
+    cases["tfidf-multilingual"] = (make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), lr()), multi[["text"]], multi["category"], None)
     cases["tfidf-ngrams-stop-sublinear-l1"] = (make_pipeline(TfidfVectorizer(ngram_range=(1, 3), stop_words="english", sublinear_tf=True, norm="l1", min_df=2), lr()), tx, ty, None)
     cases["tfidf-no-idf-binary-max-df"] = (make_pipeline(TfidfVectorizer(use_idf=False, binary=True, max_df=0.5, stop_words=["the", "and", "film"]), lr()), tx, ty, None)
     cases["count-vectorizer-case-sensitive"] = (make_pipeline(CountVectorizer(lowercase=False, ngram_range=(2, 2), max_features=500), lr()), tx, ty, None)
@@ -457,6 +479,30 @@ def write_onnxruntime_reference(bundle_dir, out_path, seed=0):
     json.dump(ref, open(out_path, "w"))
 
 
+def token_cases(seed=11, n=4000):
+    """Random strings over every assigned code point, with the marks, digits, symbols and cased
+    letters where Python's `\\w` and lowercasing are easiest to get wrong, and what Python makes
+    of them: str.lower() and sklearn's default token pattern (for tests/featurize.rs)."""
+    import random
+    import re
+    import unicodedata
+
+    rng = random.Random(seed)
+    assigned = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF and unicodedata.category(chr(cp)) not in ("Cn", "Co")]
+    tricky = [cp for cp in assigned if unicodedata.category(chr(cp))[0] in "MNS" or unicodedata.category(chr(cp)) in ("Lt", "Lm", "Pc", "Lu")]
+    separators = " \t\n.,;-'"
+    pattern = re.compile(r"(?u)\b\w\w+\b")
+    texts = list(MULTILINGUAL) + list(SENTENCES)
+    for _ in range(n):
+        chars = []
+        for _ in range(rng.randint(1, 24)):
+            roll = rng.random()
+            pool = tricky if roll < 0.45 else assigned if roll < 0.8 else None
+            chars.append(chr(rng.choice(pool)) if pool else rng.choice(separators + "abcXYZ09_"))
+        texts.append("".join(chars))
+    return [{"text": t, "lower": t.lower(), "tokens": pattern.findall(t.lower())} for t in texts]
+
+
 def churn_drift_samples():
     """Fresh churn rows from the training distribution (another seed), and the same rows with
     tenure moved up two standard deviations and 'electronic-check' replaced by an unseen
@@ -475,6 +521,9 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     # For the app's drift view in headless Chromium (tests/browser).
     os.makedirs(os.path.join(out, "_drift"), exist_ok=True)
+    os.makedirs(os.path.join(out, "_text"), exist_ok=True)
+    with open(os.path.join(out, "_text", "tokens.json"), "w") as f:
+        json.dump(token_cases(), f, ensure_ascii=False)
     fresh, shifted = churn_drift_samples()
     fresh.to_csv(os.path.join(out, "_drift", "churn-fresh.csv"), index=False)
     shifted.to_csv(os.path.join(out, "_drift", "churn-shifted.csv"), index=False)
