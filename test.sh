@@ -61,6 +61,11 @@ for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor; do
     mkdir -p "$tract_models/$b"
     cp "target/fixtures/$b/"{manifest.json,model.onnx,golden.json} "$tract_models/$b/"
 done
+# Hostile bundles the Worker must refuse when it loads them (graphs only tract can judge), and a
+# tree too deep to explain (tests/worker/tract.test.mjs).
+for b in gigantic-constant initializer-without-data matmul-shapes-disagree deep-tree; do
+    cp -R "target/fixtures/_hostile/$b" "$tract_models/"
+done
 timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models" --out target/worker-tract
 
 say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one, operations"

@@ -130,6 +130,9 @@ pub enum BundleError {
     },
     #[error("manifest.json is invalid: {0}")]
     Manifest(String),
+    /// A file or a declared size past [`crate::bundle::limits`].
+    #[error("the bundle asks too much: {0}")]
+    TooLarge(String),
     #[error(
         "bundle format version {found} is newer than this wasmpredict supports ({supported}); \
          upgrade wasmpredict or re-export the model with a matching exporter"

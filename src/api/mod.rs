@@ -15,7 +15,7 @@ pub use response::{
 pub use describe::describe;
 use response::ResponseJson;
 
-use crate::bundle::{Bundle, Manifest, Task};
+use crate::bundle::{limits, Bundle, Manifest, Task};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::explain::{self, ExplainError, Explainer, Explanation};
 use crate::featurize::{Cell, Featurizer};
@@ -106,6 +106,24 @@ pub fn parse_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
             format!("the body is not valid JSON: {e}"),
         )
     })
+}
+
+impl Predictor {
+    /// A batch's features are allocated rows × `n_features` wide: past
+    /// [`limits::MAX_BATCH_VALUES`] the request is refused, naming how many rows this model takes.
+    fn check_batch_values(&self, rows: usize) -> Result<(), ApiError> {
+        let width = self.manifest().n_features.max(1);
+        if rows.saturating_mul(width) <= limits::MAX_BATCH_VALUES {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::TooManyRows,
+            format!(
+                "the request has {rows} rows of {width} features; this model takes at most {} rows per request",
+                limits::MAX_BATCH_VALUES / width
+            ),
+        ))
+    }
 }
 
 fn check_rows(n: usize, max_rows: usize) -> Result<(), ApiError> {
@@ -228,6 +246,7 @@ impl Predictor {
         } = match fast {
             Some(rows) => {
                 check_rows(rows.rows, max_rows)?;
+                self.check_batch_values(rows.rows)?;
                 let features = self.featurize_numeric(rows.values.iter().copied(), rows.rows)?;
                 let t1 = clock();
                 Evaluated {
@@ -327,6 +346,7 @@ impl Predictor {
         let rows = request::parse(body, &self.manifest().input)?;
         let n = rows.rows.len();
         check_rows(n, max_rows)?;
+        self.check_batch_values(n)?;
         if explain && n > explain::MAX_ROWS {
             return Err(ApiError::for_field(
                 ErrorCode::TooManyRows,

@@ -7,6 +7,7 @@
 
 mod golden;
 pub mod layout;
+pub mod limits;
 pub mod manifest;
 pub mod profile;
 
@@ -38,6 +39,12 @@ impl Bundle {
             let bytes = files
                 .get(name)
                 .ok_or_else(|| BundleError::MissingFile(name.clone()))?;
+            limits::check(
+                &format!("{name}'s size"),
+                bytes.len(),
+                limits::MAX_FILE_BYTES,
+            )
+            .map_err(BundleError::TooLarge)?;
             let actual = sha256_hex(bytes);
             if !actual.eq_ignore_ascii_case(expected) {
                 return Err(BundleError::HashMismatch {
@@ -62,10 +69,19 @@ impl Bundle {
         let dir = dir.as_ref();
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| BundleError::Io {
+            let io = |source| BundleError::Io {
                 path: path.display().to_string(),
                 source,
-            })
+            };
+            // The size first: a file past the limit is refused before it is read.
+            let size = std::fs::metadata(&path).map_err(io)?.len();
+            limits::check(
+                &format!("{name}'s size"),
+                usize::try_from(size).unwrap_or(usize::MAX),
+                limits::MAX_FILE_BYTES,
+            )
+            .map_err(BundleError::TooLarge)?;
+            std::fs::read(&path).map_err(io)
         };
         let manifest_json = read(MANIFEST_FILE)?;
         let manifest = parse_manifest(&manifest_json)?;
@@ -120,6 +136,8 @@ impl Bundle {
 /// for everything (the request bodies' JSON trees use the same), which keeps the wasm small.
 fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
     use serde::Deserialize;
+    limits::check("manifest.json's size", bytes.len(), limits::MAX_FILE_BYTES)
+        .map_err(BundleError::TooLarge)?;
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| BundleError::Manifest(e.to_string()))?;
     match value.get("format_version").map(|v| v.as_u64()) {
@@ -144,6 +162,12 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
     }
     let manifest =
         Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))?;
+    limits::check("n_features", manifest.n_features, limits::MAX_FEATURES)
+        .map_err(BundleError::TooLarge)?;
+    if let Some(classes) = &manifest.classes {
+        limits::check("the number of classes", classes.len(), limits::MAX_OUTPUTS)
+            .map_err(BundleError::TooLarge)?;
+    }
     if manifest.profile.is_some() && manifest.format_version < manifest::PROFILE_FORMAT_VERSION {
         return Err(BundleError::Manifest(format!(
             "profile needs format_version {} or newer, the manifest says {}",

@@ -3,6 +3,7 @@
 //! id to the cover the exporter wrote (`explain.json`), and each tree's expected value.
 
 use super::ExplainError;
+use crate::bundle::limits;
 use crate::infer::onnx::Node as OnnxNode;
 use std::collections::{BTreeMap, HashMap};
 
@@ -104,6 +105,7 @@ impl Forest {
         } else {
             node.int("n_targets").unwrap_or(1).max(1) as usize
         };
+        limits::check("the number of outputs", n_outputs, limits::MAX_OUTPUTS).map_err(invalid)?;
         if leaf_outputs
             .iter()
             .any(|&o| o < 0 || o as usize >= n_outputs)
@@ -218,6 +220,16 @@ impl Forest {
                 root,
                 expected: Vec::new(),
             };
+            // The walks below recurse once per level: measure the depth without recursing.
+            let depth = tree
+                .depth()
+                .ok_or_else(|| invalid(format!("tree {tree_id} has a cycle or a shared node")))?;
+            limits::check(
+                &format!("the depth of tree {tree_id}"),
+                depth,
+                limits::MAX_EXPLAINED_DEPTH,
+            )
+            .map_err(invalid)?;
             tree.expected = tree.expectation(root, 0)?;
             trees.push(tree);
         }
@@ -267,9 +279,30 @@ impl Forest {
 }
 
 impl Tree {
+    /// The number of levels below the root, or None when a node is reached twice (a cycle, or
+    /// a node shared by two branches, which would make the recursive walks exponential).
+    fn depth(&self) -> Option<usize> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![(self.root, 0usize)];
+        let mut deepest = 0;
+        while let Some((k, d)) = stack.pop() {
+            if std::mem::replace(seen.get_mut(k)?, true) {
+                return None;
+            }
+            deepest = deepest.max(d);
+            let node = &self.nodes[k];
+            if node.split.is_some() {
+                stack.push((node.yes, d + 1));
+                stack.push((node.no, d + 1));
+            }
+        }
+        Some(deepest)
+    }
+
+    /// Called once [`Tree::depth`] has bounded the recursion.
     fn expectation(&self, k: usize, depth: usize) -> Result<Vec<f64>, ExplainError> {
-        if depth > 4096 {
-            return Err(invalid("a tree is deeper than 4096 nodes (or has a cycle)"));
+        if depth > limits::MAX_EXPLAINED_DEPTH {
+            return Err(invalid("a tree is deeper than the explained-depth limit"));
         }
         let node = &self.nodes[k];
         if node.split.is_none() {

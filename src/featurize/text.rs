@@ -5,6 +5,7 @@
 
 use super::word_chars::WORD_RANGES;
 use super::{check_width, Cell, Columns, Entry, FieldNames};
+use crate::bundle::limits;
 use crate::bundle::manifest::{Field, Norm, Step, TextVectorizerParams};
 use crate::error::{ApiError, ErrorCode};
 use std::collections::{HashMap, HashSet};
@@ -96,6 +97,11 @@ impl TextVectorizer {
                 return Err("text_vectorizer.idf and vocabulary differ in length".into());
             }
         }
+        limits::check(
+            "text_vectorizer.vocabulary's size",
+            params.vocabulary.len(),
+            limits::MAX_FEATURES,
+        )?;
         let mut vocabulary = HashMap::with_capacity(params.vocabulary.len());
         for (i, term) in params.vocabulary.iter().enumerate() {
             if vocabulary.insert(term.clone(), i).is_some() {

@@ -270,6 +270,10 @@ pub fn default_engine(
     match compile_compact(onnx_bytes, &outputs, n_features) {
         Ok(_) => Ok(Engine::Compact),
         Err(GraphError::Invalid(e)) => Err(LoadError::Graph(e)),
+        // Bytes that are not protobuf are wrong for tract too.
+        Err(e @ GraphError::Onnx(onnx::OnnxError::Truncated | onnx::OnnxError::Malformed(_))) => {
+            Err(LoadError::Graph(e.to_string()))
+        }
         Err(_) => Ok(Engine::Tract),
     }
 }

@@ -479,6 +479,153 @@ def write_onnxruntime_reference(bundle_dir, out_path, seed=0):
     json.dump(ref, open(out_path, "w"))
 
 
+def hostile_bundles(out):
+    """Bundles crafted to hurt whoever loads them, each with valid hashes so that loading reaches
+    the part under attack, and what a loader must say (tests/hostile_bundles.rs, tests/web,
+    tests/worker): _hostile/NAME/ and _hostile/cases.json."""
+    import hashlib
+    import shutil
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    root = os.path.join(out, "_hostile")
+    shutil.rmtree(root, ignore_errors=True)
+    cases = []
+    base = os.path.join(out, "dt-regressor")  # 6 numeric inputs, a tree, explain.json
+
+    def write(name, expect, model=None, edit=None, files=None, js=True, loads=False, explain=None):
+        d = os.path.join(root, name)
+        shutil.copytree(base, d)
+        manifest = json.load(open(os.path.join(d, "manifest.json")))
+        manifest["name"] = name
+        if model is not None:
+            open(os.path.join(d, "model.onnx"), "wb").write(model)
+        for fname, data in (files or {}).items():
+            open(os.path.join(d, fname), "wb").write(data)
+        if edit:
+            edit(manifest, d)
+        for fname in manifest["files"]:
+            manifest["files"][fname] = hashlib.sha256(open(os.path.join(d, fname), "rb").read()).hexdigest()
+        json.dump(manifest, open(os.path.join(d, "manifest.json"), "w"))
+        # What the refusal must contain: any of the |-separated parts, case aside.
+        cases.append({"name": name, "refused": expect, "js": js, "loads": loads, "explain_refused": explain})
+
+    def graph(nodes, inits=(), width=6, opsets=(("", 13),)):
+        g = helper.make_graph(
+            nodes, "hostile",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, width])],
+            [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])],
+            initializer=list(inits),
+        )
+        return helper.make_model(g, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets]).SerializeToString()
+
+    def regressor(**attrs):
+        node = helper.make_node("TreeEnsembleRegressor", ["input"], ["variable"], domain="ai.onnx.ml", **attrs)
+        return graph([node], opsets=(("", 13), ("ai.onnx.ml", 3)))
+
+    original = open(os.path.join(base, "model.onnx"), "rb").read()
+    write("truncated-onnx", "decode|truncated|underflow|malformed", model=original[: len(original) // 2])
+
+    # 100,000 one-leaf trees and 65,536 targets: a 2 MB graph asking for a 26 GB leaf table.
+    n = 100_000
+    write(
+        "huge-leaf-table",
+        "leaf table's size (100000 leaves × 65536 outputs): 6553600000, past this build's limit",
+        model=regressor(
+            nodes_treeids=list(range(n)), nodes_nodeids=[0] * n, nodes_featureids=[0] * n, nodes_values=[0.0] * n,
+            nodes_modes=["LEAF"] * n, nodes_truenodeids=[0] * n, nodes_falsenodeids=[0] * n, n_targets=65536,
+            target_treeids=[0], target_nodeids=[0], target_ids=[0], target_weights=[1.0],
+        ),
+    )
+
+    # tract folds constants while it loads: a 1-trillion-element ConstantOfShape, and an
+    # initializer that declares 2^40 elements and holds none.
+    sum_axes = numpy_helper.from_array(np.array([0, 1], np.int64), "axes")
+    row_axes = numpy_helper.from_array(np.array([1], np.int64), "row_axes")
+    def tract_graph(make_big, inits):
+        return graph([
+            make_big,
+            helper.make_node("ReduceSum", ["big", "axes"], ["total"], keepdims=0),
+            helper.make_node("ReduceSum", ["input", "row_axes"], ["rows"], keepdims=1),
+            helper.make_node("Add", ["rows", "total"], ["variable"]),
+        ], [sum_axes, row_axes, *inits])
+
+    shape = numpy_helper.from_array(np.array([1 << 20, 1 << 20], np.int64), "shape")
+    one = numpy_helper.from_array(np.array([1.0], np.float32))
+    write(
+        "gigantic-constant",
+        r"elements built by ConstantOfShape node 'big': 1099511627776, past this build's limit",
+        model=tract_graph(helper.make_node("ConstantOfShape", ["shape"], ["big"], name="big", value=one), [shape]),
+    )
+    empty = TensorProto(name="weights", data_type=TensorProto.FLOAT, dims=[1 << 20, 1 << 20])
+    write(
+        "initializer-without-data",
+        r"elements of tensor 'weights': 1099511627776, past this build's limit",
+        model=tract_graph(helper.make_node("Identity", ["weights"], ["big"]), [empty]),
+    )
+
+    # Graphs whose shapes contradict the manifest or themselves.
+    w = numpy_helper.from_array(np.ones((10, 1), np.float32), "w")
+    write("matmul-shapes-disagree", "inconsistent matmul", model=graph([helper.make_node("MatMul", ["input", "w"], ["variable"])], [w]))
+    wider = onnx.load_from_string(original)
+    wider.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 9
+    write("graph-reads-more-columns", "reads 9 columns but the featurizer produces 6", model=wider.SerializeToString())
+    write("huge-n-features", r"n_features: 1099511627776, past this build's limit", edit=lambda m, d: m.update(n_features=1 << 40))
+
+    # A tree whose two branches share a node (a walk over it doubles at every level).
+    write(
+        "shared-tree-node",
+        "cycle or a shared node",
+        model=regressor(
+            nodes_treeids=[0, 0, 0], nodes_nodeids=[0, 1, 2], nodes_featureids=[0, 0, 0], nodes_values=[0.0, 1.0, 0.0],
+            nodes_modes=["BRANCH_LEQ", "BRANCH_LEQ", "LEAF"], nodes_truenodeids=[1, 2, 0], nodes_falsenodeids=[1, 2, 0],
+            target_treeids=[0], target_nodeids=[2], target_ids=[0], target_weights=[1.0],
+        ),
+    )
+
+    # A valid 2,000-deep chain: x0 <= i ? i : (the next level). It loads and predicts; explaining
+    # it would recurse 2,000 levels and hold 2,000² path entries, so explanations are refused.
+    depth = 2000
+    ids = list(range(2 * depth + 1))
+    branch = lambda i: i < depth  # noqa: E731  nodes 0..depth-1 branch; depth..2*depth are leaves
+    leaf_of_branch = lambda i: depth + i  # noqa: E731
+    modes = ["BRANCH_LEQ" if branch(i) else "LEAF" for i in ids]
+    true_ids = [leaf_of_branch(i) if branch(i) else 0 for i in ids]
+    false_ids = [(i + 1 if i + 1 < depth else 2 * depth) if branch(i) else 0 for i in ids]
+    leaves = [i for i in ids if not branch(i)]
+    covers = [float(2 * depth + 1 - i) if branch(i) else 1.0 for i in ids]
+    golden = json.load(open(os.path.join(base, "golden.json")))
+    def chain_value(x0):
+        for i in range(depth):
+            if x0 <= np.float32(i):
+                return float(i)
+        return float(depth)
+    for row in golden["rows"]:
+        row["prediction"] = chain_value(np.float32(row["input"]["x0"]))
+    write(
+        "deep-tree",
+        None,
+        loads=True,
+        explain=r"depth of tree 0: 2000, past this build's limit of 512",
+        model=regressor(
+            nodes_treeids=[0] * len(ids), nodes_nodeids=ids, nodes_featureids=[0] * len(ids),
+            nodes_values=[float(i) if branch(i) else 0.0 for i in ids], nodes_modes=modes,
+            nodes_truenodeids=true_ids, nodes_falsenodeids=false_ids,
+            target_treeids=[0] * len(leaves), target_nodeids=leaves, target_ids=[0] * len(leaves),
+            target_weights=[float(i - depth) for i in leaves],
+        ),
+        files={"explain.json": json.dumps({"kind": "trees", "covers": [covers]}).encode(), "golden.json": json.dumps(golden).encode()},
+    )
+
+    # A listed file past the size limit (sparse: no disk used): refused before it is read.
+    def huge_golden(m, d):
+        with open(os.path.join(d, "golden.json"), "r+b") as f:
+            f.truncate(600 << 20)
+    write("oversized-file", r"golden.json's size: 629145600, past this build's limit", edit=huge_golden, js=False)
+    json.dump(cases, open(os.path.join(root, "cases.json"), "w"), indent=1)
+
+
 def token_cases(seed=11, n=4000):
     """Random strings over every assigned code point, with the marks, digits, symbols and cased
     letters where Python's `\\w` and lowercasing are easiest to get wrong, and what Python makes
@@ -562,6 +709,7 @@ def main(out):
     scaling_in_graph(out, "scaler-op-in-graph", div=False)
     scaling_in_graph(out, "scaler-div-in-graph", div=True)
     onnx_nets(out)
+    hostile_bundles(out)
     # onnxruntime's answers, for the engine parity test: every fixture and every committed model.
     for name in sorted(os.listdir(out)):
         if os.path.exists(os.path.join(out, name, "manifest.json")):

@@ -196,6 +196,24 @@ test("a tampered or newer bundle is refused", async () => {
   await assert.rejects(Predictor.load(n), (e) => e.code === "invalid_bundle" && /newer/.test(e.message));
 });
 
+// tests/python/make_fixtures.py `hostile_bundles`: the same refusals as the native loader.
+const says = (message, expected) => expected.split("|").some((part) => message.toLowerCase().includes(part.toLowerCase()));
+
+test("hostile bundles are refused by load() with their reason; a tree too deep to explain only refuses explanations", async () => {
+  const HOSTILE = `${FIXTURES}/_hostile`;
+  const cases = JSON.parse(readFileSync(`${HOSTILE}/cases.json`, "utf8")).filter((c) => c.js);
+  assert.ok(cases.length >= 9, `${cases.length} cases`);
+  for (const c of cases.filter((c) => !c.loads)) {
+    await assert.rejects(Predictor.load(bundle(c.name, HOSTILE)), (e) => e instanceof Error && says(e.message, c.refused), c.name);
+  }
+  for (const c of cases.filter((c) => c.loads)) {
+    const p = await Predictor.load(bundle(c.name, HOSTILE));
+    const g = golden(c.name, HOSTILE);
+    assertGolden(c.name, g, p.predict({ instances: g.rows.map((row) => row.input) }));
+    assert.throws(() => p.predict({ record: g.rows[0].input, explain: true }), (e) => e.code === "explanation_unavailable" && says(e.message, c.explain_refused), c.name);
+  }
+});
+
 test("the web app's wasm stays within its byte budget", () => {
   const budget = JSON.parse(readFileSync(`${ROOT}www/size-budget.json`, "utf8"));
   const site = `${ROOT}build/site/`;

@@ -25,7 +25,13 @@ async function call(method, path, body) {
   return { status: r.status, body: text ? JSON.parse(text) : null };
 }
 
-const bundles = readdirSync(MODELS).filter((n) => existsSync(`${MODELS}/${n}/manifest.json`)).sort();
+// Hostile bundles (tests/python/make_fixtures.py) embedded beside the others: graphs only tract
+// can judge, and a tree too deep to explain.
+const FIXTURES = process.env.WASMPREDICT_FIXTURES ?? `${ROOT}target/fixtures`;
+const HOSTILE = JSON.parse(readFileSync(`${FIXTURES}/_hostile/cases.json`, "utf8"));
+const isHostile = (name) => HOSTILE.some((c) => c.name === name);
+const embedded = readdirSync(MODELS).filter((n) => existsSync(`${MODELS}/${n}/manifest.json`)).sort();
+const bundles = embedded.filter((n) => !isHostile(n));
 const needsTract = (name) => name.startsWith("mlp-") || name.startsWith("onnx-");
 
 test("the embedded bundles include tract graphs and a compact one", () => {
@@ -73,4 +79,29 @@ test("Open Inference Protocol v2 and errors on a tract model", async () => {
   assert.equal(bad.body.error.code, "wrong_feature_count");
   const good = await call("POST", "/models/mlp-classifier/predict", { features: row });
   assert.equal(good.status, 200);
+});
+
+const says = (message, expected) => expected.split("|").some((part) => message.toLowerCase().includes(part.toLowerCase()));
+
+test("hostile bundles: the Worker refuses a graph only tract can judge with 503 and its reason, and explains no tree too deep", async () => {
+  const here = HOSTILE.filter((c) => embedded.includes(c.name));
+  assert.ok(here.filter((c) => !c.loads).length >= 3 && here.some((c) => c.loads), `embedded: ${here.map((c) => c.name)}`);
+  for (const c of here.filter((c) => !c.loads)) {
+    const r = await call("POST", `/models/${c.name}/predict`, { features: [1, 2, 3, 4, 5, 6] });
+    assert.equal(r.status, 503, `${c.name}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.code, "model_unavailable");
+    assert.ok(says(r.body.error.message, c.refused), `${c.name}: ${r.body.error.message}`);
+  }
+  for (const c of here.filter((c) => c.loads)) {
+    const golden = JSON.parse(readFileSync(`${MODELS}/${c.name}/golden.json`, "utf8"));
+    const r = await call("POST", `/models/${c.name}/predict`, { instances: golden.rows.map((g) => g.input) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.predictions, golden.rows.map((g) => g.prediction));
+    const e = await call("POST", `/models/${c.name}/predict`, { record: golden.rows[0].input, explain: true });
+    assert.equal(e.status, 400);
+    assert.equal(e.body.error.code, "explanation_unavailable");
+    assert.ok(says(e.body.error.message, c.explain_refused), e.body.error.message);
+  }
+  const healthy = await call("POST", "/models/iris/predict", { features: [5.1, 3.5, 1.4, 0.2] });
+  assert.equal(healthy.status, 200, "the other models still answer");
 });

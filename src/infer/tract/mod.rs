@@ -3,6 +3,7 @@
 //! tract's registry, typed with a symbolic batch dimension (one plan serves 1 and 1000 rows),
 //! optimized, and kept with a reusable run state.
 
+mod budget;
 mod scaler;
 mod sklearn_fixes;
 mod tree_op;
@@ -54,6 +55,9 @@ impl TractModel {
         tree_op::register(&mut onnx.op_register);
         scaler::register(&mut onnx.op_register);
         let mut proto = onnx.proto_model_for_read(&mut &onnx_bytes[..])?;
+        if let Some(graph) = &proto.graph {
+            budget::check(graph).map_err(|e| format_err!("{e}"))?;
+        }
         let label_names = sklearn_fixes::index_string_labels(&mut proto);
         let mut model = onnx.model_for_proto_model(&proto)?;
         let names = &spec.names;

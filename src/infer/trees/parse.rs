@@ -3,6 +3,7 @@
 //! is exact, and lay leaf weights out densely.
 
 use super::{Aggregate, Ensemble, Kind, Labels, Mode, Node, Tree, NAN_LEFT};
+use crate::bundle::limits;
 use crate::infer::onnx::Node as OnnxNode;
 use crate::infer::post_transform::PostTransform;
 use crate::infer::GraphError;
@@ -58,6 +59,7 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     if n == 0 {
         return Err(invalid("tree ensemble without nodes"));
     }
+    limits::check("the number of tree nodes", n, limits::MAX_TREE_NODES).map_err(invalid)?;
     for (name, len) in [
         ("nodes_nodeids", node_ids.len()),
         ("nodes_featureids", feature_ids.len()),
@@ -133,6 +135,7 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
             }
         };
         let n_classes = labels.len();
+        limits::check("the number of classes", n_classes, limits::MAX_OUTPUTS).map_err(invalid)?;
         if n_classes < 2 {
             return Err(invalid("a classifier needs at least two classes"));
         }
@@ -163,7 +166,7 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
         let n_targets = node.int("n_targets").unwrap_or(1);
         let n_targets = usize::try_from(n_targets)
             .ok()
-            .filter(|&t| t > 0 && t <= 1 << 16)
+            .filter(|&t| t > 0 && t <= limits::MAX_OUTPUTS)
             .ok_or_else(|| invalid(format!("n_targets {n_targets} is out of range")))?;
         (Kind::Regressor { aggregate }, n_targets)
     };
@@ -184,6 +187,15 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
         }
     }
     let post_transform = PostTransform::parse(node.string("post_transform")?.as_deref())?;
+
+    // The leaf table is leaves × outputs: a few MB of graph could otherwise ask for gigabytes.
+    let leaves = modes.iter().filter(|&&m| m == Mode::Leaf).count();
+    limits::check(
+        &format!("the leaf table's size ({leaves} leaves × {n_outputs} outputs)"),
+        leaves.saturating_mul(n_outputs),
+        limits::MAX_LEAF_VALUES,
+    )
+    .map_err(invalid)?;
 
     // Roots: per tree, the one node no other node points to.
     let mut is_child = vec![false; n];
