@@ -71,6 +71,9 @@ timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models"
 say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one, operations"
 node --test tests/worker/
 
+say "the bad-input matrix (tests/hardening/bad-inputs.json): wasmpredict serve, the Worker in workerd, the JS predictor"
+WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/hardening/
+
 say "the deploy gate (dry run) on the committed bundles, and its refusal of a broken golden row"
 timed "deploy gate" bash scripts/deploy.sh --dry-run
 node --test tests/ops/gate.test.mjs

@@ -3,8 +3,10 @@
 // storage, and the given vars. Used by the deploy gate (scripts/gate.mjs) and tests/worker/.
 import { Miniflare } from "miniflare";
 
-export function workerd(buildDir, bindings = {}) {
+// `options` go to Miniflare as they are (e.g. `{ port }` for a fixed port on 127.0.0.1).
+export function workerd(buildDir, bindings = {}, options = {}) {
   return new Miniflare({
+    ...options,
     modules: true,
     scriptPath: `${buildDir}/index.js`,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],

@@ -7,6 +7,7 @@ mod describe;
 mod numeric_body;
 pub mod request;
 pub mod response;
+pub mod strict_json;
 
 pub use response::{
     decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
@@ -100,7 +101,7 @@ pub fn default_engine(bundle: &Bundle) -> Result<Engine, BundleError> {
 
 /// A request body as a JSON tree, or `invalid_json`.
 pub fn parse_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    strict_json::from_slice(body).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
@@ -124,6 +125,16 @@ impl Predictor {
             ),
         ))
     }
+}
+
+/// A finite number the graph cannot read: ONNX models take float32, and sklearn's own
+/// check_array refuses a value "too large for dtype('float32')" where it computes in float32.
+pub(crate) fn past_float32(field: &str, x: f64) -> ApiError {
+    ApiError::for_field(
+        ErrorCode::NonFiniteNumber,
+        field,
+        format!("field '{field}' is {x:e}, past float32's range (±3.4e38), which the model reads"),
+    )
 }
 
 fn check_rows(n: usize, max_rows: usize) -> Result<(), ApiError> {
@@ -485,8 +496,18 @@ impl Predictor {
         rows: usize,
     ) -> Result<FeatureBatch, ApiError> {
         if self.featurizer.is_passthrough() {
-            // Numbers reach the graph unchanged (as f32): nothing to compute or refuse.
-            return Ok(FeatureBatch::Dense(values.map(|x| x as f32).collect()));
+            // Numbers reach the graph unchanged, as f32: only their range can be refused.
+            let fields = &self.manifest().input;
+            let mut out = Vec::with_capacity(values.len());
+            for (i, x) in values.enumerate() {
+                let y = x as f32;
+                if y.is_infinite() && x.is_finite() {
+                    let field = &fields[i % fields.len().max(1)].name;
+                    return Err(past_float32(field, x).in_row(i / fields.len().max(1), rows));
+                }
+                out.push(y);
+            }
+            return Ok(FeatureBatch::Dense(out));
         }
         let cells: Vec<Cell<'_>> = values.map(Cell::Num).collect();
         let width = cells.len() / rows.max(1);

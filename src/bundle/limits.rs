@@ -24,9 +24,10 @@ pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
 /// with `too_many_rows`, naming how many rows this model takes.
 pub const MAX_BATCH_VALUES: usize = 1 << 27;
 
-/// `what` is within `limit`, or the refusal that says so.
-pub fn check(what: &str, value: usize, limit: usize) -> Result<(), String> {
-    if value > limit {
+/// `what` is within `limit`, or the refusal that says so. Counted in u64, so that the number in
+/// the message is the same on 32-bit wasm as natively.
+pub fn check(what: &str, value: u64, limit: usize) -> Result<(), String> {
+    if value > limit as u64 {
         return Err(format!(
             "{what}: {value}, past this build's limit of {limit} (src/bundle/limits.rs)"
         ));

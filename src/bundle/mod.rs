@@ -41,7 +41,7 @@ impl Bundle {
                 .ok_or_else(|| BundleError::MissingFile(name.clone()))?;
             limits::check(
                 &format!("{name}'s size"),
-                bytes.len(),
+                bytes.len() as u64,
                 limits::MAX_FILE_BYTES,
             )
             .map_err(BundleError::TooLarge)?;
@@ -75,12 +75,8 @@ impl Bundle {
             };
             // The size first: a file past the limit is refused before it is read.
             let size = std::fs::metadata(&path).map_err(io)?.len();
-            limits::check(
-                &format!("{name}'s size"),
-                usize::try_from(size).unwrap_or(usize::MAX),
-                limits::MAX_FILE_BYTES,
-            )
-            .map_err(BundleError::TooLarge)?;
+            limits::check(&format!("{name}'s size"), size, limits::MAX_FILE_BYTES)
+                .map_err(BundleError::TooLarge)?;
             std::fs::read(&path).map_err(io)
         };
         let manifest_json = read(MANIFEST_FILE)?;
@@ -136,8 +132,12 @@ impl Bundle {
 /// for everything (the request bodies' JSON trees use the same), which keeps the wasm small.
 fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
     use serde::Deserialize;
-    limits::check("manifest.json's size", bytes.len(), limits::MAX_FILE_BYTES)
-        .map_err(BundleError::TooLarge)?;
+    limits::check(
+        "manifest.json's size",
+        bytes.len() as u64,
+        limits::MAX_FILE_BYTES,
+    )
+    .map_err(BundleError::TooLarge)?;
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| BundleError::Manifest(e.to_string()))?;
     match value.get("format_version").map(|v| v.as_u64()) {
@@ -162,11 +162,19 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
     }
     let manifest =
         Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))?;
-    limits::check("n_features", manifest.n_features, limits::MAX_FEATURES)
-        .map_err(BundleError::TooLarge)?;
+    limits::check(
+        "n_features",
+        manifest.n_features as u64,
+        limits::MAX_FEATURES,
+    )
+    .map_err(BundleError::TooLarge)?;
     if let Some(classes) = &manifest.classes {
-        limits::check("the number of classes", classes.len(), limits::MAX_OUTPUTS)
-            .map_err(BundleError::TooLarge)?;
+        limits::check(
+            "the number of classes",
+            classes.len() as u64,
+            limits::MAX_OUTPUTS,
+        )
+        .map_err(BundleError::TooLarge)?;
     }
     if manifest.profile.is_some() && manifest.format_version < manifest::PROFILE_FORMAT_VERSION {
         return Err(BundleError::Manifest(format!(

@@ -105,7 +105,12 @@ impl Forest {
         } else {
             node.int("n_targets").unwrap_or(1).max(1) as usize
         };
-        limits::check("the number of outputs", n_outputs, limits::MAX_OUTPUTS).map_err(invalid)?;
+        limits::check(
+            "the number of outputs",
+            n_outputs as u64,
+            limits::MAX_OUTPUTS,
+        )
+        .map_err(invalid)?;
         if leaf_outputs
             .iter()
             .any(|&o| o < 0 || o as usize >= n_outputs)
@@ -226,7 +231,7 @@ impl Forest {
                 .ok_or_else(|| invalid(format!("tree {tree_id} has a cycle or a shared node")))?;
             limits::check(
                 &format!("the depth of tree {tree_id}"),
-                depth,
+                depth as u64,
                 limits::MAX_EXPLAINED_DEPTH,
             )
             .map_err(invalid)?;

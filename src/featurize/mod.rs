@@ -233,6 +233,14 @@ impl Featurizer {
                 "is missing and the model has no imputer for it".to_string(),
             ));
         }
+        if x.is_finite() && (x as f32).is_infinite() {
+            // sklearn computes this step in float64; the graph reads float32.
+            return Err(self.column_error(
+                column,
+                ErrorCode::NonFiniteNumber,
+                format!("becomes {x:e} for the model, past float32's range (±3.4e38), which the model reads"),
+            ));
+        }
         Ok(x)
     }
 

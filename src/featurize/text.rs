@@ -99,7 +99,7 @@ impl TextVectorizer {
         }
         limits::check(
             "text_vectorizer.vocabulary's size",
-            params.vocabulary.len(),
+            params.vocabulary.len() as u64,
             limits::MAX_FEATURES,
         )?;
         let mut vocabulary = HashMap::with_capacity(params.vocabulary.len());

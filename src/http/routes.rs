@@ -46,6 +46,39 @@ pub fn is_api_path(path: &str) -> bool {
     API_ROOTS.contains(&first)
 }
 
+/// `path` with its dot segments resolved as a WHATWG URL parser resolves them (`.`, `..` and
+/// their percent-encoded spellings; `..` never climbs above the root). workerd hands the Worker
+/// resolved paths and hyper hands the native server raw ones: resolving here makes both route
+/// `/models/x/../iris/predict` alike. Borrowed when there is nothing to resolve.
+pub fn resolve_dots(path: &str) -> std::borrow::Cow<'_, str> {
+    let is_dot = |s: &str| s == "." || s.eq_ignore_ascii_case("%2e");
+    let is_dot_dot = |s: &str| {
+        matches!(
+            s.to_ascii_lowercase().as_str(),
+            ".." | ".%2e" | "%2e." | "%2e%2e"
+        )
+    };
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    if !segments.iter().any(|s| is_dot(s) || is_dot_dot(s)) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut out: Vec<&str> = Vec::with_capacity(segments.len());
+    let last = segments.len().saturating_sub(1);
+    for (i, s) in segments.iter().enumerate() {
+        if is_dot_dot(s) {
+            out.pop();
+        } else if !is_dot(s) {
+            out.push(s);
+            continue;
+        }
+        // A trailing dot segment leaves the path ending in '/'.
+        if i == last {
+            out.push("");
+        }
+    }
+    std::borrow::Cow::Owned(format!("/{}", out.join("/")))
+}
+
 impl<'a> Route<'a> {
     pub fn parse(path: &'a str) -> Option<Route<'a>> {
         let path = path.trim_end_matches('/');
@@ -123,6 +156,16 @@ mod tests {
     #[test]
     fn parses_every_route() {
         assert_eq!(Route::parse("/predict/"), Some(Route::Predict));
+        for (raw, resolved) in [
+            ("/models/nope/../iris/predict", "/models/iris/predict"),
+            ("/models/nope/%2E%2e/iris/./predict", "/models/iris/predict"),
+            ("/../../predict", "/predict"),
+            ("/models/iris/..", "/models/"),
+            ("/models/iris/predict", "/models/iris/predict"),
+            ("/a/...b/predict", "/a/...b/predict"),
+        ] {
+            assert_eq!(resolve_dots(raw), resolved, "{raw}");
+        }
         assert_eq!(
             Route::parse("/models/churn/versions/1.1.0/predict"),
             Some(Route::VersionPredict("churn", "1.1.0"))

@@ -1,7 +1,7 @@
 //! The set of served models (each with its versions) and the routes over them.
 
 use super::monitor::Pending;
-use super::routes::Route;
+use super::routes::{self, Route};
 use super::{admin, cors, oip, HttpRequest, HttpResponse, RequestBody};
 use crate::api::{describe, Predictor};
 use crate::bundle::layout::{compare_versions, ModelDir};
@@ -315,7 +315,8 @@ impl Service {
 
     /// Answers one request. `clock` gives milliseconds (for `Server-Timing`).
     pub fn handle(&self, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> Handled {
-        let route = Route::parse(req.path);
+        let path = routes::resolve_dots(req.path);
+        let route = Route::parse(&path);
         let handled = self.route(route, req, clock);
         match handled {
             Handled::Response(r) => Handled::Response(self.finish(route, req, r)),
@@ -331,7 +332,8 @@ impl Service {
         effect: Effect,
         done: Result<EffectDone, String>,
     ) -> HttpResponse {
-        let route = Route::parse(req.path);
+        let path = routes::resolve_dots(req.path);
+        let route = Route::parse(&path);
         let response = admin::complete(self, effect, done);
         self.finish(route, req, response)
     }

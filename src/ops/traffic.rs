@@ -41,7 +41,7 @@ impl Traffic {
             ApiError::for_field(ErrorCode::InvalidTraffic, field, message)
         };
         let shape = "{\"split\": {\"VERSION\": PERCENT, ...}, \"sticky_header\"?: \"HEADER\", \"shadow\"?: \"VERSION\"}";
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let value: Value = crate::api::strict_json::from_slice(body).map_err(|e| {
             ApiError::new(ErrorCode::InvalidJson, format!("the body is not JSON: {e}"))
         })?;
         let Value::Object(object) = value else {

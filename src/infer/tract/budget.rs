@@ -63,7 +63,7 @@ fn check_tensor(t: &TensorProto) -> Result<(), String> {
 
 /// Elements of the tensor `node` builds from constant inputs (0 when it builds none or its
 /// inputs are not constants).
-fn built_elements(node: &NodeProto, constants: &HashMap<&str, &TensorProto>) -> usize {
+fn built_elements(node: &NodeProto, constants: &HashMap<&str, &TensorProto>) -> u64 {
     let input = |i: usize| {
         node.input
             .get(i)
@@ -83,9 +83,9 @@ fn built_elements(node: &NodeProto, constants: &HashMap<&str, &TensorProto>) -> 
             (Some(&start), Some(&limit), Some(&delta)) if delta != 0.0 => {
                 let n = ((limit - start) / delta).ceil();
                 if n.is_finite() {
-                    n.max(0.0).min(usize::MAX as f64) as usize
+                    n.max(0.0).min(u64::MAX as f64) as u64
                 } else {
-                    usize::MAX
+                    u64::MAX
                 }
             }
             _ => 0,
@@ -95,9 +95,9 @@ fn built_elements(node: &NodeProto, constants: &HashMap<&str, &TensorProto>) -> 
 }
 
 /// The product of a shape's dimensions; unknown (-1, 0 as "copy") dimensions count as 1.
-fn volume(dims: impl Iterator<Item = i64>) -> usize {
-    dims.fold(1usize, |acc, d| {
-        acc.saturating_mul(usize::try_from(d).unwrap_or(1).max(1))
+fn volume(dims: impl Iterator<Item = i64>) -> u64 {
+    dims.fold(1u64, |acc, d| {
+        acc.saturating_mul(u64::try_from(d).unwrap_or(1).max(1))
     })
 }
 

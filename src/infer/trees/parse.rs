@@ -59,7 +59,7 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     if n == 0 {
         return Err(invalid("tree ensemble without nodes"));
     }
-    limits::check("the number of tree nodes", n, limits::MAX_TREE_NODES).map_err(invalid)?;
+    limits::check("the number of tree nodes", n as u64, limits::MAX_TREE_NODES).map_err(invalid)?;
     for (name, len) in [
         ("nodes_nodeids", node_ids.len()),
         ("nodes_featureids", feature_ids.len()),
@@ -135,7 +135,12 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
             }
         };
         let n_classes = labels.len();
-        limits::check("the number of classes", n_classes, limits::MAX_OUTPUTS).map_err(invalid)?;
+        limits::check(
+            "the number of classes",
+            n_classes as u64,
+            limits::MAX_OUTPUTS,
+        )
+        .map_err(invalid)?;
         if n_classes < 2 {
             return Err(invalid("a classifier needs at least two classes"));
         }
@@ -192,7 +197,7 @@ fn parse(node: &OnnxNode, is_classifier: bool) -> Result<Ensemble, GraphError> {
     let leaves = modes.iter().filter(|&&m| m == Mode::Leaf).count();
     limits::check(
         &format!("the leaf table's size ({leaves} leaves × {n_outputs} outputs)"),
-        leaves.saturating_mul(n_outputs),
+        (leaves as u64).saturating_mul(n_outputs as u64),
         limits::MAX_LEAF_VALUES,
     )
     .map_err(invalid)?;
