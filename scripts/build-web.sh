@@ -29,6 +29,7 @@ build_predictor() {
         rm -rf "$out"
         wasm-bindgen --target web --out-dir "$out" --out-name "$name" "$wasm"
         bash scripts/wasm-opt.sh "$out/${name}_bg.wasm"
+        built "$out/${name}_bg.wasm"
     else
         say "the browser predictor $name is up to date ($out)"
     fi
@@ -57,6 +58,7 @@ const text = fs.readFileSync(html, "utf8");
 if (!re.test(text)) { console.error(`error: no integrity attribute for ${name} in ${html}`); process.exit(1); }
 fs.writeFileSync(html, text.replace(re, `$1${sri}$2`));
 ' "$app/index.html" "$app_wasm"
+    built "$app/index.html"
 else
     say "the web app is up to date ($app)"
 fi

@@ -40,8 +40,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # Skip the build when nothing it embeds or compiles changed since the last one.
 wasm="$OUT/index_bg.wasm"
-if [ "$(cat "$OUT/.models" 2>/dev/null)" = "$MODELS${FORCE_TRACT:+ (tract)}" ] \
-    && ! stale "$wasm" src worker/src worker/build.rs worker/Cargo.toml "$MODELS" Cargo.toml Cargo.lock; then
+inputs_changed=
+stale "$wasm" src worker/src worker/build.rs worker/Cargo.toml "$MODELS" Cargo.toml Cargo.lock && inputs_changed=1
+if [ "$(cat "$OUT/.models" 2>/dev/null)" = "$MODELS${FORCE_TRACT:+ (tract)}" ] && [ -z "$inputs_changed" ]; then
     say "the Worker is up to date ($wasm, bundles of $MODELS)"
     exit 0
 fi
@@ -67,5 +68,6 @@ export WASMPREDICT_MODELS="$MODELS"
 out_abs="$(mkdir -p "$OUT" && cd "$OUT" && pwd)"
 (cd worker && worker-build --release --out-dir "$(realpath --relative-to=. "$out_abs")" "${features[@]}" >&2)
 bash scripts/wasm-opt.sh "$wasm"
+built "$wasm"
 echo "$MODELS${FORCE_TRACT:+ (tract)}" > "$OUT/.models"
 ls -l "$wasm" >&2

@@ -18,10 +18,25 @@ timed() {
 }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# True when OUTPUT is missing or any of the INPUTS (files or directories) is newer than it.
+# stale OUTPUT PATH...: whether OUTPUT must be rebuilt from the files under PATH...: it is
+# missing, or the content hash of those files differs from the one `built OUTPUT` recorded after
+# its last build (under target/stamps/). Content, not mtimes: an edit saved while a build was
+# compiling is older than the output yet missing from it, and mtimes would call it up to date.
+inputs_hash() {
+    find "$@" -type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64
+}
+stamp_of() {
+    printf '%s/stamps/%s.inputs' "${CARGO_TARGET_DIR:-target}" "$(realpath -m "$1" | tr '/' '_')"
+}
 stale() {
     local output="$1"; shift
-    [ ! -f "$output" ] || [ -n "$(find "$@" -newer "$output" -print -quit)" ]
+    STALE_INPUTS="$(inputs_hash "$@")"
+    [ ! -f "$output" ] || [ "$(cat "$(stamp_of "$output")" 2>/dev/null)" != "$STALE_INPUTS" ]
+}
+# built OUTPUT: records the inputs hash the last `stale` computed (before the build began).
+built() {
+    mkdir -p "${CARGO_TARGET_DIR:-target}/stamps"
+    echo "$STALE_INPUTS" > "$(stamp_of "$1")"
 }
 
 # The pinned npm packages (wrangler, miniflare, esbuild, binaryen's wasm-opt, playwright-core).

@@ -160,14 +160,13 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
         }
         Some(Some(_)) => {}
     }
+    // Read from the tree as u64 first: on wasm32 a width past usize would otherwise fail as a
+    // type error, not as the limit it is.
+    if let Some(n) = value.get("n_features").and_then(serde_json::Value::as_u64) {
+        limits::check("n_features", n, limits::MAX_FEATURES).map_err(BundleError::TooLarge)?;
+    }
     let manifest =
         Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))?;
-    limits::check(
-        "n_features",
-        manifest.n_features as u64,
-        limits::MAX_FEATURES,
-    )
-    .map_err(BundleError::TooLarge)?;
     if let Some(classes) = &manifest.classes {
         limits::check(
             "the number of classes",
