@@ -5,6 +5,7 @@
 pub mod csv;
 mod describe;
 mod numeric_body;
+mod paced;
 pub mod request;
 pub mod response;
 pub mod strict_json;
@@ -42,13 +43,17 @@ pub struct JsonAnswer {
     pub single: bool,
 }
 
+pub use paced::{run_now, NoPause, Pace};
+
 /// A body's rows evaluated: the graph's outputs, the row count, whether the body was a
-/// single-row shape, `clock` when featurization ended, and the explanations it asked for.
+/// single-row shape, the time spent parsing and featurizing and the time spent running and
+/// explaining (pauses excluded), and the explanations it asked for.
 struct Evaluated {
     outputs: Outputs,
     rows: usize,
     single: bool,
-    featurized: f64,
+    featurize_ms: f64,
+    inference_ms: f64,
     explanations: Option<Vec<Explanation>>,
 }
 
@@ -241,61 +246,7 @@ impl Predictor {
         max_rows: usize,
         clock: &dyn Fn() -> f64,
     ) -> Result<JsonAnswer, ApiError> {
-        let t0 = clock();
-        let width = self.manifest().input.len();
-        let fast = if self.numeric {
-            numeric_body::parse(body, width)
-        } else {
-            None
-        };
-        let Evaluated {
-            outputs,
-            rows: n,
-            single,
-            featurized: t1,
-            explanations,
-        } = match fast {
-            Some(rows) => {
-                check_rows(rows.rows, max_rows)?;
-                self.check_batch_values(rows.rows)?;
-                let features = self.featurize_numeric(rows.values.iter().copied(), rows.rows)?;
-                let t1 = clock();
-                Evaluated {
-                    outputs: self.run(features.features(), rows.rows)?,
-                    rows: rows.rows,
-                    single: rows.single,
-                    featurized: t1,
-                    explanations: None,
-                }
-            }
-            None => self.evaluate(&parse_body(body)?, max_rows, clock)?,
-        };
-        let t2 = clock();
-        let mut json = Vec::with_capacity(64 + n * 48);
-        self.response_json.write(&outputs, single, &mut json);
-        if let Some(explanations) = &explanations {
-            let written = match (single, explanations.first()) {
-                (true, Some(one)) => response::push_member(&mut json, "explanation", one),
-                _ => response::push_member(&mut json, "explanations", explanations),
-            };
-            written.map_err(|e| {
-                ApiError::new(
-                    ErrorCode::InferenceFailed,
-                    format!("cannot encode the explanation: {e}"),
-                )
-            })?;
-        }
-        let timings = Timings {
-            featurize_ms: t1 - t0,
-            inference_ms: t2 - t1,
-        };
-        Ok(JsonAnswer {
-            json,
-            timings,
-            outputs,
-            rows: n,
-            single,
-        })
+        run_now(self.answer_json_paced(body, max_rows, clock, &NoPause))
     }
 
     /// Row `row`'s answer as JSON text: the class label as in `classes_` (`1`, `"fresh"`) or
@@ -333,72 +284,31 @@ impl Predictor {
         max_rows: usize,
         clock: &dyn Fn() -> f64,
     ) -> Result<(Response, Timings), ApiError> {
-        let t0 = clock();
-        let e = self.evaluate(body, max_rows, clock)?;
-        let t2 = clock();
-        let timings = Timings {
-            featurize_ms: e.featurized - t0,
-            inference_ms: t2 - e.featurized,
-        };
-        Ok((
-            self.respond(e.outputs, e.rows, e.single, e.explanations),
-            timings,
-        ))
-    }
-
-    /// Parses, checks, featurizes and runs a body's rows (and explains them when the body asks).
-    fn evaluate(
-        &self,
-        body: &serde_json::Value,
-        max_rows: usize,
-        clock: &dyn Fn() -> f64,
-    ) -> Result<Evaluated, ApiError> {
-        let explain = request::explain_requested(body)?;
-        let rows = request::parse(body, &self.manifest().input)?;
-        let n = rows.rows.len();
-        check_rows(n, max_rows)?;
-        self.check_batch_values(n)?;
-        if explain && n > explain::MAX_ROWS {
-            return Err(ApiError::for_field(
-                ErrorCode::TooManyRows,
-                request::EXPLAIN,
-                format!(
-                    "explanations are computed for at most {} rows per request and this one has {n}: send fewer rows, or leave out \"explain\"",
-                    explain::MAX_ROWS
-                ),
-            ));
-        }
-        let features = self.featurize_rows(&rows.rows)?;
-        let t1 = clock();
-        let outputs = self.run(features.features(), n)?;
-        let explanations = if explain {
-            Some(self.explain_rows(&rows.rows)?)
-        } else {
-            None
-        };
-        Ok(Evaluated {
-            outputs,
-            rows: n,
-            single: rows.single,
-            featurized: t1,
-            explanations,
-        })
+        run_now(self.predict_timed_paced(body, max_rows, clock, &NoPause))
     }
 
     /// Each row's explanation: its raw fields' contributions to the model's raw score
     /// ([`crate::explain`]).
     pub fn explain_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Vec<Explanation>, ApiError> {
+        self.explain_range(rows, 0..rows.len())
+    }
+
+    /// The explanations of `rows[range]`; errors name the row among all of `rows`.
+    fn explain_range(
+        &self,
+        rows: &[Vec<Cell<'_>>],
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<Explanation>, ApiError> {
         let explainer = self
             .explainer
             .get_or_init(|| Explainer::new(&self.bundle, &self.featurizer))
             .as_ref()
             .map_err(explain::unavailable)?;
         let n = rows.len();
-        rows.iter()
-            .enumerate()
-            .map(|(i, row)| {
+        range
+            .map(|i| {
                 explainer
-                    .explain(&self.featurizer, row)
+                    .explain(&self.featurizer, &rows[i])
                     .map_err(|e| e.in_row(i, n))
             })
             .collect()
@@ -418,7 +328,7 @@ impl Predictor {
 
     /// Featurizes and predicts already-parsed rows.
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
-        let features = self.featurize_rows(rows)?;
+        let features = self.featurize_rows(rows, 0..rows.len(), rows.len())?;
         self.run(features.features(), rows.len())
     }
 
@@ -479,7 +389,7 @@ impl Predictor {
             // The rows are the graph's input as they are: no copy.
             return self.run(Features::Dense(values), rows);
         }
-        let features = self.featurize_numeric(values.iter().map(|&x| f64::from(x)), rows)?;
+        let features = self.featurize_numeric(values.iter().map(|&x| f64::from(x)), 0, rows)?;
         self.run(features.features(), rows)
     }
 
@@ -488,13 +398,15 @@ impl Predictor {
         self.run(Features::Dense(features), rows)
     }
 
-    /// The graph's input for positional rows of numbers (`values`, `rows` rows of the schema's
-    /// width).
+    /// The graph's input for positional rows of numbers (`values`: whole rows of the schema's
+    /// width, the first of them row `first` of a body of `total` rows, for error messages).
     fn featurize_numeric(
         &self,
         values: impl ExactSizeIterator<Item = f64>,
-        rows: usize,
+        first: usize,
+        total: usize,
     ) -> Result<FeatureBatch, ApiError> {
+        let width = self.manifest().input.len().max(1);
         if self.featurizer.is_passthrough() {
             // Numbers reach the graph unchanged, as f32: only their range can be refused.
             let fields = &self.manifest().input;
@@ -502,42 +414,50 @@ impl Predictor {
             for (i, x) in values.enumerate() {
                 let y = x as f32;
                 if y.is_infinite() && x.is_finite() {
-                    let field = &fields[i % fields.len().max(1)].name;
-                    return Err(past_float32(field, x).in_row(i / fields.len().max(1), rows));
+                    let field = &fields[i % width].name;
+                    return Err(past_float32(field, x).in_row(first + i / width, total));
                 }
                 out.push(y);
             }
             return Ok(FeatureBatch::Dense(out));
         }
         let cells: Vec<Cell<'_>> = values.map(Cell::Num).collect();
-        let width = cells.len() / rows.max(1);
-        self.featurize_each(rows, |i| &cells[i * width..(i + 1) * width])
+        let rows = cells.len() / width;
+        self.featurize_each(first..first + rows, total, |i| {
+            &cells[(i - first) * width..(i - first + 1) * width]
+        })
     }
 
-    /// The graph's input for `rows`; errors name the row in a batch.
-    fn featurize_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<FeatureBatch, ApiError> {
-        self.featurize_each(rows.len(), |i| &rows[i])
+    /// The graph's input for `rows[range]`; errors name the row among `total`.
+    fn featurize_rows(
+        &self,
+        rows: &[Vec<Cell<'_>>],
+        range: std::ops::Range<usize>,
+        total: usize,
+    ) -> Result<FeatureBatch, ApiError> {
+        self.featurize_each(range, total, |i| &rows[i])
     }
 
     fn featurize_each<'c, 'a: 'c>(
         &self,
-        n: usize,
+        range: std::ops::Range<usize>,
+        total: usize,
         row: impl Fn(usize) -> &'c [Cell<'a>],
     ) -> Result<FeatureBatch, ApiError> {
         if self.sparse {
             let mut out = SparseRows::new(self.featurizer.n_features());
-            for i in 0..n {
+            for i in range {
                 self.featurizer
                     .transform_sparse(row(i), &mut out)
-                    .map_err(|e| e.in_row(i, n))?;
+                    .map_err(|e| e.in_row(i, total))?;
             }
             return Ok(FeatureBatch::Sparse(out));
         }
-        let mut features = Vec::with_capacity(n * self.featurizer.n_features());
-        for i in 0..n {
+        let mut features = Vec::with_capacity(range.len() * self.featurizer.n_features());
+        for i in range {
             self.featurizer
                 .transform_into(row(i), &mut features)
-                .map_err(|e| e.in_row(i, n))?;
+                .map_err(|e| e.in_row(i, total))?;
         }
         Ok(FeatureBatch::Dense(features))
     }

@@ -4,7 +4,7 @@
 //! errors are the ones of `/predict`.
 
 use super::oip_types::{self, Datatype};
-use crate::api::{Prediction, Predictor, Response, Timings};
+use crate::api::{Pace, Prediction, Predictor, Response, Timings};
 use crate::bundle::{FieldKind, Task};
 use crate::error::{ApiError, ErrorCode};
 use serde_json::{json, Map, Value};
@@ -238,6 +238,17 @@ pub fn infer(
     max_rows: usize,
     clock: &dyn Fn() -> f64,
 ) -> Result<Inferred, ApiError> {
+    crate::api::run_now(infer_paced(p, body, max_rows, clock, &crate::api::NoPause))
+}
+
+/// [`infer`], evaluating long batches slice by slice as `pace` says.
+pub async fn infer_paced(
+    p: &Predictor,
+    body: &Value,
+    max_rows: usize,
+    clock: &dyn Fn() -> f64,
+    pace: &dyn Pace,
+) -> Result<Inferred, ApiError> {
     let mut instances = to_instances(p, body)?;
     // `"parameters": {"explain": true}` asks for explanations, answered in the response's
     // `parameters.explanations` (the protocol's place for what is not a tensor).
@@ -266,7 +277,9 @@ pub fn infer(
         ),
         Some(_) => return Err(bad("\"outputs\" must be an array of {\"name\": ...}")),
     };
-    let (response, timings) = p.predict_timed(&instances, max_rows, clock)?;
+    let (response, timings) = p
+        .predict_timed_paced(&instances, max_rows, clock, pace)
+        .await?;
     let Response::Batch(batch) = response else {
         return Err(bad("internal: an instances body must answer as a batch"));
     };

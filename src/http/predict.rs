@@ -6,7 +6,7 @@ use super::monitor::{predictions_of, predictions_of_answer, AnsweredBody};
 use super::service::Service;
 use super::{oip, HttpRequest, HttpResponse};
 use crate::api::response::push_member;
-use crate::api::{Predictor, Timings};
+use crate::api::{Pace, Predictor, Timings};
 use crate::error::ErrorCode;
 use crate::infer::Outputs;
 use crate::ops::metrics::labels;
@@ -15,20 +15,25 @@ use crate::ops::traffic::mix64;
 use std::sync::atomic::Ordering;
 
 impl Service {
-    pub(super) fn infer(
+    pub(super) async fn infer(
         &self,
         name: &str,
         version: Option<&str>,
         req: &HttpRequest<'_>,
         clock: &dyn Fn() -> f64,
+        pace: &dyn Pace,
     ) -> HttpResponse {
         let started = clock();
         let predictor = match self.predictor_version(name, version) {
             Ok(p) => p,
             Err(e) => return HttpResponse::error(&e),
         };
-        let answer = crate::api::parse_body(req.bytes())
-            .and_then(|body| oip::infer(&predictor, &body, self.config.max_rows, clock));
+        let answer = match crate::api::parse_body(req.bytes()) {
+            Ok(body) => {
+                oip::infer_paced(&predictor, &body, self.config.max_rows, clock, pace).await
+            }
+            Err(e) => Err(e),
+        };
         let (response, served) = match answer {
             Ok(inferred) => {
                 let body = self.monitoring().then(|| AnsweredBody {
@@ -55,12 +60,13 @@ impl Service {
 
     /// `POST /predict`, `/models/{name}/predict` (the traffic picks the version, a shadow
     /// version may run too) and `/models/{name}/versions/{v}/predict`.
-    pub(super) fn predict(
+    pub(super) async fn predict(
         &self,
         name: &str,
         pinned: Option<&str>,
         req: &HttpRequest<'_>,
         clock: &dyn Fn() -> f64,
+        pace: &dyn Pace,
     ) -> HttpResponse {
         let started = clock();
         if !self.has_model(name) {
@@ -85,7 +91,9 @@ impl Service {
             Ok(p) => p,
             Err(e) => return HttpResponse::error(&e),
         };
-        let answer = predictor.answer_json(req.bytes(), self.config.max_rows, clock);
+        let answer = predictor
+            .answer_json_paced(req.bytes(), self.config.max_rows, clock, pace)
+            .await;
         let (response, served) = match answer {
             Ok(a) => {
                 let mut json = a.json;
@@ -100,7 +108,8 @@ impl Service {
                 }
                 if pinned.is_none() {
                     if let Some(shadow) = &traffic.shadow {
-                        self.shadow(name, version, shadow, req, &a.outputs);
+                        self.shadow(name, version, shadow, req, &a.outputs, pace)
+                            .await;
                     }
                 }
                 let body = self.monitoring().then(|| AnsweredBody {
@@ -140,18 +149,22 @@ impl Service {
 
     /// Runs the shadow version on the same body and counts how far it agrees with the live
     /// answer; its own answer and errors go nowhere else.
-    fn shadow(
+    async fn shadow(
         &self,
         name: &str,
         live: &str,
         shadow: &str,
         req: &HttpRequest<'_>,
         live_outputs: &Outputs,
+        pace: &dyn Pace,
     ) {
         let Ok(p) = self.predictor_version(name, Some(shadow)) else {
             return;
         };
-        let Ok(answer) = p.answer_json(req.bytes(), self.config.max_rows, &|| 0.0) else {
+        let Ok(answer) = p
+            .answer_json_paced(req.bytes(), self.config.max_rows, &|| 0.0, pace)
+            .await
+        else {
             return;
         };
         let l = labels(&[("model", name), ("live", live), ("shadow", shadow)]);

@@ -3,7 +3,7 @@
 use super::monitor::Pending;
 use super::routes::{self, Route};
 use super::{admin, cors, oip, HttpRequest, HttpResponse, RequestBody};
-use crate::api::{describe, Predictor};
+use crate::api::{describe, run_now, NoPause, Pace, Predictor};
 use crate::bundle::layout::{compare_versions, ModelDir};
 use crate::bundle::Bundle;
 use crate::drift::Binner;
@@ -315,9 +315,21 @@ impl Service {
 
     /// Answers one request. `clock` gives milliseconds (for `Server-Timing`).
     pub fn handle(&self, req: &HttpRequest<'_>, clock: &dyn Fn() -> f64) -> Handled {
+        run_now(self.handle_paced(req, clock, &NoPause))
+    }
+
+    /// [`Service::handle`], evaluating long batches slice by slice and awaiting `pace` between
+    /// slices (the Worker: its isolate serves every request on one thread; see
+    /// [`crate::api::Pace`]).
+    pub async fn handle_paced(
+        &self,
+        req: &HttpRequest<'_>,
+        clock: &dyn Fn() -> f64,
+        pace: &dyn Pace,
+    ) -> Handled {
         let path = routes::resolve_dots(req.path);
         let route = Route::parse(&path);
-        let handled = self.route(route, req, clock);
+        let handled = self.route(route, req, clock, pace).await;
         match handled {
             Handled::Response(r) => Handled::Response(self.finish(route, req, r)),
             effect => effect,
@@ -368,11 +380,12 @@ impl Service {
         r
     }
 
-    fn route(
+    async fn route(
         &self,
         route: Option<Route<'_>>,
         req: &HttpRequest<'_>,
         clock: &dyn Fn() -> f64,
+        pace: &dyn Pace,
     ) -> Handled {
         let respond = Handled::Response;
         if req.method == "OPTIONS" {
@@ -414,14 +427,14 @@ impl Service {
         }
         respond(match route {
             Route::Predict => match &self.config.default_model {
-                Some(name) => self.predict(name, None, req, clock),
+                Some(name) => self.predict(name, None, req, clock, pace).await,
                 None => HttpResponse::error(&ApiError::new(
                     ErrorCode::ModelNotFound,
                     "no default model is configured; POST to /models/{name}/predict",
                 )),
             },
-            Route::ModelPredict(name) => self.predict(name, None, req, clock),
-            Route::VersionPredict(name, v) => self.predict(name, Some(v), req, clock),
+            Route::ModelPredict(name) => self.predict(name, None, req, clock, pace).await,
+            Route::VersionPredict(name, v) => self.predict(name, Some(v), req, clock, pace).await,
             Route::Feedback(name) => return admin::feedback(self, name, req),
             Route::Models => self.list_models(),
             Route::Model(name) => self.describe(name, None),
@@ -442,7 +455,7 @@ impl Service {
                 }
                 Err(e) => HttpResponse::error(&e),
             },
-            Route::V2Infer(name, version) => self.infer(name, version, req, clock),
+            Route::V2Infer(name, version) => self.infer(name, version, req, clock, pace).await,
             Route::AdminTraffic(_)
             | Route::AdminFeedback(_)
             | Route::Metrics

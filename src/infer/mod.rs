@@ -194,6 +194,28 @@ pub enum Outputs {
     },
 }
 
+impl Outputs {
+    /// Appends the outputs of the rows that follow (a batch evaluated slice by slice).
+    pub fn append(&mut self, more: Outputs) {
+        match (self, more) {
+            (
+                Outputs::Classification { labels, values, .. },
+                Outputs::Classification {
+                    labels: l,
+                    values: v,
+                    ..
+                },
+            ) => {
+                labels.extend(l);
+                values.extend(v);
+            }
+            (Outputs::Regression { values }, Outputs::Regression { values: v }) => values.extend(v),
+            // One model gives one kind of output; the two kinds never meet.
+            _ => {}
+        }
+    }
+}
+
 /// What the manifest says the outputs are.
 #[derive(Debug, Clone)]
 pub(crate) struct OutputSpec<'a> {
