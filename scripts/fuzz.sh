@@ -85,15 +85,17 @@ for target in "${TARGETS[@]}"; do
     # time: Ts ..." (fork mode), or the plain mode's "#N ... cov: C ft: F ..." and final stats.
     last=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -1 || true)
     execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || true)
-    [ -n "$execs" ] || execs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#')
+    [ -n "$execs" ] || execs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#' || true)
     cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+' || true)
     ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | grep -oE '[0-9]+' || true)
     counters=$(grep -oE 'Loaded [0-9]+ modules +\([0-9]+ inline 8-bit counters' "$log" | head -1 | grep -oE '\([0-9]+' | tr -d '(' || true)
     otc=$(echo "$last" | grep -oE 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' | grep -oE '[0-9/]+$' || echo "0/0/0")
     after=$(ls "$artifacts" | sort)
     new=$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^$' | tr '\n' ' ' || true)
+    # Seconds spent fuzzing (libFuzzer's own count, without the build `fuzz run` may do first).
+    fuzzed=$(echo "$last" | grep -oE 'time: [0-9]+s' | grep -oE '[0-9]+' || true)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DATE" "$COMMIT" "$target" \
-        "$elapsed" "${execs:-0}" "${cov:-0}" "${ft:-0}" "${counters:-0}" "$otc" "$status" \
+        "${fuzzed:-$elapsed}" "${execs:-0}" "${cov:-0}" "${ft:-0}" "${counters:-0}" "$otc" "$status" \
         "${new:-}" "$cmd" >>"$RESULTS"
     echo "    executions ${execs:-?}, cov ${cov:-?} of ${counters:-?} counters, ft ${ft:-?}, oom/timeout/crash $otc, exit $status${new:+, new artifacts: $new}"
     done_step
@@ -124,7 +126,6 @@ latest = {}
 for f in rows(ledger):
     latest[f[2]] = f
 run = sorted(latest.values(), key=lambda f: (order.index(f[2]) if f[2] in order else 99, f[2]))
-this = {f[2] for f in rows(results)}
 lines = ["## Fuzzing", "",
          "cargo-fuzz targets under `fuzz/` (libFuzzer), each run on one core by `scripts/fuzz.sh "
          "[SECONDS_PER_TARGET] [TARGET...]`; inputs that crashed are minimized into "

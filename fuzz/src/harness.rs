@@ -249,7 +249,8 @@ pub fn request_predictors() -> &'static [Predictor] {
 /// `request`: byte 0 picks the predictor (low 5 bits) and the call (high 3 bits); the rest is a
 /// request body.
 /// - calls 0-3: `answer_json` (what `/predict` runs), checked against `handle` (the JSON-tree
-///   path): same bytes or the same error; call 1 with at most 3 rows per request;
+///   path): same bytes or the same error; call 1 with at most 3 rows per request; calls 2-3
+///   also checked against `answer_json_paced` (the Worker's evaluation in slices);
 /// - calls 4-5: the OIP v2 `infer` mapping (what `/v2/models/{name}/infer` runs);
 /// - call 6: `features` (the featurized rows);
 /// - call 7: the body's rows through the drift tally, as the page's batch view counts them.
@@ -258,13 +259,39 @@ pub fn request(data: &[u8]) {
         return;
     };
     let predictors = request_predictors();
-    let p = &predictors[usize::from(sel & 0x1f) % predictors.len()];
+    let index = usize::from(sel & 0x1f) % predictors.len();
+    let p = &predictors[index];
     match sel >> 5 {
         0..=3 => {
             let max_rows = if sel >> 5 == 1 { 3 } else { usize::MAX };
             let fast = p.answer_json(body, max_rows, NO_CLOCK);
             if matches!(&fast, Err(e) if e.code == ErrorCode::TooManyRows) && max_rows == 3 {
                 return;
+            }
+            if sel >> 5 >= 2 {
+                // The Worker's paced evaluation (slices of 2 rows here) answers the same.
+                let paced = wasmpredict::api::run_now(p.answer_json_paced(
+                    body,
+                    max_rows,
+                    NO_CLOCK,
+                    &SlicesOfTwo,
+                ));
+                match (&fast, &paced) {
+                    (Ok(a), Ok(b)) => assert!(
+                        a.json == b.json,
+                        "answer_json and answer_json_paced answer differently:\n  one go: {}\n  paced: {}",
+                        String::from_utf8_lossy(&a.json),
+                        String::from_utf8_lossy(&b.json)
+                    ),
+                    (Err(a), Err(b)) => {
+                        assert_eq!(a, b, "answer_json and answer_json_paced refuse differently")
+                    }
+                    (a, b) => panic!(
+                        "answer_json and answer_json_paced disagree: {:?} vs {:?}",
+                        a.as_ref().map(|a| String::from_utf8_lossy(&a.json).into_owned()),
+                        b.as_ref().map(|b| String::from_utf8_lossy(&b.json).into_owned())
+                    ),
+                }
             }
             let slow = p
                 .handle(body)
@@ -300,7 +327,7 @@ pub fn request(data: &[u8]) {
             let Ok(v) = wasmpredict::api::parse_body(body) else {
                 return;
             };
-            let Ok(mut tally) = wasmpredict::drift::Tally::new(p.manifest()) else {
+            let Some(mut tally) = tally_for(index) else {
                 return;
             };
             let records: Vec<&Value> = match &v {
@@ -320,6 +347,35 @@ pub fn request(data: &[u8]) {
             }
         }
     }
+}
+
+/// A pace that evaluates 2 rows per slice and never waits (paced evaluation, as the Worker
+/// runs it, with an executor that polls to the end).
+struct SlicesOfTwo;
+
+impl wasmpredict::api::Pace for SlicesOfTwo {
+    fn slice_rows(&self) -> Option<usize> {
+        Some(2)
+    }
+    fn pause(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A fresh drift tally for `request_predictors()[i]` (compiled once, cloned per input), or None
+/// when the bundle has no training profile.
+fn tally_for(i: usize) -> Option<wasmpredict::drift::Tally> {
+    static TALLIES: OnceLock<Vec<Option<wasmpredict::drift::Tally>>> = OnceLock::new();
+    TALLIES
+        .get_or_init(|| {
+            request_predictors()
+                .iter()
+                .map(|p| wasmpredict::drift::Tally::new(p.manifest()).ok())
+                .collect()
+        })
+        .get(i)
+        .cloned()
+        .flatten()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,13 +459,21 @@ fn sample_record(p: &Predictor, nulls: bool) -> Value {
     Value::Object(record)
 }
 
+/// Bundles whose model.onnx is larger are not explained by [`exercise`].
+pub const EXPLAIN_MAX_MODEL_BYTES: usize = 100_000;
+
 /// What a server and `wasmpredict check` do with a bundle that loaded: describe it, replay its
 /// golden rows (and their explanations), compile its drift profile, answer a few requests.
 pub fn exercise(p: &Predictor) {
     serde_json::to_vec(&wasmpredict::api::describe(p)).expect("describe serializes");
+    // Explanations of a big forest (TreeSHAP over rf-classification's 100 trees) cost ~100 times
+    // the rest of an input: only smaller graphs are explained, to keep the target's pace.
+    let explain = p.bundle().model_bytes().len() <= EXPLAIN_MAX_MODEL_BYTES;
     if let Some(Ok(golden)) = p.bundle().golden() {
         let _ = wasmpredict::check::replay(p, &golden);
-        let _ = wasmpredict::check::explanations(p, &golden);
+        if explain {
+            let _ = wasmpredict::check::explanations(p, &golden);
+        }
     }
     if let Ok(mut tally) = wasmpredict::drift::Tally::new(p.manifest()) {
         let record = sample_record(p, false);
@@ -427,7 +491,10 @@ pub fn exercise(p: &Predictor) {
         json!({ "record": record, "explain": true }),
         json!({ "features": positional }),
     ];
-    for body in &bodies {
+    for body in bodies
+        .iter()
+        .filter(|b| explain || b.get("explain").is_none())
+    {
         let bytes = serde_json::to_vec(body).expect("a JSON tree serializes");
         let _ = p.answer_json(&bytes, 10_000, NO_CLOCK);
     }
@@ -557,7 +624,8 @@ pub fn csv(data: &[u8]) {
 
     let predictors = request_predictors();
     // The committed models on the compact engine: even indices of the first 10.
-    let p = &predictors[(usize::from(sel & 7) % MODELS.len()) * 2];
+    let index = (usize::from(sel & 7) % MODELS.len()) * 2;
+    let p = &predictors[index];
     let fields = &p.manifest().input;
     for (_, cells) in rows.iter().take(4) {
         for f in fields {
@@ -572,7 +640,7 @@ pub fn csv(data: &[u8]) {
     let Ok(header) = csv::Header::new(header, fields) else {
         return;
     };
-    let mut tally = wasmpredict::drift::Tally::new(p.manifest()).ok();
+    let mut tally = tally_for(index);
     for (_, cells) in body.iter().take(16) {
         let Ok(record) = header.record(cells) else {
             continue;
