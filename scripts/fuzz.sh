@@ -91,7 +91,8 @@ for target in "${TARGETS[@]}"; do
     counters=$(grep -oE 'Loaded [0-9]+ modules +\([0-9]+ inline 8-bit counters' "$log" | head -1 | grep -oE '\([0-9]+' | tr -d '(' || true)
     otc=$(echo "$last" | grep -oE 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' | grep -oE '[0-9/]+$' || echo "0/0/0")
     after=$(ls "$artifacts" | sort)
-    new=$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^$' | tr '\n' ' ' || true)
+    # What libFuzzer saved (crash-, timeout-, oom-, slow-unit-), not `cargo fuzz tmin`'s output.
+    new=$(comm -13 <(echo "$before") <(echo "$after") | grep -E '^(crash|timeout|oom|slow-unit|leak)-' | tr '\n' ' ' || true)
     # Seconds spent fuzzing (libFuzzer's own count, without the build `fuzz run` may do first).
     fuzzed=$(echo "$last" | grep -oE 'time: [0-9]+s' | grep -oE '[0-9]+' || true)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DATE" "$COMMIT" "$target" \

@@ -110,3 +110,34 @@ fn harness_bundles_load() {
         );
     }
 }
+
+/// Inputs that still crash (`fuzz/regressions/pending/<target>/`), waiting for a fix: run with
+/// `cargo test --test fuzz_regressions -- --ignored`; once it passes, move them to
+/// `fuzz/regressions/<target>/`.
+#[test]
+#[ignore = "these inputs crash until their fix lands"]
+fn pending_inputs() {
+    let pending = fuzz_dir().join("regressions").join("pending");
+    type Replay = fn(&[u8]);
+    let targets: [(&str, Replay); 6] = [
+        ("request", harness::request),
+        ("csv", harness::csv),
+        ("admin_bodies", harness::admin_bodies),
+        ("onnx", harness::onnx),
+        ("bundle_compact", |d| harness::bundle(d, Engine::Compact)),
+        ("bundle_tract", |d| harness::bundle(d, Engine::Tract)),
+    ];
+    let mut failed = Vec::new();
+    for (target, run) in targets {
+        let Ok(entries) = std::fs::read_dir(pending.join(target)) else {
+            continue;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let data = std::fs::read(&path).expect("a readable input");
+            if std::panic::catch_unwind(|| run(&data)).is_err() {
+                failed.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(failed.is_empty(), "still crash:\n{}", failed.join("\n"));
+}
