@@ -350,3 +350,29 @@ fn fast_json_path_answers_the_same_bytes_as_the_serde_path() {
         }
     }
 }
+
+/// A number past float32's range is refused in the same words by the fast numeric path, the
+/// JSON-tree path and a featurized (scaled) column, naming the field.
+#[test]
+fn a_number_past_float32_is_refused_in_one_wording_on_every_path() {
+    let iris = predictor(&model_dir("iris"));
+    let fast = iris
+        .answer_json(br#"{"features": [1, 1, 1e308, 1]}"#, 10_000, &|| 0.0)
+        .unwrap_err();
+    let tree = iris
+        .handle(br#"{"features": [1, 1, 1e308, 1]}"#)
+        .unwrap_err();
+    let record = iris
+        .handle(br#"{"record": {"sepal_length": 1, "sepal_width": 1, "petal_length": 1e308, "petal_width": 1}}"#)
+        .unwrap_err();
+    for e in [&fast, &tree, &record] {
+        assert_eq!(e.code, wasmpredict::error::ErrorCode::NonFiniteNumber);
+        assert_eq!(e.field.as_deref(), Some("petal_length"));
+        assert_eq!(e.message, fast.message);
+    }
+    assert!(
+        fast.message.contains("past float32's range"),
+        "{}",
+        fast.message
+    );
+}

@@ -132,16 +132,6 @@ impl Predictor {
     }
 }
 
-/// A finite number the graph cannot read: ONNX models take float32, and sklearn's own
-/// check_array refuses a value "too large for dtype('float32')" where it computes in float32.
-pub(crate) fn past_float32(field: &str, x: f64) -> ApiError {
-    ApiError::for_field(
-        ErrorCode::NonFiniteNumber,
-        field,
-        format!("field '{field}' is {x:e}, past float32's range (±3.4e38), which the model reads"),
-    )
-}
-
 fn check_rows(n: usize, max_rows: usize) -> Result<(), ApiError> {
     if n > max_rows {
         return Err(ApiError::new(
@@ -415,7 +405,9 @@ impl Predictor {
                 let y = x as f32;
                 if y.is_infinite() && x.is_finite() {
                     let field = &fields[i % width].name;
-                    return Err(past_float32(field, x).in_row(first + i / width, total));
+                    return Err(
+                        crate::featurize::past_float32(field, x).in_row(first + i / width, total)
+                    );
                 }
                 out.push(y);
             }

@@ -235,11 +235,10 @@ impl Featurizer {
         }
         if x.is_finite() && (x as f32).is_infinite() {
             // sklearn computes this step in float64; the graph reads float32.
-            return Err(self.column_error(
-                column,
-                ErrorCode::NonFiniteNumber,
-                format!("becomes {x:e} for the model, past float32's range (±3.4e38), which the model reads"),
-            ));
+            return Err(match self.out_lineage.get(column).copied().flatten() {
+                Some(f) => past_float32(&self.field_names[f], x),
+                None => self.column_error(column, ErrorCode::NonFiniteNumber, past_float32_what(x)),
+            });
         }
         Ok(x)
     }
@@ -253,6 +252,21 @@ impl Featurizer {
             None => ApiError::new(code, format!("feature column {column} {what}")),
         }
     }
+}
+
+/// A finite number the graph cannot read: ONNX models take float32, and sklearn's own
+/// check_array refuses a value "too large for dtype('float32')" where it computes in float32.
+/// One wording for the raw value and the featurized one (the fast numeric path says the same).
+pub(crate) fn past_float32(field: &str, x: f64) -> ApiError {
+    ApiError::for_field(
+        ErrorCode::NonFiniteNumber,
+        field,
+        format!("field '{field}' {}", past_float32_what(x)),
+    )
+}
+
+fn past_float32_what(x: f64) -> String {
+    format!("gives the model {x:e}, past float32's range (±3.4e38), which the model reads")
 }
 
 fn compile(
