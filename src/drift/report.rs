@@ -41,10 +41,10 @@ impl Counts {
                 .zip(&other.slots)
                 .all(|(a, b)| a.len() == b.len());
         if same {
-            self.rows += other.rows;
+            self.rows = self.rows.saturating_add(other.rows);
             for (a, b) in self.slots.iter_mut().zip(&other.slots) {
                 for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
+                    *x = x.saturating_add(*y);
                 }
             }
         }

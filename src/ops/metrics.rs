@@ -33,20 +33,21 @@ impl Histogram {
             .iter()
             .position(|&b| seconds <= b)
             .unwrap_or(LATENCY_BUCKETS.len());
-        self.buckets[i] += 1;
+        self.buckets[i] = self.buckets[i].saturating_add(1);
         self.sum += seconds.max(0.0);
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
     }
 
     fn merge(&mut self, other: &Histogram) {
         if self.buckets.len() < other.buckets.len() {
             self.buckets.resize(other.buckets.len(), 0);
         }
+        // Deltas come from other isolates and the state store: saturate rather than overflow.
         for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
-            *a += b;
+            *a = a.saturating_add(*b);
         }
         self.sum += other.sum;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 }
 

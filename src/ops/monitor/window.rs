@@ -51,19 +51,20 @@ pub struct VersionWindow {
 impl VersionWindow {
     pub fn push_request(&mut self, entry: RequestEntry) {
         self.requests.push_back(entry);
-        self.requests_seen += 1;
+        self.requests_seen = self.requests_seen.saturating_add(1);
     }
 
     pub fn push_row(&mut self, row: RowEntry) {
         self.rows.push_back(row);
-        self.rows_seen += 1;
+        self.rows_seen = self.rows_seen.saturating_add(1);
     }
 
     fn add(&mut self, other: VersionWindow) {
         self.requests.extend(other.requests);
         self.rows.extend(other.rows);
-        self.requests_seen += other.requests_seen;
-        self.rows_seen += other.rows_seen;
+        // Deltas come from other isolates and the state store: saturate rather than overflow.
+        self.requests_seen = self.requests_seen.saturating_add(other.requests_seen);
+        self.rows_seen = self.rows_seen.saturating_add(other.rows_seen);
     }
 
     /// Drops the oldest entries beyond `capacity`.
