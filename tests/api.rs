@@ -376,3 +376,70 @@ fn a_number_past_float32_is_refused_in_one_wording_on_every_path() {
         fast.message
     );
 }
+
+/// Services that already call a churn model post the customer itself: a body whose every key is
+/// a field is that record, answered exactly as `{"record": ...}`; anything else keeps the
+/// explicit shapes' errors.
+#[test]
+fn a_bare_record_is_the_record_itself() {
+    for (model, record) in [
+        (
+            "churn",
+            json!({"tenure": 1, "contract": "month-to-month", "monthly_charges": 70.35, "payment_method": "electronic-check"}),
+        ),
+        (
+            "iris",
+            json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}),
+        ),
+        ("news", json!({"text": "A wonderful, moving film."})),
+    ] {
+        let p = predictor(&model_dir(model));
+        let explicit = p
+            .answer_json(
+                &serde_json::to_vec(&json!({ "record": record })).unwrap(),
+                10,
+                &|| 0.0,
+            )
+            .unwrap();
+        let bare = p
+            .answer_json(&serde_json::to_vec(&record).unwrap(), 10, &|| 0.0)
+            .unwrap();
+        assert_eq!(bare.json, explicit.json, "{model}");
+        assert!(bare.single, "{model}");
+        let mut with_explain = record.clone();
+        with_explain["explain"] = json!(true);
+        let explained = p
+            .handle(&serde_json::to_vec(&with_explain).unwrap())
+            .unwrap();
+        let explained = serde_json::to_value(&explained).unwrap();
+        assert!(
+            explained["explanation"]["contributions"].is_object(),
+            "{model}"
+        );
+    }
+    let iris = predictor(&model_dir("iris"));
+    let (code, field, message) = error(
+        &iris,
+        json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_lenght": 1.4, "petal_width": 0.2}),
+    );
+    assert_eq!((code.as_str(), field), ("unknown_body_shape", None));
+    assert!(message.contains("'petal_lenght' is not"), "{message}");
+    let (code, field, _) = error(
+        &iris,
+        json!({"sepal_length": "long", "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}),
+    );
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("wrong_type", Some("sepal_length"))
+    );
+    let (code, field, _) = error(
+        &iris,
+        json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4}),
+    );
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("missing_field", Some("petal_width"))
+    );
+    let (code, _, _) = error(&iris, json!({}));
+    assert_eq!(code, "unknown_body_shape");
+}

@@ -25,7 +25,12 @@ pub struct Rows<'a> {
 
 pub const SHAPES: &str =
     "{\"features\": [...]}, {\"features\": [[...], ...]}, {\"record\": {...}}, \
-{\"instances\": [...]} or {\"dataframe_split\": {\"columns\": [...], \"data\": [[...]]}}";
+{\"instances\": [...]}, {\"dataframe_split\": {\"columns\": [...], \"data\": [[...]]}} \
+or the record itself (every key a field of the model)";
+
+/// The keys of the explicit shapes: a body with one of them is that shape, even for a model
+/// that has a field of the same name.
+const SHAPE_KEYS: [&str; 4] = ["features", "record", "instances", "dataframe_split"];
 
 /// The key that asks for explanations, beside a body's shape.
 pub const EXPLAIN: &str = "explain";
@@ -51,6 +56,9 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
             format!("the body must be a JSON object: {SHAPES}"),
         )
     })?;
+    if let Some(rows) = bare_record(object, fields)? {
+        return Ok(rows);
+    }
     let mut keys = object.keys().filter(|k| k.as_str() != EXPLAIN);
     let (key, extra) = (keys.next(), keys.next());
     let key = match (key, extra) {
@@ -62,10 +70,24 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
             ))
         }
         (Some(a), Some(b)) => {
+            // Some keys are fields: the caller probably meant a bare record; say which key is not.
+            let not_field = object
+                .keys()
+                .filter(|k| k.as_str() != EXPLAIN)
+                .find(|k| !is_field(k, fields));
+            let hint = match not_field {
+                Some(k) if object.keys().any(|k| is_field(k, fields)) => format!(
+                    "; as the record itself, every key must be a field, and '{k}' is not (fields: {})",
+                    field_list(fields)
+                ),
+                _ => String::new(),
+            };
             return Err(ApiError::new(
                 ErrorCode::UnknownBodyShape,
-                format!("the body must have exactly one key, got '{a}' and '{b}'; send {SHAPES}"),
-            ))
+                format!(
+                    "the body must have exactly one key, got '{a}' and '{b}'; send {SHAPES}{hint}"
+                ),
+            ));
         }
     };
     let value = &object[key];
@@ -89,6 +111,47 @@ pub fn parse<'a>(body: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError
         ));
     }
     Ok(result)
+}
+
+fn is_field(key: &str, fields: &[Field]) -> bool {
+    fields.iter().any(|f| f.name == key)
+}
+
+fn field_list(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A bare record: the body is the record itself (`{"tenure": 1, "contract": ...}`), as services
+/// that already call a model post it. Taken when every key but `"explain"` is a field of the
+/// schema, unless the body is one of the explicit shapes (one key among [`SHAPE_KEYS`]).
+fn bare_record<'a>(
+    object: &'a Map<String, Value>,
+    fields: &[Field],
+) -> Result<Option<Rows<'a>>, ApiError> {
+    let mut keys = object.keys().filter(|k| k.as_str() != EXPLAIN);
+    let Some(first) = keys.next() else {
+        return Ok(None);
+    };
+    let only_one = keys.next().is_none();
+    if only_one && SHAPE_KEYS.contains(&first.as_str()) {
+        return Ok(None);
+    }
+    if !object
+        .keys()
+        .filter(|k| k.as_str() != EXPLAIN)
+        .all(|k| is_field(k, fields))
+    {
+        return Ok(None);
+    }
+    let slots: Vec<Option<&'a Value>> = fields.iter().map(|f| object.get(&f.name)).collect();
+    Ok(Some(Rows {
+        rows: vec![fill_row(&slots, fields)?],
+        single: true,
+    }))
 }
 
 fn parse_features<'a>(value: &'a Value, fields: &[Field]) -> Result<Rows<'a>, ApiError> {

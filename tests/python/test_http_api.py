@@ -92,6 +92,21 @@ def test_textbook_curl(url):
     validate(body, "SingleResponse")
 
 
+def test_a_bare_churn_customer_posted_with_curl(url):
+    """The churn-service course posts the customer object itself, with plain `curl -d` (which
+    labels it form-encoded): the answer is the one `{"record": ...}` gets."""
+    customer = {"tenure": 1, "contract": "month-to-month", "monthly_charges": 29.85, "payment_method": "electronic-check", "paperless_billing": "yes"}
+    out = subprocess.run(["curl", "-sS", "-d", json.dumps(customer), f"{url}/models/churn/predict"], capture_output=True, text=True, check=True)
+    bare = json.loads(out.stdout)
+    status, _, explicit = call(url, "POST", "/models/churn/predict", {"record": customer})
+    assert status == 200
+    for answer in (bare, explicit):
+        answer.pop("id")
+    assert bare == explicit
+    assert bare["prediction"] in bare["classes"]
+    validate(explicit, "SingleResponse")
+
+
 def test_responses_match_the_spec(url):
     cases = [
         ("GET", "/models", None, 200, "ModelList"),
