@@ -38,47 +38,16 @@ pub struct Base {
 
 macro_rules! bundle {
     ($name:literal, $version:literal, $dir:literal) => {
-        Base {
-            name: $name,
-            version: $version,
-            files: &[
-                (
-                    "manifest.json",
-                    include_bytes!(concat!("../../", $dir, "/manifest.json")),
-                ),
-                (
-                    "model.onnx",
-                    include_bytes!(concat!("../../", $dir, "/model.onnx")),
-                ),
-                (
-                    "golden.json",
-                    include_bytes!(concat!("../../", $dir, "/golden.json")),
-                ),
-                (
-                    "explain.json",
-                    include_bytes!(concat!("../../", $dir, "/explain.json")),
-                ),
-            ],
-        }
+        bundle!(@files $name, $version, $dir, ["manifest.json", "model.onnx", "golden.json", "explain.json"])
     };
     ($name:literal, $version:literal, $dir:literal, no_explain) => {
+        bundle!(@files $name, $version, $dir, ["manifest.json", "model.onnx", "golden.json"])
+    };
+    (@files $name:literal, $version:literal, $dir:literal, [$($file:literal),+]) => {
         Base {
             name: $name,
             version: $version,
-            files: &[
-                (
-                    "manifest.json",
-                    include_bytes!(concat!("../../", $dir, "/manifest.json")),
-                ),
-                (
-                    "model.onnx",
-                    include_bytes!(concat!("../../", $dir, "/model.onnx")),
-                ),
-                (
-                    "golden.json",
-                    include_bytes!(concat!("../../", $dir, "/golden.json")),
-                ),
-            ],
+            files: &[$(($file, include_bytes!(concat!("../../", $dir, "/", $file)))),+],
         }
     };
 }
