@@ -47,7 +47,17 @@ export function send(port, c, { host = "127.0.0.1", timeoutMs = 30000 } = {}) {
       // A server may answer (413) and close before the whole body is sent: that is fine.
       socket.write(payload, () => {});
     });
-    socket.on("data", (d) => received.push(d));
+    // An answer is complete at its Content-Length or last chunk: Miniflare's entry keeps the
+    // socket open for its 5 s keep-alive even after `connection: close`, so waiting for the
+    // close would cost every case 5 s.
+    socket.on("data", (d) => {
+      received.push(d);
+      const raw = Buffer.concat(received);
+      if (!complete(raw)) return;
+      clearTimeout(timer);
+      socket.destroy();
+      try { resolve(parse(raw)); } catch (e) { reject(new Error(`${c.name}: ${e.message}`)); }
+    });
     socket.on("error", (e) => {
       // A reset after the answer arrived (the server refused a body it would not read).
       if (received.length && e.code === "ECONNRESET") return;
@@ -59,6 +69,18 @@ export function send(port, c, { host = "127.0.0.1", timeoutMs = 30000 } = {}) {
       try { resolve(parse(Buffer.concat(received))); } catch (e) { reject(new Error(`${c.name}: ${e.message}`)); }
     });
   });
+}
+
+// Whether `raw` holds a whole answer: headers and all the body they announce.
+function complete(raw) {
+  const end = raw.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const head = raw.subarray(0, end).toString("latin1").toLowerCase();
+  const body = raw.subarray(end + 4);
+  const length = /\r\ncontent-length:\s*(\d+)/.exec(head);
+  if (length) return body.length >= Number(length[1]);
+  if (/\r\ntransfer-encoding:[^\r]*chunked/.test(head)) return body.subarray(-5).toString("latin1") === "0\r\n\r\n";
+  return false;
 }
 
 function parse(raw) {
