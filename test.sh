@@ -57,9 +57,11 @@ say "building a Worker whose bundles need tract (an MLP and plain ONNX networks 
 tract_models=target/worker-tract-models
 rm -rf "$tract_models" && mkdir -p "$tract_models"
 cp -R models/iris "$tract_models/"
-for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor; do
+# XGBoost and LightGBM pipelines (compact engine) ride along: the Worker serves them too.
+for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor xgb-pipeline lgbm-pipeline; do
     mkdir -p "$tract_models/$b"
     cp "target/fixtures/$b/"{manifest.json,model.onnx,golden.json} "$tract_models/$b/"
+    [ ! -f "target/fixtures/$b/explain.json" ] || cp "target/fixtures/$b/explain.json" "$tract_models/$b/"
 done
 # Hostile bundles the Worker must refuse when it loads them (graphs only tract can judge), and a
 # tree too deep to explain (tests/worker/tract.test.mjs).

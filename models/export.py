@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Export a fitted scikit-learn estimator or Pipeline to a wasmpredict bundle.
+"""Export a fitted scikit-learn estimator or Pipeline (its last step may be an XGBoost or LightGBM
+model, see boosters.py) to a wasmpredict bundle.
 
     python3 models/export.py --model FITTED.joblib --sample SAMPLE.csv --name NAME --out DIR [--version V]
     python3 models/export.py --onnx NET.onnx --sample SAMPLE.csv --name NAME --out DIR [--task T]
@@ -36,6 +37,12 @@ import tempfile
 import unicodedata
 import warnings
 
+# The exporter's helpers live beside it (models/); imported as plain modules so that this file
+# runs as a script and imports as `export` alike.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from boosters import BOOSTER_ESTIMATORS, booster_covers, check_booster, convertible, is_booster, routes_missing_like_the_graph  # noqa: E402
+from export_errors import ExportError  # noqa: E402
+
 FORMAT_VERSION = 3
 EXPORTER = "wasmpredict export.py 3"
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -54,9 +61,11 @@ SUPPORTED_ESTIMATORS = (
     "GradientBoostingClassifier", "GradientBoostingRegressor",
     "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
     "MLPClassifier", "MLPRegressor",
+    "XGBClassifier", "XGBRegressor", "LGBMClassifier", "LGBMRegressor",
 )
 # Estimators whose exported graph routes NaN features itself (nodes_missing_value_tracks_true).
-ACCEPTS_NAN = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
+# A booster's routing is also checked against the booster column by column before it is trusted.
+ACCEPTS_NAN = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor") + BOOSTER_ESTIMATORS
 # Estimators whose predictions wasmpredict explains (docs/explanations.md): exact linear
 # contributions against the sample's feature means, TreeSHAP with the trees' node covers.
 LINEAR_ESTIMATORS = ("LogisticRegression", "LinearSVC", "LinearRegression", "Ridge")
@@ -66,7 +75,7 @@ TREE_ESTIMATORS = (
     "ExtraTreesClassifier", "ExtraTreesRegressor",
     "GradientBoostingClassifier", "GradientBoostingRegressor",
     "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
-)
+) + BOOSTER_ESTIMATORS
 
 # ONNX ops that wasmpredict's tract build does not run (left out to keep the wasm small, see
 # vendor/README.md, or absent from tract): a wrapped graph with one of them is refused.
@@ -86,10 +95,6 @@ WRAPPED_GRAPH_NAME = "wasmpredict_wrapped"
 CLASSIFICATION_TOLERANCE = 1e-5
 REGRESSION_TOLERANCE = 1e-4
 REGRESSION_RELATIVE_TOLERANCE = 1e-5
-
-
-class ExportError(Exception):
-    """A model or sample this exporter cannot turn into a correct bundle."""
 
 
 def _patch_skl2onnx_bool_attributes():
@@ -521,6 +526,8 @@ def check_estimator(est):
     name = type(est).__name__
     if name not in SUPPORTED_ESTIMATORS:
         raise ExportError(f"estimator {name} is not supported; supported: {', '.join(SUPPORTED_ESTIMATORS)}")
+    if is_booster(est):
+        check_booster(est)
     if getattr(est, "is_categorical_", None) is not None and bool(est.is_categorical_.any()):
         raise ExportError(f"{name} with categorical_features is not supported; one-hot encode those columns in the pipeline")
     if name == "MLPRegressor" and est.loss != "squared_error":
@@ -545,6 +552,8 @@ def convert_estimator(est, n_features):
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
+    if is_booster(est):
+        est = convertible(est)
     options = {id(est): {"zipmap": False}} if hasattr(est, "predict_proba") else None
     try:
         onx = convert_sklearn(
@@ -600,16 +609,22 @@ def sklearn_trees(est):
     return []
 
 
-def onnx_trees(onx):
-    """Per tree id of the graph's tree ensemble: {node id: feature id, or None for a leaf}."""
+def onnx_tree_splits(onx):
+    """Per tree id of the graph's tree ensemble (in id order): {node id: (feature id, true node
+    id, false node id), or None for a leaf}."""
     from onnx import helper
 
     node = next(n for n in onx.graph.node if n.op_type.startswith("TreeEnsemble"))
     a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
     trees = {}
-    for t, n, f, mode in zip(a["nodes_treeids"], a["nodes_nodeids"], a["nodes_featureids"], a["nodes_modes"]):
-        trees.setdefault(t, {})[n] = None if mode in (b"LEAF", "LEAF") else f
+    for t, n, f, mode, yes, no in zip(a["nodes_treeids"], a["nodes_nodeids"], a["nodes_featureids"], a["nodes_modes"], a["nodes_truenodeids"], a["nodes_falsenodeids"]):
+        trees.setdefault(t, {})[n] = None if mode in (b"LEAF", "LEAF") else (f, yes, no)
     return [trees[t] for t in sorted(trees)]
+
+
+def onnx_trees(onx):
+    """Per tree id of the graph's tree ensemble: {node id: feature id, or None for a leaf}."""
+    return [{n: None if split is None else split[0] for n, split in tree.items()} for tree in onnx_tree_splits(onx)]
 
 
 def explain_data(est, xt, onx):
@@ -626,6 +641,8 @@ def explain_data(est, xt, onx):
         return {"kind": "linear", "feature_means": [f32_number(m) for m in means]}
     if name not in TREE_ESTIMATORS:
         return None
+    if is_booster(est):
+        return {"kind": "trees", "covers": booster_covers(est, onnx_tree_splits(onx))}
     graph = onnx_trees(onx)
     for order in sklearn_trees(est):
         if len(order) != len(graph):
@@ -742,13 +759,21 @@ def canonical_bytes(onx):
     return onx.SerializeToString()
 
 
+def library_versions(est):
+    """The libraries that shaped the bundle, for the manifest's created_by."""
+    import importlib
+
+    names = ["sklearn", "skl2onnx", "onnx"]
+    if is_booster(est):
+        names += ["xgboost" if type(est).__name__.startswith("XGB") else "lightgbm", "onnxmltools"]
+    shown = {"sklearn": "scikit-learn"}
+    return ", ".join(f"{shown.get(n, n)} {importlib.import_module(n).__version__}" for n in names)
+
+
 def export(model_path, sample_path, name, out_dir, version="1.0.0", description=None, golden_rows=50):
     import joblib
     import numpy as np
     import pandas as pd
-    import onnx
-    import skl2onnx
-    import sklearn
 
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ExportError(f"invalid bundle name {name!r}")
@@ -797,6 +822,9 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
     verify_with_onnxruntime(onx, est, xt, probs, scores, pred, tolerance)
 
     accepts_nan = type(est).__name__ in ACCEPTS_NAN
+    if is_booster(est) and not routes_missing_like_the_graph(est, onx, xt):
+        warnings.warn(f"the graph of {type(est).__name__} does not route missing values as the booster does; the bundle refuses missing values where the pipeline does not impute them", stacklevel=2)
+        accepts_nan = False
     nullable = nullable_fields(model, source, frame, preprocess_fn, accepts_nan)
     fields = []
     for f in source.fields:
@@ -849,7 +877,7 @@ def export(model_path, sample_path, name, out_dir, version="1.0.0", description=
         "name": name,
         "version": version,
         "description": description,
-        "created_by": f"{EXPORTER} (scikit-learn {sklearn.__version__}, skl2onnx {skl2onnx.__version__}, onnx {onnx.__version__})",
+        "created_by": f"{EXPORTER} ({library_versions(est)})",
         "task": task,
         "estimator": type(est).__name__,
         "classes": classes if task == "classification" else None,

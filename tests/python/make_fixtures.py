@@ -161,6 +161,15 @@ def featurizer_cases():
         y=y3,
     )
 
+    # Boosters as a Pipeline's last step: categories one-hot encoded, numbers passed through with
+    # their missing values for the booster to route.
+    boosted = lambda: ColumnTransformer([("c", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat), ("n", "passthrough", num)])  # noqa: E731
+    from lightgbm import LGBMClassifier
+    from xgboost import XGBClassifier
+
+    frame_case("xgb-pipeline", boosted(), est=XGBClassifier(n_estimators=40, max_depth=4, random_state=0))
+    frame_case("lgbm-pipeline", boosted(), y=y3, est=LGBMClassifier(n_estimators=30, num_leaves=15, random_state=0, verbose=-1))
+
     # DictVectorizer over the raw record, as the churn course does.
     dv_df = df.drop(columns=["rooms"])
     cases["dict-vectorizer"] = (make_pipeline(DictVectorizer(sparse=False), lr()), dv_df, y2, None)
@@ -233,7 +242,29 @@ def estimator_cases():
     }
     # String class labels through a tree ensemble.
     cases["rf-string-labels"] = (RandomForestClassifier(20, max_depth=6, random_state=0), d3, np.array(["low", "mid", "high"])[y3])
+    cases.update(booster_cases(d2, y2, d3, y3, dn, yn, dr, yr))
     return cases
+
+
+def booster_cases(d2, y2, d3, y3, dn, yn, dr, yr):
+    """XGBoost and LightGBM alone, fitted on DataFrames (named features): binary, multiclass,
+    regression, NaN routed by the booster, string labels."""
+    from lightgbm import LGBMClassifier, LGBMRegressor
+    from xgboost import XGBClassifier, XGBRegressor
+
+    xgb = lambda cls, n: cls(n_estimators=n, max_depth=4, learning_rate=0.3, random_state=0)  # noqa: E731
+    lgbm = lambda cls, n: cls(n_estimators=n, num_leaves=15, random_state=0, verbose=-1)  # noqa: E731
+    return {
+        "xgb-binary": (xgb(XGBClassifier, 30), d2, y2),
+        "xgb-multiclass": (xgb(XGBClassifier, 20), d3, y3),
+        "xgb-regressor": (xgb(XGBRegressor, 40), dr, yr),
+        "xgb-binary-nan": (xgb(XGBClassifier, 30), dn, yn),
+        "lgbm-binary": (lgbm(LGBMClassifier, 30), d2, y2),
+        "lgbm-multiclass": (lgbm(LGBMClassifier, 20), d3, y3),
+        "lgbm-regressor": (lgbm(LGBMRegressor, 40), dr, yr),
+        "lgbm-binary-nan": (lgbm(LGBMClassifier, 30), dn, yn),
+        "lgbm-string-labels": (lgbm(LGBMClassifier, 20), d3, np.array(["low", "mid", "high"])[y3]),
+    }
 
 
 def mlp_cases():

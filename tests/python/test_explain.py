@@ -101,6 +101,10 @@ def raw_scores(est, xt):
     """sklearn's raw score per reported output: [rows, outputs]."""
     name = type(est).__name__
     classes = len(getattr(est, "classes_", [])) or None
+    if name in export.BOOSTER_ESTIMATORS:
+        # The booster's margin: log-odds for binary, per-class scores, the regressor's value.
+        margin = est.predict(xt, output_margin=True) if name.startswith("XGB") else est.predict(xt, raw_score=True)
+        return np.asarray(margin, dtype=np.float64).reshape(len(xt), -1)
     if classes is None:
         return est.predict(xt).reshape(-1, 1)
     if name.startswith(("RandomForest", "ExtraTrees", "DecisionTree")):

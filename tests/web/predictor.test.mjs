@@ -105,6 +105,20 @@ test("every bundled model reproduces sklearn's golden answers in JS", async () =
   }
 });
 
+test("XGBoost and LightGBM, alone and as a pipeline's last step, answer as the booster in JS, missing values included", async () => {
+  const boosters = readdirSync(FIXTURES).filter((n) => /^(xgb|lgbm)-/.test(n) && existsSync(`${FIXTURES}/${n}/manifest.json`)).sort();
+  for (const name of ["xgb-pipeline", "lgbm-pipeline", "xgb-binary-nan", "lgbm-binary-nan", "xgb-regressor", "lgbm-string-labels"]) {
+    assert.ok(boosters.includes(name), `${name} is not among the fixtures (${boosters})`);
+  }
+  for (const name of boosters) {
+    const p = await Predictor.load(bundle(name, FIXTURES));
+    assert.equal(p.engine, "compact", name);
+    const g = golden(name, FIXTURES);
+    assert.ok(g.rows.some((row) => Object.values(row.input).some((v) => v === null)), `${name}: no golden row with a missing value`);
+    assertGolden(name, g, p.predict({ instances: g.rows.map((row) => row.input) }));
+  }
+});
+
 test("driftTally counts answered rows against the training profile, as the CLI does", async () => {
   const p = await Predictor.load(bundle("churn"));
   const tally = p.driftTally();

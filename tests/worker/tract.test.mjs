@@ -34,8 +34,8 @@ const embedded = readdirSync(MODELS).filter((n) => existsSync(`${MODELS}/${n}/ma
 const bundles = embedded.filter((n) => !isHostile(n));
 const needsTract = (name) => name.startsWith("mlp-") || name.startsWith("onnx-");
 
-test("the embedded bundles include tract graphs and a compact one", () => {
-  for (const name of ["mlp-classifier", "onnx-net-classifier", "onnx-net-regressor", "iris"]) {
+test("the embedded bundles include tract graphs and compact ones (XGBoost and LightGBM pipelines among them)", () => {
+  for (const name of ["mlp-classifier", "onnx-net-classifier", "onnx-net-regressor", "iris", "xgb-pipeline", "lgbm-pipeline"]) {
     assert.ok(bundles.includes(name), `${name} is not embedded (${bundles})`);
   }
 });
