@@ -20,6 +20,11 @@ say "lints: cargo clippy -D warnings, natively for the workspace and for wasm32 
 timed "clippy" cargo clippy --workspace --all-targets -- -D warnings
 timed "clippy wasm32" cargo clippy -p wasmpredict-web -p wasmpredict-app -p wasmpredict-worker --target wasm32-unknown-unknown -- -D warnings
 
+say "building the wasmpredict CLI (the exporter replays every bundle's golden rows through it)"
+timed "CLI build" cargo build --bin wasmpredict
+target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
+
 say "generating test fixtures with scikit-learn (target/fixtures)"
 rm -rf target/fixtures
 timed "fixtures" "$PY" tests/python/make_fixtures.py target/fixtures >&2
@@ -32,8 +37,6 @@ cargo check --lib --no-default-features --target wasm32-unknown-unknown
 cargo check --lib --no-default-features --features tract --target wasm32-unknown-unknown
 
 say "Python tests against the native server (exporter, spec, schemathesis, tritonclient)"
-target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
 "$PY" -m pytest -q tests/python
 
 say "operations against the native server: versions, traffic split, shadow, feedback, metrics, admin token, CLI rollback"

@@ -1,5 +1,5 @@
 //! `manifest.json`, format version 3. Specified in `docs/bundle-format.md`; this file is its
-//! Rust mirror and the exporter (`models/export.py`) writes exactly these fields. Version 2 added
+//! Rust mirror and the exporter (`python/wasmpredict/`) writes exactly these fields. Version 2 added
 //! the training `profile`, version 3 the `explain` file; older manifests (without them) still
 //! load.
 

@@ -42,10 +42,20 @@ export function send(port, c, { host = "127.0.0.1", timeoutMs = 30000 } = {}) {
     const socket = connect(port, host);
     const received = [];
     const timer = setTimeout(() => { socket.destroy(); reject(new Error(`${c.name}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
-    socket.on("connect", () => {
+    socket.on("connect", async () => {
       socket.write(head);
-      // A server may answer (413) and close before the whole body is sent: that is fine.
-      socket.write(payload, () => {});
+      // A server may answer (413) and close before the whole body is sent: that is fine, and
+      // the rest is not sent once an answer has come (writing on would only provoke a reset,
+      // which can reach the client before the answer does). Like curl before a large upload,
+      // give the server a moment to answer from the headers alone.
+      if (payload.length > 65536) {
+        await new Promise((r) => { const t = setTimeout(r, 200); socket.once("data", () => { clearTimeout(t); r(); }); });
+      }
+      for (let i = 0; i < payload.length && !received.length && !socket.destroyed; i += 65536) {
+        if (!socket.write(payload.subarray(i, i + 65536))) {
+          await new Promise((r) => { socket.once("drain", r); socket.once("close", r); });
+        }
+      }
     });
     // An answer is complete at its Content-Length or last chunk: Miniflare's entry keeps the
     // socket open for its 5 s keep-alive even after `connection: close`, so waiting for the
@@ -60,7 +70,7 @@ export function send(port, c, { host = "127.0.0.1", timeoutMs = 30000 } = {}) {
     });
     socket.on("error", (e) => {
       // A reset after the answer arrived (the server refused a body it would not read).
-      if (received.length && e.code === "ECONNRESET") return;
+      if (received.length && (e.code === "ECONNRESET" || e.code === "EPIPE")) return;
       clearTimeout(timer);
       reject(new Error(`${c.name}: ${e.message}`));
     });

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Build the test fixtures: one bundle per featurizer step and per estimator family, exported with
-models/export.py, plus sklearn's own transform output for the featurizer parity tests.
+the exporter (python/wasmpredict), plus sklearn's own transform output for the featurizer parity tests.
 
     python3 tests/python/make_fixtures.py OUT_DIR
 
-MLP fixtures (`mlp-*`) and ONNX networks wrapped with `export.export_onnx` (`onnx-net-*`, small
+MLP fixtures (`mlp-*`) and ONNX networks wrapped with `wasmpredict.export_onnx` (`onnx-net-*`, small
 nets trained here with plain numpy gradient descent, not by sklearn) are the graphs the compact
 engine does not cover: they run on tract.
 
@@ -30,7 +30,9 @@ import pandas as pd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "models"))
-import export  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import wasmpredict  # noqa: E402
+from wasmpredict.estimators import dense  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -116,7 +118,7 @@ def write_transform(name, out_dir, model, source_df_fn):
     frame = pd.DataFrame([{f: (np.nan if r.get(f) is None else r[f]) for f in fields} for r in records], columns=fields)
     x = source_df_fn(frame)
     pre = model[:-1]
-    xt = export.dense(pre.transform(x))
+    xt = dense(pre.transform(x))
     if np.isnan(xt).any() and not manifest["model"]["accepts_nan"]:
         raise SystemExit(f"{name}: transformed golden rows hold NaN")
     json.dump({"rows": records, "features": [[None if math.isnan(v) else float(v) for v in row] for row in xt]}, open(os.path.join(out_dir, "transform.json"), "w"))
@@ -366,7 +368,7 @@ def onnx_nets(out):
             mpath, spath = os.path.join(work, name + ".onnx"), os.path.join(work, name + ".csv")
             onnx.save(model, mpath)
             sample.to_csv(spath, index=False)
-            export.export_onnx(mpath, spath, name, os.path.join(out, name), golden_rows=60, **kwargs)
+            wasmpredict.export_onnx(mpath, spath, name, os.path.join(out, name), golden_rows=60, **kwargs)
 
 
 def rewrite_modes(src_dir, dst_dir, mode):
@@ -458,7 +460,7 @@ def scaling_in_graph(out, name, div):
         mpath, spath = os.path.join(work, "m.joblib"), os.path.join(work, "s.csv")
         joblib.dump(pipe, mpath)
         data.to_csv(spath, index=False)
-        export.export(mpath, spath, name, os.path.join(out, name), golden_rows=60)
+        wasmpredict.export(mpath, spath, name, os.path.join(out, name), golden_rows=60)
     bundle = os.path.join(out, name)
     manifest = json.load(open(os.path.join(bundle, "manifest.json")))
     model = onx.SerializeToString()
@@ -716,7 +718,7 @@ def main(out):
             mpath, spath = os.path.join(work, name + ".joblib"), os.path.join(work, name + ".csv")
             joblib.dump(model, mpath)
             data.to_csv(spath, index=False)
-            return export.export(mpath, spath, name, os.path.join(out, name), golden_rows=rows)
+            return wasmpredict.export(mpath, spath, name, os.path.join(out, name), golden_rows=rows)
 
         for name, (model, data, y, frame_fn) in featurizer_cases().items():
             fn = frame_fn

@@ -16,8 +16,11 @@ import shap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "models"))
+sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import export  # noqa: E402
+import wasmpredict  # noqa: E402
+from wasmpredict.estimators import BOOSTER_ESTIMATORS, LINEAR_ESTIMATORS, dense, split_pipeline  # noqa: E402
+from wasmpredict.schema import Source  # noqa: E402
 import make_fixtures  # noqa: E402
 import train  # noqa: E402
 from test_export import BIN  # noqa: E402
@@ -88,7 +91,7 @@ def reference(est, xt_background, xt):
     if name == "GradientBoostingClassifier" and est.estimators_.shape[1] > 1:
         phi, base = gb_multiclass_reference(est, xt)
         return reported(phi, base, classes)
-    if name in export.LINEAR_ESTIMATORS:
+    if name in LINEAR_ESTIMATORS:
         ex = shap.LinearExplainer(est, shap.maskers.Independent(xt_background, max_samples=len(xt_background)))
         phi = as_outputs(ex.shap_values(xt), len(xt))
     else:
@@ -101,7 +104,7 @@ def raw_scores(est, xt):
     """sklearn's raw score per reported output: [rows, outputs]."""
     name = type(est).__name__
     classes = len(getattr(est, "classes_", [])) or None
-    if name in export.BOOSTER_ESTIMATORS:
+    if name in BOOSTER_ESTIMATORS:
         # The booster's margin: log-odds for binary, per-class scores, the regressor's value.
         margin = est.predict(xt, output_margin=True) if name.startswith("XGB") else est.predict(xt, raw_score=True)
         return np.asarray(margin, dtype=np.float64).reshape(len(xt), -1)
@@ -130,7 +133,7 @@ def fit_and_export(name, est, data, y, tmp_path):
     mp, sp = tmp_path / f"{name}.joblib", tmp_path / f"{name}.csv"
     joblib.dump(est, mp)
     data.to_csv(sp, index=False)
-    export.export(str(mp), str(sp), name, str(tmp_path / name), golden_rows=10)
+    wasmpredict.export(str(mp), str(sp), name, str(tmp_path / name), golden_rows=10)
     return tmp_path / name
 
 
@@ -173,11 +176,11 @@ def test_committed_pipelines_fold_to_their_raw_fields(key, tmp_path):
     fields = [f["name"] for f in json.load(open(os.path.join(bundle, "manifest.json")))["input"]]
     rows = sample.head(ROWS)
     [answer] = answers(bundle, [{"instances": records(rows), "explain": True}], tmp_path)
-    steps, est = export.split_pipeline(model)
+    steps, est = split_pipeline(model)
     transform = (lambda x: model[:-1].transform(x)) if steps else (lambda x: x)
-    source = export.Source(model, steps, sample)
-    background = export.dense(transform(source.sklearn_input(sample)))
-    xt = export.dense(transform(source.sklearn_input(rows)))
+    source = Source(model, steps, sample)
+    background = dense(transform(source.sklearn_input(sample)))
+    xt = dense(transform(source.sklearn_input(rows)))
     phi_ref, base_ref = reference(est, background, xt)
     names = list(model[:-1].get_feature_names_out()) if steps else fields
     folded = fold(phi_ref, names, fields) if steps else phi_ref

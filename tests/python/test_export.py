@@ -13,7 +13,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "models"))
-import export  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from wasmpredict.jsonable import to_py, to_py_record  # noqa: E402
 import train  # noqa: E402
 
 # ./test.sh exports the binary cargo test built (honouring CARGO_TARGET_DIR).
@@ -138,7 +139,7 @@ def test_cli_matches_sklearn_on_fresh_churn_records():
     df.loc[rng.random(len(df)) < 0.1, "tenure"] = np.nan
     df.loc[rng.random(len(df)) < 0.1, "payment_method"] = np.nan
     expected = model.predict_proba(df)
-    records = [{k: v for k, v in export.to_py_record(r).items() if v is not None} for r in df.to_dict("records")]
+    records = [{k: v for k, v in to_py_record(r).items() if v is not None} for r in df.to_dict("records")]
     proc, lines = cli_predict(os.path.join(ROOT, "models", "churn", "1.0.0"), [{"instances": records}])
     assert proc.returncode == 0, proc.stderr
     got = np.array(lines[0]["probabilities"])
@@ -200,7 +201,7 @@ def test_mlp_classifier_exports_and_the_cli_replays_and_predicts_like_sklearn(tm
     assert proc.returncode == 0, proc.stderr
     m = json.loads((out / "manifest.json").read_text())
     assert m["estimator"] == "MLPClassifier" and m["task"] == "classification"
-    assert m["classes"] == [export.to_py(c) for c in model.classes_]
+    assert m["classes"] == [to_py(c) for c in model.classes_]
     assert m["featurizer"]["steps"][0]["type"] == "standard_scaler"
     ops = op_types(out)
     assert "MatMul" in ops and "Relu" in ops and "ArgMax" in ops and "Cast" in ops
@@ -210,7 +211,7 @@ def test_mlp_classifier_exports_and_the_cli_replays_and_predicts_like_sklearn(tm
     fresh, _ = multiclass_frame(n=40, seed=9)
     proc, lines = cli_predict(str(out), [{"instances": fresh.to_dict("records")}])
     assert proc.returncode == 0, proc.stderr
-    assert lines[0]["predictions"] == [export.to_py(c) for c in model.predict(fresh)]
+    assert lines[0]["predictions"] == [to_py(c) for c in model.predict(fresh)]
     assert np.max(np.abs(np.array(lines[0]["probabilities"]) - model.predict_proba(fresh))) < 1e-5
 
 

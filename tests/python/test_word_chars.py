@@ -8,8 +8,8 @@ import sys
 import unicodedata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "models"))
-import export  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from wasmpredict.featurizer import WORD_CHARS_UNICODE  # noqa: E402
 
 
 def load_generator():
@@ -33,4 +33,4 @@ def test_committed_table_is_this_pythons_word_characters():
 
 
 def test_exporter_knows_the_tables_unicode_version():
-    assert export.WORD_CHARS_UNICODE == committed_table()[1]
+    assert WORD_CHARS_UNICODE == committed_table()[1]

@@ -13,7 +13,7 @@ import json
 import math
 import warnings
 
-from export_errors import ExportError
+from .errors import ExportError
 
 XGBOOST_ESTIMATORS = ("XGBClassifier", "XGBRegressor")
 LIGHTGBM_ESTIMATORS = ("LGBMClassifier", "LGBMRegressor")
