@@ -107,4 +107,7 @@ meta = {
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
 PY
 python3 bench/report.py "$OUT"
+
+say "big files: a million churn rows, wasmpredict predict --output vs scikit-learn (BENCHMARKS.md, Big files)"
+.venv/bin/python bench/big_file.py --rounds "$ROUNDS" > "$OUT/big-file.json"
 say "done: BENCHMARKS.md, bench/chart.svg (raw results in $OUT)"

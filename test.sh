@@ -48,6 +48,9 @@ timed "web build" bash scripts/build-web.sh
 say "JS predictor API under Node, app size budget"
 node --test tests/web/
 
+say "the npm package: npm pack build/site/pkg, installed into a Vite app, bundled, predicting in headless Chromium"
+node --test tests/npm/
+
 say "wasm-bindgen tests of the predictor class, under Node and in headless Chromium"
 cargo test -p wasmpredict-web --target wasm32-unknown-unknown
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser side into build/site, the directory the Worker serves as static assets:
 #   build/site/            the Leptos app (www/, built by trunk), example.html, sw.js, manifest
-#   build/site/pkg/        the JS/TS predictor API: predictor.js (+ .d.ts) over wasm-bindgen's glue,
+#   build/site/pkg/        the JS/TS predictor API, also the npm package (package.json; `npm pack`):
+#                          predictor.js (+ .d.ts) over wasm-bindgen's glue,
 #                          the compact build (wasmpredict_web*) every page loads and the
 #                          tract-enabled build (wasmpredict_web_tract*) fetched only when a bundle
 #                          needs it
@@ -23,7 +24,8 @@ wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
 build_predictor() {
     local out="$1" name="$2"
     shift 2
-    if stale "$out/${name}_bg.wasm" src web Cargo.toml Cargo.lock; then
+    # What the wasm is compiled from (web/js and the byte budgets are copied or read, not compiled).
+    if stale "$out/${name}_bg.wasm" src web/src web/Cargo.toml Cargo.toml Cargo.lock; then
         say "building the browser predictor $name (wasm32, opt-level z${*:+, $*})"
         CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release "$@"
         rm -rf "$out"
@@ -70,7 +72,11 @@ cp -R "$app"/. build/site/
 mkdir -p build/site/pkg build/site/bundles
 cp "$pkg"/wasmpredict_web.js "$pkg"/wasmpredict_web_bg.wasm "$pkg"/*.d.ts build/site/pkg/
 cp "$pkg_tract"/wasmpredict_web_tract.js "$pkg_tract"/wasmpredict_web_tract_bg.wasm "$pkg_tract"/*.d.ts build/site/pkg/
-cp web/js/predictor.js web/js/predictor.d.ts build/site/pkg/
+cp web/js/predictor.js web/js/predictor.d.ts web/js/package.json web/js/README.md build/site/pkg/
+# build/site/pkg is also the npm package (`npm pack build/site/pkg`): its version is the crate's.
+npm_version="$(node -p 'require("./web/js/package.json").version')"
+crate_version="$(awk -F'"' '/^version = / {print $2; exit}' web/Cargo.toml)"
+[ "$npm_version" = "$crate_version" ] || die "web/js/package.json has version $npm_version, web/Cargo.toml $crate_version: make them equal"
 # The bundles by the models directory's layout (wasmpredict::bundle::layout, printed by
 # wasmpredict-engines --layout): bundles/NAME/ holds the live version (the one a server starts
 # with), bundles/NAME/VERSION/ every version of a model that has several.

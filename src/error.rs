@@ -72,7 +72,21 @@ pub enum ErrorCode {
     ExplanationUnavailable,
 }
 
+/// A unit variant's name on the wire (its serde name): the one spelling adapters use, never a
+/// string copy of it.
+pub fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 impl ErrorCode {
+    /// The code as the error body spells it (`invalid_json`).
+    pub fn name(self) -> String {
+        wire_name(&self)
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(self) -> u16 {
         match self {
@@ -156,4 +170,23 @@ pub enum BundleError {
     NeedsTract(String),
     #[error("golden.json is invalid: {0}")]
     Golden(String),
+}
+
+/// What kind of refusal a [`BundleError`] is, for callers that branch on it (the browser
+/// predictor loads its tract-enabled build on `needs_tract`). The serialized names are part of
+/// the JS API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BundleErrorCode {
+    InvalidBundle,
+    NeedsTract,
+}
+
+impl BundleError {
+    pub fn code(&self) -> BundleErrorCode {
+        match self {
+            BundleError::NeedsTract(_) => BundleErrorCode::NeedsTract,
+            _ => BundleErrorCode::InvalidBundle,
+        }
+    }
 }

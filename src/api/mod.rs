@@ -17,7 +17,7 @@ pub use response::{
 pub use describe::describe;
 use response::ResponseJson;
 
-use crate::bundle::{limits, Bundle, Manifest, Task};
+use crate::bundle::{limits, Bundle, Manifest};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::explain::{self, ExplainError, Explainer, Explanation};
 use crate::featurize::{Cell, Featurizer};
@@ -158,11 +158,6 @@ impl Predictor {
         let featurizer =
             Featurizer::compile(&m.featurizer, &m.input, m.n_features, m.model.accepts_nan)
                 .map_err(BundleError::Featurizer)?;
-        if m.task == Task::Classification && m.classes.as_ref().is_none_or(|c| c.len() < 2) {
-            return Err(BundleError::Manifest(
-                "a classifier needs at least two classes".into(),
-            ));
-        }
         let model = Model::load(
             bundle.model_bytes(),
             &m.model,

@@ -338,25 +338,51 @@ fn named_row<'a>(
     fill_row(&slots, fields)
 }
 
-/// Turns per-field values (None = absent) into cells; absent fields must be nullable.
-fn fill_row<'a>(slots: &[Option<&'a Value>], fields: &[Field]) -> Result<Vec<Cell<'a>>, ApiError> {
+/// Turns per-field values (None = absent), in the schema's order, into cells; absent fields
+/// must be nullable. The one check of a row's values, whatever shape brought them.
+pub fn fill_row<'a>(
+    slots: &[Option<&'a Value>],
+    fields: &[Field],
+) -> Result<Vec<Cell<'a>>, ApiError> {
     slots
         .iter()
         .zip(fields)
         .map(|(slot, field)| match slot {
             Some(v) => cell(v, field),
-            None if field.nullable => Ok(Cell::Missing),
-            None => Err(ApiError::for_field(
-                ErrorCode::MissingField,
-                field.name.clone(),
-                format!(
-                    "field '{}' is missing; expected {}",
-                    field.name,
-                    field.kind.expected()
-                ),
-            )),
+            None => absent(field),
         })
         .collect()
+}
+
+/// The cell of a field a row leaves out: missing where the model imputes it, else refused.
+pub fn absent<'a>(field: &Field) -> Result<Cell<'a>, ApiError> {
+    if field.nullable {
+        return Ok(Cell::Missing);
+    }
+    Err(ApiError::for_field(
+        ErrorCode::MissingField,
+        field.name.clone(),
+        format!(
+            "field '{}' is missing; expected {}",
+            field.name,
+            field.kind.expected()
+        ),
+    ))
+}
+
+/// The cell of a string for a category or text field (a text must not be blank).
+pub fn text_cell<'a>(field: &Field, s: &'a str) -> Result<Cell<'a>, ApiError> {
+    if field.kind == FieldKind::Text && s.trim().is_empty() {
+        return Err(ApiError::for_field(
+            ErrorCode::EmptyText,
+            field.name.clone(),
+            format!(
+                "field '{}' is an empty text; expected a non-empty string",
+                field.name
+            ),
+        ));
+    }
+    Ok(Cell::Str(s))
 }
 
 fn unknown_field(name: &str, fields: &[Field]) -> ApiError {
@@ -402,13 +428,7 @@ pub fn cell<'a>(value: &'a Value, field: &Field) -> Result<Cell<'a>, ApiError> {
                 format!("field '{name}' must be a finite number"),
             )),
         },
-        (FieldKind::Category, Value::String(s)) => Ok(Cell::Str(s)),
-        (FieldKind::Text, Value::String(s)) if s.trim().is_empty() => Err(ApiError::for_field(
-            ErrorCode::EmptyText,
-            name.clone(),
-            format!("field '{name}' is an empty text; expected a non-empty string"),
-        )),
-        (FieldKind::Text, Value::String(s)) => Ok(Cell::Str(s)),
+        (FieldKind::Category | FieldKind::Text, Value::String(s)) => text_cell(field, s),
         (FieldKind::Bool, Value::Bool(b)) => Ok(Cell::Bool(*b)),
         (_, Value::String(s)) => Err(wrong(&format!("the string {s:?}"))),
         (_, Value::Number(n)) => Err(wrong(&format!("the number {n}"))),

@@ -207,7 +207,7 @@ mod erased {
 /// Writes `x` as serde_json writes `decimal(x)` (f32's shortest round-trip digits, laid out as
 /// serde_json lays out an f64: fixed notation for decimal exponents -5 to 15, otherwise
 /// `d.ddde+N`), or `null` when not finite. Without the f64 parse `decimal` needs.
-pub(crate) fn write_f32(x: f32, out: &mut Vec<u8>) {
+pub fn write_f32(x: f32, out: &mut Vec<u8>) {
     if !x.is_finite() {
         out.extend_from_slice(b"null");
         return;

@@ -85,6 +85,11 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    /// The kind as the manifest spells it (`number`).
+    pub fn name(self) -> String {
+        crate::error::wire_name(&self)
+    }
+
     pub fn expected(&self) -> &'static str {
         match self {
             FieldKind::Number => "a number",

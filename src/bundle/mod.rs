@@ -10,6 +10,7 @@ pub mod layout;
 pub mod limits;
 pub mod manifest;
 pub mod profile;
+mod validate;
 
 pub use golden::{Golden, GoldenRow};
 pub use manifest::{Field, FieldKind, Manifest, Step, Task, FORMAT_VERSION};
@@ -55,12 +56,6 @@ impl Bundle {
             }
         }
         files.retain(|name, _| manifest.files.contains_key(name));
-        if !manifest.files.contains_key(&manifest.model.file) {
-            return Err(BundleError::Manifest(format!(
-                "model.file '{}' is not listed in files",
-                manifest.model.file
-            )));
-        }
         Ok(Bundle { manifest, files })
     }
 
@@ -167,35 +162,7 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
     }
     let manifest =
         Manifest::deserialize(&value).map_err(|e| BundleError::Manifest(e.to_string()))?;
-    if let Some(classes) = &manifest.classes {
-        limits::check(
-            "the number of classes",
-            classes.len() as u64,
-            limits::MAX_OUTPUTS,
-        )
-        .map_err(BundleError::TooLarge)?;
-    }
-    if manifest.profile.is_some() && manifest.format_version < manifest::PROFILE_FORMAT_VERSION {
-        return Err(BundleError::Manifest(format!(
-            "profile needs format_version {} or newer, the manifest says {}",
-            manifest::PROFILE_FORMAT_VERSION,
-            manifest.format_version
-        )));
-    }
-    if manifest.explain.is_some() && manifest.format_version < manifest::EXPLAIN_FORMAT_VERSION {
-        return Err(BundleError::Manifest(format!(
-            "explain needs format_version {} or newer, the manifest says {}",
-            manifest::EXPLAIN_FORMAT_VERSION,
-            manifest.format_version
-        )));
-    }
-    if let Some(file) = &manifest.explain {
-        if !manifest.files.contains_key(file) {
-            return Err(BundleError::Manifest(format!(
-                "explain names '{file}', which is not listed in files"
-            )));
-        }
-    }
+    manifest.validate()?;
     Ok(manifest)
 }
 

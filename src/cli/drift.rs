@@ -3,7 +3,8 @@
 //! any size takes bounded memory. Exit 0: no drift; 1: a field or the predictions drifted
 //! (PSI ≥ 0.25 or JS ≥ 0.1); 2: the bundle or the input cannot be read.
 
-use std::io::{BufRead, BufReader, Write};
+use super::rows::{self, Format, Row};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use wasmpredict::api::{csv, request};
@@ -14,12 +15,6 @@ use wasmpredict::Predictor;
 const CHUNK: usize = 1024;
 /// Bad rows reported one by one; the rest are counted.
 const SHOWN_ERRORS: usize = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Csv,
-    Jsonl,
-}
 
 pub struct Options<'a> {
     pub bundle: &'a Path,
@@ -42,7 +37,7 @@ pub fn run(o: Options<'_>) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(format!("{}: {e}", o.bundle.display())),
     };
-    let format = match o.format.or_else(|| format_of(o.input)) {
+    let format = match o.format.or_else(|| rows::format_of(o.input)) {
         Some(f) => f,
         None => {
             return fail(format!(
@@ -51,13 +46,9 @@ pub fn run(o: Options<'_>) -> ExitCode {
             ))
         }
     };
-    let reader: Box<dyn BufRead> = if o.input == "-" {
-        Box::new(BufReader::new(std::io::stdin()))
-    } else {
-        match std::fs::File::open(o.input) {
-            Ok(f) => Box::new(BufReader::new(f)),
-            Err(e) => return fail(format!("cannot read {}: {e}", o.input)),
-        }
+    let input = match rows::open(o.input) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
     };
     let mut rows = Rows {
         predictor: &predictor,
@@ -65,10 +56,29 @@ pub fn run(o: Options<'_>) -> ExitCode {
         pending: Vec::with_capacity(CHUNK),
         bad: 0,
     };
-    let read = match format {
-        Format::Csv => read_csv(reader, &mut rows),
-        Format::Jsonl => read_jsonl(reader, &mut rows),
-    };
+    let fields = &predictor.manifest().input;
+    let read = rows::read(input.reader, format, fields, |line, row| {
+        match row {
+            Ok(Row::CsvLine { header, line: text }) => {
+                let cells: Vec<String> = csv::plain_cells(&text).map(str::to_string).collect();
+                match header.row(&cells) {
+                    Ok(record) => rows.push(line, record.into()),
+                    Err(e) => rows.refuse(line, &e.message),
+                }
+            }
+            Ok(Row::Csv { header, cells }) => match header.row(&cells) {
+                Ok(record) => rows.push(line, record.into()),
+                Err(e) => rows.refuse(line, &e.message),
+            },
+            Ok(Row::Json(text)) => match rows::json_line(&text) {
+                Ok(record) if record.is_object() => rows.push(line, record),
+                Ok(_) => rows.refuse(line, "must be a JSON object of field values"),
+                Err(e) => rows.refuse(line, &e.message),
+            },
+            Err(e) => rows.refuse(line, &e.message),
+        }
+        true
+    });
     if let Err(message) = read {
         return fail(format!("{}: {message}", o.input));
     }
@@ -104,68 +114,6 @@ pub fn run(o: Options<'_>) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn format_of(input: &str) -> Option<Format> {
-    let lower = input.to_ascii_lowercase();
-    if lower.ends_with(".csv") {
-        Some(Format::Csv)
-    } else if [".jsonl", ".ndjson", ".json"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
-        Some(Format::Jsonl)
-    } else {
-        None
-    }
-}
-
-fn read_csv(mut reader: Box<dyn BufRead>, rows: &mut Rows<'_>) -> Result<(), String> {
-    let fields = &rows.predictor.manifest().input;
-    let mut parser = csv::Parser::new();
-    let mut header: Option<csv::Header> = None;
-    let mut problem: Option<String> = None;
-    let mut line = String::new();
-    let mut emit = |n: usize, cells: Vec<String>| {
-        if problem.is_some() {
-            return;
-        }
-        match &header {
-            None => match csv::Header::new(&cells, fields) {
-                Ok(h) => header = Some(h),
-                Err(e) => problem = Some(format!("line {n}: {e}")),
-            },
-            Some(h) => match h.record(&cells) {
-                Ok(record) => rows.push(n, serde_json::Value::Object(record)),
-                Err(e) => rows.refuse(n, &e),
-            },
-        }
-    };
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) => break,
-            Ok(_) => parser.feed(&line, &mut emit),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    parser.finish(&mut emit);
-    problem.map_or(Ok(()), Err)
-}
-
-fn read_jsonl(reader: Box<dyn BufRead>, rows: &mut Rows<'_>) -> Result<(), String> {
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| e.to_string())?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(v) if v.is_object() => rows.push(i + 1, v),
-            Ok(_) => rows.refuse(i + 1, "must be a JSON object of field values"),
-            Err(e) => rows.refuse(i + 1, &format!("is not JSON: {e}")),
-        }
-    }
-    Ok(())
 }
 
 /// Rows waiting to be predicted, and the counts so far.

@@ -1,6 +1,5 @@
 use std::path::Path;
 use std::process::ExitCode;
-use wasmpredict::bundle::FieldKind;
 
 pub fn run(bundle: &Path, json: bool, engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
     let predictor = match super::load(bundle, engine) {
@@ -63,12 +62,7 @@ pub fn run(bundle: &Path, json: bool, engine: Option<wasmpredict::infer::Engine>
     }
     println!("fields:");
     for f in &m.input {
-        let kind = match f.kind {
-            FieldKind::Number => "number",
-            FieldKind::Category => "category",
-            FieldKind::Text => "text",
-            FieldKind::Bool => "bool",
-        };
+        let kind = f.kind.name();
         let mut detail = String::new();
         if let Some(s) = &f.stats {
             if let (Some(lo), Some(hi)) = (s.min, s.max) {

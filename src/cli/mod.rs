@@ -4,9 +4,13 @@
 mod bench;
 mod check;
 mod drift;
+mod file_answers;
 mod info;
 mod models;
 mod predict;
+mod predict_file;
+mod progress;
+mod rows;
 mod serve;
 mod state;
 
@@ -37,12 +41,30 @@ enum Command {
         #[command(flatten)]
         engine: EngineArg,
     },
-    /// Predict: one JSON request per input line, one JSON response (or error body) per output line.
+    /// Predict. Without --output: one JSON request per input line, one JSON response (or error
+    /// body) per output line. With --output: a CSV or JSON-lines file of rows of any size,
+    /// streamed in bounded memory on every core, one answer row per input row (a bad row gets
+    /// its error and is reported by line; exit 1 if any). A progress bar shows on a terminal.
     Predict {
         bundle: PathBuf,
-        /// Input file of JSON lines; `-` (the default) reads standard input.
+        /// Input: JSON lines (request bodies, or records), or with --output a CSV with a header
+        /// naming the model's fields; `-` (the default) reads standard input.
         #[arg(long, short, default_value = "-")]
         input: String,
+        /// Write one answer per input row to this file (`-`: standard output): CSV
+        /// (`line,prediction,probability_<class>...,error`) or JSON lines.
+        #[arg(long, short)]
+        output: Option<String>,
+        /// With --output, the input's format; by default from its extension (.csv; .jsonl,
+        /// .ndjson, .json).
+        #[arg(long, value_enum)]
+        format: Option<rows::Format>,
+        /// The output's format; by default from its extension, else the input's.
+        #[arg(long, value_enum)]
+        output_format: Option<rows::Format>,
+        /// With --output, threads predicting (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
         #[command(flatten)]
         engine: EngineArg,
     },
@@ -57,7 +79,7 @@ enum Command {
         input: String,
         /// The input's format; by default from its extension (.csv; .jsonl, .ndjson, .json).
         #[arg(long, value_enum)]
-        format: Option<drift::Format>,
+        format: Option<rows::Format>,
         /// Print the report as JSON: {"drifted", "verdict", "rows", "fields": [...], "predictions"}.
         #[arg(long)]
         json: bool,
@@ -116,8 +138,37 @@ pub fn run() -> ExitCode {
         Command::Predict {
             bundle,
             input,
+            output: Some(output),
+            format,
+            output_format,
+            threads,
             engine,
-        } => predict::run(&bundle, &input, engine.engine),
+        } => predict_file::run(predict_file::Options {
+            bundle: &bundle,
+            input: &input,
+            output: &output,
+            format,
+            output_format,
+            threads,
+            engine: engine.engine,
+        }),
+        Command::Predict {
+            bundle,
+            input,
+            output: None,
+            format,
+            output_format,
+            threads,
+            engine,
+        } => {
+            if format.is_some() || output_format.is_some() || threads.is_some() {
+                eprintln!(
+                    "error: --format, --output-format and --threads apply only with --output"
+                );
+                return ExitCode::from(2);
+            }
+            predict::run(&bundle, &input, engine.engine)
+        }
         Command::Drift {
             bundle,
             input,

@@ -105,11 +105,12 @@ pub fn suits(name: &str, text: &str, datatype: Datatype, kind: FieldKind) -> Res
     if fits {
         return Ok(());
     }
-    let (field_kind, want) = match kind {
-        FieldKind::Number => ("number", "a numeric datatype (FP64, FP32, INT64, ...)"),
-        FieldKind::Bool => ("bool", "BOOL"),
-        FieldKind::Category => ("category", "BYTES (or a numeric datatype)"),
-        FieldKind::Text => ("text", "BYTES"),
+    let field_kind = kind.name();
+    let want = match kind {
+        FieldKind::Number => "a numeric datatype (FP64, FP32, INT64, ...)",
+        FieldKind::Bool => "BOOL",
+        FieldKind::Category => "BYTES (or a numeric datatype)",
+        FieldKind::Text => "BYTES",
     };
     Err(ApiError::for_field(
         ErrorCode::WrongType,

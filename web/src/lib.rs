@@ -9,8 +9,8 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
-use wasmpredict::api::ErrorBody;
 use wasmpredict::drift::Tally;
+use wasmpredict::error::{wire_name, BundleErrorCode, ErrorCode};
 use wasmpredict::infer::{Engine, Outputs, Second};
 use wasmpredict::{ApiError, Bundle, BundleError, Predictor};
 
@@ -31,20 +31,12 @@ fn js_error(code: &str, message: &str, field: Option<&str>) -> JsValue {
 }
 
 fn api_error(e: &ApiError) -> JsValue {
-    let code = serde_json::to_value(ErrorBody { error: e })
-        .ok()
-        .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
-        .unwrap_or_else(|| "inference_failed".into());
-    js_error(&code, &e.message, e.field.as_deref())
+    js_error(&e.code.name(), &e.message, e.field.as_deref())
 }
 
 fn bundle_error(e: &BundleError) -> JsValue {
-    let code = match e {
-        // predictor.js answers this one by loading the tract-enabled build.
-        BundleError::NeedsTract(_) => "needs_tract",
-        _ => "invalid_bundle",
-    };
-    js_error(code, &e.to_string(), None)
+    // predictor.js answers `needs_tract` by loading the tract-enabled build.
+    js_error(&wire_name(&e.code()), &e.to_string(), None)
 }
 
 fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
@@ -52,7 +44,7 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| {
             js_error(
-                "inference_failed",
+                &ErrorCode::InferenceFailed.name(),
                 &format!("cannot convert the answer: {e}"),
                 None,
             )
@@ -77,7 +69,7 @@ impl WasmPredictor {
     ) -> Result<WasmPredictor, JsValue> {
         if names.len() != contents.len() {
             return Err(js_error(
-                "invalid_bundle",
+                &wire_name(&BundleErrorCode::InvalidBundle),
                 "names and contents differ in length",
                 None,
             ));
@@ -85,7 +77,7 @@ impl WasmPredictor {
         let engine = engine
             .map(|e| e.parse::<Engine>())
             .transpose()
-            .map_err(|e| js_error("invalid_bundle", &e, None))?;
+            .map_err(|e| js_error(&wire_name(&BundleErrorCode::InvalidBundle), &e, None))?;
         // Inserted one by one: collecting into a BTreeMap would link a sort for nothing.
         let mut files = BTreeMap::new();
         for (name, bytes) in names.into_iter().zip(contents.iter()) {
@@ -124,7 +116,7 @@ impl WasmPredictor {
             .map_err(|e| api_error(&e))?;
         String::from_utf8(bytes).map_err(|e| {
             js_error(
-                "inference_failed",
+                &ErrorCode::InferenceFailed.name(),
                 &format!("cannot encode the answer: {e}"),
                 None,
             )
@@ -212,7 +204,7 @@ impl WasmDriftTally {
     pub fn add_json(&mut self, record: &str, prediction: &str) -> Result<(), JsValue> {
         let parse = |text: &str| {
             serde_json::from_str::<serde_json::Value>(text)
-                .map_err(|e| js_error("invalid_json", &e.to_string(), None))
+                .map_err(|e| js_error(&ErrorCode::InvalidJson.name(), &e.to_string(), None))
         };
         let (record, prediction) = (parse(record)?, parse(prediction)?);
         self.inner
