@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use wasmpredict::api::ErrorBody;
 use wasmpredict::bundle::layout;
+use wasmpredict::error::{ApiError, ErrorCode};
 use wasmpredict::http::{routes, HttpRequest, RequestBody, Service, ServiceConfig};
 
 #[derive(clap::Args)]
@@ -253,9 +255,13 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
         .collect();
     let method = parts.method.clone();
     let worker = state.clone();
-    // Inference is CPU work: run it on the blocking pool, so a 10,000-row batch does not hold
-    // up the runtime threads that accept and answer other requests.
-    let answer = tokio::task::spawn_blocking(move || {
+    // Inference is CPU work: a big body goes to the blocking pool, so a 10,000-row batch does
+    // not hold up the runtime threads that accept and answer other requests. A small one (a few
+    // rows, a health check) is answered in place: it takes microseconds, less than the hand-off
+    // to the pool and back, which halved single-row throughput (BENCHMARKS.md, 2026-11-23).
+    // Routes that write state (admin, feedback) always go to the pool.
+    let light = inline(&method, &path, &body);
+    let run = move || {
         let header_refs: Vec<(&str, &str)> = headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -276,14 +282,22 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
         worker.service.handle_with(&request, &clock, |effect| {
             worker.store.perform(&worker.service, effect)
         })
-    })
-    .await;
+    };
+    let answer = if light {
+        Ok(run())
+    } else {
+        tokio::task::spawn_blocking(run).await
+    };
     let answer = match answer {
         Ok(a) => a,
         Err(e) => {
-            let mut r = Response::new(Body::from(format!(
-                "{{\"error\":{{\"code\":\"inference_failed\",\"message\":\"the request's task failed: {e}\"}}}}"
-            )));
+            let failed = ApiError::new(
+                ErrorCode::InferenceFailed,
+                format!("the request's task failed: {e}"),
+            );
+            let mut r = Response::new(Body::from(
+                serde_json::to_string(&ErrorBody { error: &failed }).unwrap_or_default(),
+            ));
             *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             return r;
         }
@@ -301,6 +315,19 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
         }
     }
     response
+}
+
+/// Bodies answered on the runtime's thread at most (a few rows).
+const INLINE_BODY_BYTES: usize = 4096;
+
+/// Whether a request is light enough to answer in place: a read, or a prediction with a small
+/// body. Anything that may write state (admin routes, feedback) goes to the blocking pool.
+fn inline(method: &Method, path: &str, body: &Result<Vec<u8>, Option<u64>>) -> bool {
+    let small = matches!(body, Ok(b) if b.len() <= INLINE_BODY_BYTES);
+    let reads = *method == Method::GET || *method == Method::HEAD;
+    let predicts = *method == Method::POST
+        && (path.ends_with("/predict") || path.ends_with("/infer") || path.ends_with("/explain"));
+    small && (reads || predicts) && !path.contains("/admin")
 }
 
 /// Reads and drops an oversized body (up to 64 MiB), so that the client, which may still be
