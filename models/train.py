@@ -23,12 +23,17 @@ import os
 import sys
 import tempfile
 
-import joblib
-import numpy as np
-import pandas as pd
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import pinned_kernels  # noqa: E402
+
+# The same floats on every machine: before numpy loads (pinned_kernels.py says why).
+pinned_kernels.pin()
+
+import joblib  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
 import export  # noqa: E402
 
 TEXTBOOK_ROW = [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]
