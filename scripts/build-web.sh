@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser side into build/site, the directory the Worker serves as static assets:
-#   build/site/            the Leptos app (www/, built by trunk), example.html, sw.js, manifest
+#   build/site/            the Leptos app (www/: cargo, wasm-bindgen, scripts/build-app.mjs),
+#                          example.html, sw.js, manifest
 #   build/site/pkg/        the JS/TS predictor API, also the npm package (package.json; `npm pack`):
 #                          predictor.js (+ .d.ts) over wasm-bindgen's glue,
 #                          the compact build (wasmpredict_web*) every page loads and the
@@ -41,25 +42,20 @@ pkg_tract=build/web-pkg-tract
 timed "compact browser predictor" build_predictor "$pkg" wasmpredict_web
 timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
 
-need_trunk
 app=build/app
-if stale "$app/index.html" src www Cargo.toml Cargo.lock; then
-    say "building the web app (trunk, Leptos)"
-    (cd www && CARGO_PROFILE_RELEASE_OPT_LEVEL=z trunk build --release >&2)
-    # trunk's own wasm-opt step would not pass the features wasm-bindgen's output needs, so it is
-    # off in index.html; shrink here and refresh the Subresource Integrity hash trunk wrote.
-    app_wasm="$(ls "$app"/*_bg.wasm)"
-    bash scripts/wasm-opt.sh "$app_wasm"
-    node -e '
-const fs = require("fs"), crypto = require("crypto"), path = require("path");
-const [html, wasm] = process.argv.slice(1);
-const name = path.basename(wasm);
-const sri = "sha384-" + crypto.createHash("sha384").update(fs.readFileSync(wasm)).digest("base64");
-const re = new RegExp(`(href="/${name}"[^>]*integrity=")[^"]*(")`);
-const text = fs.readFileSync(html, "utf8");
-if (!re.test(text)) { console.error(`error: no integrity attribute for ${name} in ${html}`); process.exit(1); }
-fs.writeFileSync(html, text.replace(re, `$1${sri}$2`));
-' "$app/index.html" "$app_wasm"
+if stale "$app/index.html" src www Cargo.toml Cargo.lock scripts/build-app.mjs; then
+    build_app() {
+        say "building the web app (Leptos, wasm32, opt-level z)"
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-app --bin wasmpredict-app --target wasm32-unknown-unknown --release
+        local bindgen=build/app-bindgen
+        rm -rf "$bindgen"
+        wasm-bindgen --target web --no-typescript --out-dir "$bindgen" --out-name wasmpredict-app \
+            "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict-app.wasm"
+        bash scripts/wasm-opt.sh "$bindgen/wasmpredict-app_bg.wasm"
+        node scripts/build-app.mjs "$bindgen" wasmpredict-app www "$app"
+        rm -rf "$bindgen"
+    }
+    timed "web app" build_app
     built "$app/index.html"
 else
     say "the web app is up to date ($app)"
