@@ -15,10 +15,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
+times_start
 
 PORT="${PORT:-8787}"
-bash scripts/build-web.sh
-bash scripts/build-worker.sh
+timed "web build" bash scripts/build-web.sh
+timed "Worker build" bash scripts/build-worker.sh
 
 if [ -z "${ADMIN_TOKEN:-}" ]; then
     if [ ! -s build/admin-token ]; then
@@ -33,6 +34,7 @@ args=(--env prebuilt --local --ip 127.0.0.1 --port "$PORT" --log-level "${LOG_LE
 if [ -n "${DEFAULT_MODEL:-}" ]; then
     args+=(--var "DEFAULT_MODEL:$DEFAULT_MODEL")
 fi
+times_summary "built"
 say "serving on http://127.0.0.1:$PORT in workerd (Ctrl-C stops)"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 exec node_modules/.bin/wrangler dev "${args[@]}"

@@ -6,24 +6,43 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
+times_start
+run_pid=
+finish() {
+    local status=$?
+    stop_background
+    [ -z "$run_pid" ] || kill -- -"$run_pid" 2>/dev/null || true
+    if [ "$status" = 0 ]; then times_summary "every test passed"; else times_summary "./test.sh failed (exit $status)"; fi
+}
+trap finish EXIT
+
+# Training in the tests must reproduce the committed bundles on any machine (models/pinned_kernels.py).
+eval "$(python3 models/pinned_kernels.py --shell)"
 
 need_rust
 need_clippy
 need_wasm_target
-need_venv
-need_chromium
+need_node_modules
+# Downloads that barely use the CPU go on beside the first compile.
+in_background "Python packages" need_venv
+in_background "Chromium" need_chromium
 
 say "formatting (cargo fmt --check)"
 cargo fmt --all --check
 
-say "lints: cargo clippy -D warnings, natively for the workspace and for wasm32 for the browser and Worker crates"
+# The browser, app and Worker crates hold no wasm32-only code (no cfg(target_arch)): this lints
+# them too, and the wasm32 builds below prove they compile there.
+say "lints: cargo clippy --workspace --all-targets -- -D warnings"
 timed "clippy" cargo clippy --workspace --all-targets -- -D warnings
-timed "clippy wasm32" cargo clippy -p wasmpredict-web -p wasmpredict-app -p wasmpredict-worker --target wasm32-unknown-unknown -- -D warnings
 
 say "building the wasmpredict CLI (the exporter replays every bundle's golden rows through it)"
 timed "CLI build" cargo build --bin wasmpredict
-target_dir="$(cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo metadata --format-version 1 --no-deps | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
 export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
+# The wasm builds need the wasm-bindgen CLI: its compile goes on beside the Python and Rust tests
+# (mostly one core).
+in_background "wasm-bindgen CLI" need_wasm_bindgen
+await_background "Python packages"
 
 say "generating test fixtures with scikit-learn (target/fixtures)"
 rm -rf target/fixtures
@@ -32,28 +51,26 @@ timed "fixtures" "$PY" tests/python/make_fixtures.py target/fixtures >&2
 say "Rust tests (golden replay, engine parity, featurizer parity, API errors, bundle refusals, HTTP routes, CLI)"
 timed "Rust tests" cargo test --all-targets
 
-say "core library checks for wasm32-unknown-unknown without native features (compact engine only, and with tract)"
-cargo check --lib --no-default-features --target wasm32-unknown-unknown
-cargo check --lib --no-default-features --features tract --target wasm32-unknown-unknown
-
 say "Python tests against the native server (exporter, spec, schemathesis, tritonclient)"
-"$PY" -m pytest -q tests/python
+timed "Python tests" "$PY" -m pytest -q tests/python
 
 say "operations against the native server: versions, traffic split, shadow, feedback, metrics, admin token, CLI rollback"
-WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/ops/native.test.mjs
+timed "operations tests (native)" env WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/ops/native.test.mjs
 
+await_background "wasm-bindgen CLI"
 say "building the web app, the JS predictor API (compact and tract builds) and the site"
 timed "web build" bash scripts/build-web.sh
 
 say "JS predictor API under Node, app size budget"
-node --test tests/web/
+timed "JS predictor tests" node --test tests/web/
 
+await_background "Chromium"
 say "the npm package: npm pack build/site/pkg, installed into a Vite app, bundled, predicting in headless Chromium"
-node --test tests/npm/
+timed "npm package in Vite + Chromium" node --test tests/npm/
 
 say "wasm-bindgen tests of the predictor class, under Node and in headless Chromium"
-cargo test -p wasmpredict-web --target wasm32-unknown-unknown
-WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
+timed "wasm-bindgen tests (Node)" cargo test -p wasmpredict-web --target wasm32-unknown-unknown
+timed "wasm-bindgen tests (Chromium)" env WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
     cargo test -p wasmpredict-web --target wasm32-unknown-unknown
 
 say "building the Worker (the bundled models: compact engine only)"
@@ -77,10 +94,10 @@ done
 timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models" --out target/worker-tract
 
 say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one, operations"
-node --test tests/worker/
+timed "Worker tests in workerd" node --test tests/worker/
 
 say "the bad-input matrix (tests/hardening/bad-inputs.json): wasmpredict serve, the Worker in workerd, the JS predictor"
-WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/hardening/
+timed "bad-input matrix" env WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/hardening/
 
 say "the deploy gate (dry run) on the committed bundles, and its refusal of a broken golden row"
 timed "deploy gate" bash scripts/deploy.sh --dry-run
@@ -92,7 +109,6 @@ log="$(mktemp)"
 run_state="$(mktemp -d)"
 setsid env PORT="$port" ADMIN_TOKEN=test-admin-token-0123456789 STATE_DIR="$run_state" ./run.sh >"$log" 2>&1 &
 run_pid=$!
-trap 'kill -- -"$run_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$port/v2/health/ready" >/dev/null 2>&1 && break
     kill -0 "$run_pid" 2>/dev/null || { cat "$log" >&2; die "./run.sh exited"; }
@@ -108,4 +124,4 @@ say "operations against ./run.sh (wrangler dev, the Durable Object): versions, s
 WASMPREDICT_URL="http://127.0.0.1:$port" node --test tests/ops/run.test.mjs
 
 say "the web app in headless Chromium against ./run.sh (playwright-core)"
-WASMPREDICT_URL="http://127.0.0.1:$port" node --test tests/browser/
+WASMPREDICT_URL="http://127.0.0.1:$port" timed "browser tests" node --test tests/browser/

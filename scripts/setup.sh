@@ -10,11 +10,70 @@ PY="$VENV/bin/python"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # timed LABEL COMMAND...: runs COMMAND and says how long it took, so a slow setup step shows.
+# Each step is also appended to $WASMPREDICT_TIMES (set by ./run.sh and ./test.sh), which
+# `times_summary` prints as a table at the end.
 timed() {
-    local label="$1" start=$SECONDS
+    local label="$1" start=$SECONDS status=0
     shift
-    "$@"
+    "$@" || status=$?
     printf '    (%s: %ds)\n' "$label" "$((SECONDS - start))" >&2
+    [ -z "${WASMPREDICT_TIMES:-}" ] || printf '%s\t%d\n' "$label" "$((SECONDS - start))" >> "$WASMPREDICT_TIMES"
+    return "$status"
+}
+# times_start: a fresh step log for this command; scripts it runs (./run.sh within ./test.sh
+# too) append to the same one.
+times_start() {
+    TIMES_T0=$SECONDS TIMES_FROM=1
+    if [ -n "${WASMPREDICT_TIMES:-}" ]; then
+        TIMES_FROM=$(($(wc -l < "$WASMPREDICT_TIMES") + 1))
+        return 0
+    fi
+    mkdir -p "$ROOT/target"
+    export WASMPREDICT_TIMES="$ROOT/target/setup-times.tsv"
+    : > "$WASMPREDICT_TIMES"
+}
+# times_summary TITLE: the steps this command timed since times_start, and its total, on stderr.
+times_summary() {
+    [ -n "${WASMPREDICT_TIMES:-}" ] && [ -f "$WASMPREDICT_TIMES" ] || return 0
+    {
+        printf '\033[1m==> %s in %ds; the steps that took 5 s or more:\033[0m\n' "$1" "$((SECONDS - TIMES_T0))"
+        awk -F'\t' -v from="$TIMES_FROM" 'NR >= from && $2 >= 5 { printf "    %-40s %5d s\n", $1, $2 }' "$WASMPREDICT_TIMES"
+    } >&2
+}
+# in_background NAME COMMAND...: starts COMMAND (timed as NAME) in the background, its output
+# in target/logs/NAME.log, so that a step that mostly waits on the network or on one core runs
+# beside one that compiles on both. `await_background NAME` waits for it and, if it failed, prints
+# its log and stops.
+declare -A BACKGROUND_PIDS=()
+in_background() {
+    local name="$1"
+    shift
+    mkdir -p "$ROOT/target/logs"
+    say "started in the background: $name (log: target/logs/$name.log)"
+    ( timed "$name" "$@" ) >"$ROOT/target/logs/$name.log" 2>&1 &
+    BACKGROUND_PIDS[$name]=$!
+}
+# stop_background: ends every background step still running (and what it started), for a
+# command that stops early.
+stop_background() {
+    local pid
+    for pid in "${BACKGROUND_PIDS[@]}"; do kill_tree "$pid"; done
+    BACKGROUND_PIDS=()
+}
+kill_tree() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+    kill "$1" 2>/dev/null || true
+}
+await_background() {
+    local name="$1" pid="${BACKGROUND_PIDS[$1]:-}"
+    [ -n "$pid" ] || die "no background step named $name"
+    unset "BACKGROUND_PIDS[$name]"
+    if ! wait "$pid"; then
+        cat "$ROOT/target/logs/$name.log" >&2
+        die "$name failed (log above: target/logs/$name.log)"
+    fi
+    grep -E '^    \(.*: [0-9]+s\)$' "$ROOT/target/logs/$name.log" | tail -1 >&2 || true
 }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -108,12 +167,19 @@ if bad:
 PYEOF
 }
 
+# lock_version CRATE: the version of CRATE in Cargo.lock (the first, if several).
+lock_version() {
+    local v
+    v="$(awk -v name="name = \"$1\"" '$0 == name {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")"
+    [ -n "$v" ] || die "$1 not found in Cargo.lock"
+    echo "$v"
+}
+
 # The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock, exactly; installs it if
 # missing (first time ~10 minutes).
 need_wasm_bindgen() {
     local lock_version got
-    lock_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")"
-    [ -n "$lock_version" ] || die "wasm-bindgen not found in Cargo.lock"
+    lock_version="$(lock_version wasm-bindgen)"
     if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$lock_version" ]; then
         say "installing wasm-bindgen-cli $lock_version (first time ~10 minutes)"
         # Not --locked: its lock file asks for a webpki-roots the registry no longer serves.
@@ -121,15 +187,6 @@ need_wasm_bindgen() {
     fi
     got="$(wasm-bindgen --version | awk '{print $2}')"
     [ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
-}
-
-# trunk 0.21.x: 0.22 needs a newer rustc than this project's 1.95 (first time ~15 minutes).
-need_trunk() {
-    local want=0.21.14
-    if ! command -v trunk >/dev/null || [ "$(trunk --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)" != "$want" ]; then
-        say "installing trunk $want (first time ~15 minutes)"
-        timed "trunk install" cargo install trunk --version "$want" --locked >&2
-    fi
 }
 
 # Debian's Chromium for the browser tests (never a browser download: none is reachable here).
