@@ -9,10 +9,21 @@
 #                          needs it
 #   build/site/bundles/    every bundle under models/ (what the pages load and predict with)
 # Skips each wasm build when nothing it compiles changed.
+#   scripts/build-web.sh                 everything
+#   scripts/build-web.sh --tract-later   everything but a tract-enabled predictor that must be
+#                                        (re)built: ./run.sh serves first and builds it after
+#   scripts/build-web.sh --tract-only    that predictor alone, into an assembled build/site/pkg
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/setup.sh
+mode=all
+case "${1:-}" in
+    "") ;;
+    --tract-later) mode=tract-later ;;
+    --tract-only) mode=tract-only ;;
+    *) die "usage: scripts/build-web.sh [--tract-later | --tract-only]" ;;
+esac
 need_rust
 need_wasm_target
 need_wasm_bindgen
@@ -21,12 +32,13 @@ need_node_modules
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
 
+# What the predictor's wasm is compiled from (web/js and the byte budgets are copied or read).
+predictor_inputs=(src web/src web/Cargo.toml Cargo.toml Cargo.lock)
 # build_predictor OUT_DIR OUT_NAME [CARGO FEATURES...]: one build of the browser predictor.
 build_predictor() {
     local out="$1" name="$2"
     shift 2
-    # What the wasm is compiled from (web/js and the byte budgets are copied or read, not compiled).
-    if stale "$out/${name}_bg.wasm" src web/src web/Cargo.toml Cargo.toml Cargo.lock; then
+    if stale "$out/${name}_bg.wasm" "${predictor_inputs[@]}"; then
         say "building the browser predictor $name (wasm32, opt-level z${*:+, $*})"
         CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release "$@"
         rm -rf "$out"
@@ -39,8 +51,30 @@ build_predictor() {
 }
 pkg=build/web-pkg
 pkg_tract=build/web-pkg-tract
+# copy_tract_predictor DIR: the tract-enabled build's files into DIR, its glue last (a page
+# imports the glue, which then fetches the wasm).
+copy_tract_predictor() {
+    cp "$pkg_tract"/wasmpredict_web_tract_bg.wasm "$pkg_tract"/*.d.ts "$1/"
+    cp "$pkg_tract"/wasmpredict_web_tract.js "$1/"
+}
+
+if [ "$mode" = tract-only ]; then
+    [ -f build/site/pkg/predictor.js ] || die "build/site is not assembled: run scripts/build-web.sh first"
+    timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
+    copy_tract_predictor build/site/pkg
+    exit 0
+fi
+
 timed "compact browser predictor" build_predictor "$pkg" wasmpredict_web
-timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
+# The bundled models never need the tract-enabled build (~5 minutes to compile on a fresh
+# machine): with --tract-later the site goes up without it, and ./run.sh builds it after.
+tract_deferred=
+if [ "$mode" = tract-later ] && stale "$pkg_tract/wasmpredict_web_tract_bg.wasm" "${predictor_inputs[@]}"; then
+    tract_deferred=1
+    say "the tract-enabled browser predictor is left for later (only bundles the compact engine does not run need it)"
+else
+    timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
+fi
 
 app=build/app
 if stale "$app/index.html" src www Cargo.toml Cargo.lock scripts/build-app.mjs; then
@@ -67,7 +101,7 @@ mkdir -p build/site
 cp -R "$app"/. build/site/
 mkdir -p build/site/pkg build/site/bundles
 cp "$pkg"/wasmpredict_web.js "$pkg"/wasmpredict_web_bg.wasm "$pkg"/*.d.ts build/site/pkg/
-cp "$pkg_tract"/wasmpredict_web_tract.js "$pkg_tract"/wasmpredict_web_tract_bg.wasm "$pkg_tract"/*.d.ts build/site/pkg/
+[ -n "$tract_deferred" ] || copy_tract_predictor build/site/pkg
 cp web/js/predictor.js web/js/predictor.d.ts web/js/package.json web/js/README.md build/site/pkg/
 # build/site/pkg is also the npm package (`npm pack build/site/pkg`): its version is the crate's.
 npm_version="$(node -p 'require("./web/js/package.json").version')"

@@ -21,10 +21,16 @@ export function initialize(options) {
  * needs it). In Node, pass `{ module_or_path: bytes }` before loading such a bundle.
  */
 export function initializeTract(options) {
-  tractReady ??= import("./wasmpredict_web_tract.js").then(async (m) => {
-    await m.default(options);
-    return m;
-  });
+  tractReady ??= import("./wasmpredict_web_tract.js")
+    .then(async (m) => {
+      await m.default(options);
+      return m;
+    })
+    .catch((e) => {
+      // Not cached: a later bundle tries again (./run.sh serves before this build is there).
+      tractReady = null;
+      throw new Error(`the tract-enabled predictor (wasmpredict_web_tract) could not be loaded: ${e.message}`);
+    });
   return tractReady;
 }
 
