@@ -34,13 +34,16 @@ wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
 
 # What the predictor's wasm is compiled from (web/js and the byte budgets are copied or read).
 predictor_inputs=(src web/src web/Cargo.toml Cargo.toml Cargo.lock)
-# build_predictor OUT_DIR OUT_NAME [CARGO FEATURES...]: one build of the browser predictor.
+# build_predictor OUT_DIR OUT_NAME compact|tract: one build of the browser predictor.
 build_predictor() {
-    local out="$1" name="$2"
-    shift 2
+    local out="$1" name="$2" engines="$3"
     if stale "$out/${name}_bg.wasm" "${predictor_inputs[@]}"; then
-        say "building the browser predictor $name (wasm32, opt-level z${*:+, $*})"
-        CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release "$@"
+        say "building the browser predictor $name (wasm32, opt-level z, $engines)"
+        if [ "$engines" = tract ]; then
+            cargo_build_wasm_tract
+        else
+            CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build -p wasmpredict-web --target wasm32-unknown-unknown --release
+        fi
         rm -rf "$out"
         wasm-bindgen --target web --out-dir "$out" --out-name "$name" "$wasm"
         bash scripts/wasm-opt.sh "$out/${name}_bg.wasm"
@@ -60,12 +63,12 @@ copy_tract_predictor() {
 
 if [ "$mode" = tract-only ]; then
     [ -f build/site/pkg/predictor.js ] || die "build/site is not assembled: run scripts/build-web.sh first"
-    timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
+    timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract tract
     copy_tract_predictor build/site/pkg
     exit 0
 fi
 
-timed "compact browser predictor" build_predictor "$pkg" wasmpredict_web
+timed "compact browser predictor" build_predictor "$pkg" wasmpredict_web compact
 # The bundled models never need the tract-enabled build (~5 minutes to compile on a fresh
 # machine): with --tract-later the site goes up without it, and ./run.sh builds it after.
 tract_deferred=
@@ -73,7 +76,7 @@ if [ "$mode" = tract-later ] && stale "$pkg_tract/wasmpredict_web_tract_bg.wasm"
     tract_deferred=1
     say "the tract-enabled browser predictor is left for later (only bundles the compact engine does not run need it)"
 else
-    timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract --features tract
+    timed "tract browser predictor" build_predictor "$pkg_tract" wasmpredict_web_tract tract
 fi
 
 app=build/app

@@ -62,7 +62,11 @@ say "building the Worker (wasm32, opt-level z${features:+, tract}) with the bund
 # other target dir), and wasm-bindgen's macro using js_sys's futures (WASM_BINDGEN_USE_JS_SYS).
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z WASM_BINDGEN_USE_JS_SYS=1
 export WASMPREDICT_MODELS="$MODELS"
-cargo build -p wasmpredict-worker --lib --release --target wasm32-unknown-unknown "${features[@]}"
+if [ ${#features[@]} -gt 0 ]; then
+    cargo_build_wasm_tract
+else
+    cargo build -p wasmpredict-worker --lib --release --target wasm32-unknown-unknown
+fi
 # Written beside the output, then swapped in: a failed build leaves the last good one.
 mkdir -p "$OUT"
 staging="$(mktemp -d "$OUT/.staging.XXXXXX")"

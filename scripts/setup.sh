@@ -45,12 +45,14 @@ times_summary() {
 # beside one that compiles on both. `await_background NAME` waits for it and, if it failed, prints
 # its log and stops.
 declare -A BACKGROUND_PIDS=()
+background_log() { printf 'target/logs/%s.log' "$(tr -c 'A-Za-z0-9\n' '-' <<<"$1")"; }
 in_background() {
-    local name="$1"
+    local name="$1" log
     shift
+    log="$(background_log "$name")"
     mkdir -p "$ROOT/target/logs"
-    say "started in the background: $name (log: target/logs/$name.log)"
-    ( timed "$name" "$@" ) >"$ROOT/target/logs/$name.log" 2>&1 &
+    say "started in the background: $name (log: $log)"
+    ( timed "$name" "$@" ) >"$ROOT/$log" 2>&1 &
     BACKGROUND_PIDS[$name]=$!
 }
 # stop_background: ends every background step still running (and what it started), for a
@@ -69,11 +71,13 @@ await_background() {
     local name="$1" pid="${BACKGROUND_PIDS[$1]:-}"
     [ -n "$pid" ] || die "no background step named $name"
     unset "BACKGROUND_PIDS[$name]"
+    local log
+    log="$(background_log "$name")"
     if ! wait "$pid"; then
-        cat "$ROOT/target/logs/$name.log" >&2
-        die "$name failed (log above: target/logs/$name.log)"
+        cat "$ROOT/$log" >&2
+        die "$name failed (log above: $log)"
     fi
-    grep -E '^    \(.*: [0-9]+s\)$' "$ROOT/target/logs/$name.log" | tail -1 >&2 || true
+    grep -E '^    \(.*: [0-9]+s\)$' "$ROOT/$log" | tail -1 >&2 || true
 }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -187,6 +191,19 @@ need_wasm_bindgen() {
     fi
     got="$(wasm-bindgen --version | awk '{print $2}')"
     [ "$got" = "$lock_version" ] || die "wasm-bindgen CLI is $got but Cargo.lock has $lock_version"
+}
+
+# cargo_build_wasm_tract: the tract-enabled wasm of the browser predictor and of the Worker, in
+# one cargo invocation. Cargo resolves dependency features per invocation, and the Worker's
+# dependencies turn on a few more (smallvec, memchr, syn for the derive macros...): built apart,
+# tract compiled twice for wasm32 (7 minutes of a fresh ./test.sh); together, once. The Worker
+# embeds the bundles of $WASMPREDICT_MODELS (default models/; changing it rebuilds only the
+# Worker crate), and takes WASM_BINDGEN_USE_JS_SYS=1 as worker-build sets it (the predictor has
+# no async exports for it to change).
+cargo_build_wasm_tract() {
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=z WASM_BINDGEN_USE_JS_SYS=1 WASMPREDICT_MODELS="${WASMPREDICT_MODELS:-$ROOT/models}" \
+        cargo build --release --target wasm32-unknown-unknown --lib -p wasmpredict-web -p wasmpredict-worker \
+        --features wasmpredict-web/tract,wasmpredict-worker/tract
 }
 
 # Debian's Chromium for the browser tests (never a browser download: none is reachable here).

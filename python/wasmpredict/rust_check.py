@@ -12,8 +12,9 @@ from pathlib import Path
 from .errors import ExportError
 
 HOW_TO_GET_IT = (
-    "put wasmpredict on PATH (`cargo install --path .` in a wasmpredict checkout; its ./run.sh and "
-    "./test.sh build target/debug/wasmpredict) or set WASMPREDICT_BIN to it"
+    "put wasmpredict on PATH (`cargo install --path .` in a wasmpredict checkout), build it in the "
+    "checkout this package sits in (`cargo build --release`; ./test.sh builds target/debug/wasmpredict) "
+    "or set WASMPREDICT_BIN to it"
 )
 
 
