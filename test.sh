@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sets up everything wasmpredict's tests need and runs every test.
-# First run on a fresh machine: ~40-60 minutes (tract compiles natively and for wasm32,
-# wasm-bindgen-cli and worker-build install from crates.io, pip installs scikit-learn & co. into
-# .venv, npm installs wrangler & co.). Later runs: a few minutes.
+# First run on a fresh machine: ~40-50 minutes (tract compiles natively and for wasm32,
+# wasm-bindgen-cli installs from crates.io, pip installs scikit-learn & co. into .venv, npm
+# installs wrangler & co.; docs/setup.md has the measured steps). Later runs: a few minutes.
+# Two lines of work go on side by side: the native one in the foreground (clippy, the CLI, the
+# Rust and Python tests) and the wasm one in the background ("wasm builds": the web app, the
+# predictors, the Workers, into their own target directory), joined before the tests that need
+# both.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
@@ -19,6 +23,10 @@ trap finish EXIT
 # Training in the tests must reproduce the committed bundles on any machine (models/pinned_kernels.py).
 eval "$(python3 models/pinned_kernels.py --shell)"
 
+# The wasm side waits for this run's fixtures (the tract Worker embeds some): none are left from
+# an earlier run.
+rm -rf target/fixtures target/fixtures.complete
+
 need_rust
 need_clippy
 need_wasm_target
@@ -26,6 +34,38 @@ need_node_modules
 # Downloads that barely use the CPU go on beside the first compile.
 in_background "Python packages" need_venv
 in_background "Chromium" need_chromium
+
+# The wasm side. Its builds are mostly one long single-threaded link each (fat LTO, one codegen
+# unit), so they fill the core the native side leaves idle.
+wasm_builds() {
+    # Run as a background step, where `set -e` does not apply (bash ignores it inside a function
+    # called from a condition): every step returns on failure itself.
+    need_wasm_bindgen || return
+    export CARGO_TARGET_DIR="$WASMPREDICT_WASM_TARGET_DIR"
+    say "building the web app, the JS predictor API (compact and tract builds) and the site"
+    timed "web build" bash scripts/build-web.sh || return
+    say "building the Worker (the bundled models: compact engine only)"
+    timed "Worker build" bash scripts/build-worker.sh || return
+    say "wasm-bindgen tests of the predictor class under Node"
+    timed "wasm-bindgen tests (Node)" cargo test -p wasmpredict-web --target wasm32-unknown-unknown || return
+
+    say "building a Worker whose bundles need tract (an MLP and plain ONNX networks from the fixtures)"
+    until [ -f target/fixtures.complete ]; do sleep 2; done
+    local tract_models=target/worker-tract-models b
+    rm -rf "$tract_models" && mkdir -p "$tract_models" && cp -R models/iris "$tract_models/" || return
+    # XGBoost and LightGBM pipelines (compact engine) ride along: the Worker serves them too.
+    for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor xgb-pipeline lgbm-pipeline; do
+        mkdir -p "$tract_models/$b" && cp "target/fixtures/$b/"{manifest.json,model.onnx,golden.json} "$tract_models/$b/" || return
+        [ ! -f "target/fixtures/$b/explain.json" ] || cp "target/fixtures/$b/explain.json" "$tract_models/$b/" || return
+    done
+    # Hostile bundles the Worker must refuse when it loads them (graphs only tract can judge), and a
+    # tree too deep to explain (tests/worker/tract.test.mjs).
+    for b in gigantic-constant initializer-without-data matmul-shapes-disagree deep-tree; do
+        cp -R "target/fixtures/_hostile/$b" "$tract_models/" || return
+    done
+    timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models" --out target/worker-tract
+}
+in_background "wasm builds" wasm_builds
 
 say "formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -39,14 +79,11 @@ say "building the wasmpredict CLI (the exporter replays every bundle's golden ro
 timed "CLI build" cargo build --bin wasmpredict
 target_dir="$(cargo metadata --format-version 1 --no-deps | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
 export WASMPREDICT_BIN="$target_dir/debug/wasmpredict"
-# The wasm builds need the wasm-bindgen CLI: its compile goes on beside the Python and Rust tests
-# (mostly one core).
-in_background "wasm-bindgen CLI" need_wasm_bindgen
 await_background "Python packages"
 
 say "generating test fixtures with scikit-learn (target/fixtures)"
-rm -rf target/fixtures
 timed "fixtures" "$PY" tests/python/make_fixtures.py target/fixtures >&2
+touch target/fixtures.complete
 
 say "Rust tests (golden replay, engine parity, featurizer parity, API errors, bundle refusals, HTTP routes, CLI)"
 timed "Rust tests" cargo test --all-targets
@@ -57,9 +94,8 @@ timed "Python tests" "$PY" -m pytest -q tests/python
 say "operations against the native server: versions, traffic split, shadow, feedback, metrics, admin token, CLI rollback"
 timed "operations tests (native)" env WASMPREDICT_BIN="$WASMPREDICT_BIN" node --test tests/ops/native.test.mjs
 
-await_background "wasm-bindgen CLI"
-say "building the web app, the JS predictor API (compact and tract builds) and the site"
-timed "web build" bash scripts/build-web.sh
+say "waiting for the wasm side (log: $(background_log "wasm builds"))"
+await_background "wasm builds"
 
 say "JS predictor API under Node, app size budget"
 timed "JS predictor tests" node --test tests/web/
@@ -68,30 +104,9 @@ await_background "Chromium"
 say "the npm package: npm pack build/site/pkg, installed into a Vite app, bundled, predicting in headless Chromium"
 timed "npm package in Vite + Chromium" node --test tests/npm/
 
-say "wasm-bindgen tests of the predictor class, under Node and in headless Chromium"
-timed "wasm-bindgen tests (Node)" cargo test -p wasmpredict-web --target wasm32-unknown-unknown
-timed "wasm-bindgen tests (Chromium)" env WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
-    cargo test -p wasmpredict-web --target wasm32-unknown-unknown
-
-say "building the Worker (the bundled models: compact engine only)"
-timed "Worker build" bash scripts/build-worker.sh
-
-say "building a Worker whose bundles need tract (an MLP and plain ONNX networks from the fixtures)"
-tract_models=target/worker-tract-models
-rm -rf "$tract_models" && mkdir -p "$tract_models"
-cp -R models/iris "$tract_models/"
-# XGBoost and LightGBM pipelines (compact engine) ride along: the Worker serves them too.
-for b in mlp-classifier mlp-regressor onnx-net-classifier onnx-net-regressor xgb-pipeline lgbm-pipeline; do
-    mkdir -p "$tract_models/$b"
-    cp "target/fixtures/$b/"{manifest.json,model.onnx,golden.json} "$tract_models/$b/"
-    [ ! -f "target/fixtures/$b/explain.json" ] || cp "target/fixtures/$b/explain.json" "$tract_models/$b/"
-done
-# Hostile bundles the Worker must refuse when it loads them (graphs only tract can judge), and a
-# tree too deep to explain (tests/worker/tract.test.mjs).
-for b in gigantic-constant initializer-without-data matmul-shapes-disagree deep-tree; do
-    cp -R "target/fixtures/_hostile/$b" "$tract_models/"
-done
-timed "tract Worker build" bash scripts/build-worker.sh --models "$tract_models" --out target/worker-tract
+say "wasm-bindgen tests of the predictor class in headless Chromium (under Node: with the wasm builds)"
+timed "wasm-bindgen tests (Chromium)" env CARGO_TARGET_DIR="$WASMPREDICT_WASM_TARGET_DIR" WASM_BINDGEN_USE_BROWSER=1 \
+    CHROMEDRIVER="$(command -v chromedriver)" cargo test -p wasmpredict-web --target wasm32-unknown-unknown
 
 say "Worker tests in workerd (node:test + Miniflare): the default Worker and the tract one, operations"
 timed "Worker tests in workerd" node --test tests/worker/

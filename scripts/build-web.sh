@@ -29,7 +29,7 @@ need_wasm_target
 need_wasm_bindgen
 need_node_modules
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="$WASMPREDICT_WASM_TARGET_DIR"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/wasmpredict_web.wasm"
 
 # What the predictor's wasm is compiled from (web/js and the byte budgets are copied or read).

@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
         *) die "usage: scripts/build-worker.sh [--models DIR] [--out DIR] [--tract]" ;;
     esac
 done
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="$WASMPREDICT_WASM_TARGET_DIR"
 
 # Skip the build when nothing it embeds or compiles changed since the last one.
 wasm="$OUT/index_bg.wasm"

@@ -7,6 +7,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 
+# The wasm builds' cargo target directory, apart from the native one: cargo holds a target
+# directory's lock for a whole invocation, and ./test.sh compiles the wasm side (mostly one core:
+# fat LTO with one codegen unit) while the native tests run. Exported, so that a script run by a
+# script that set CARGO_TARGET_DIR to it does not nest a second one inside.
+export WASMPREDICT_WASM_TARGET_DIR="${WASMPREDICT_WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/wasm}"
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # timed LABEL COMMAND...: runs COMMAND and says how long it took, so a slow setup step shows.
