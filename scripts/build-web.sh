@@ -113,7 +113,7 @@ crate_version="$(awk -F'"' '/^version = / {print $2; exit}' web/Cargo.toml)"
 # The bundles by the models directory's layout (wasmpredict::bundle::layout, printed by
 # wasmpredict-engines --layout): bundles/NAME/ holds the live version (the one a server starts
 # with), bundles/NAME/VERSION/ every version of a model that has several.
-layout="$(cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- --layout models)"
+layout="$(wasmpredict_engines --layout models)"
 node -e '
 const fs = require("fs"), path = require("path");
 const layout = JSON.parse(process.argv[1]);

@@ -47,7 +47,7 @@ if [ "$(cat "$OUT/.models" 2>/dev/null)" = "$MODELS${FORCE_TRACT:+ (tract)}" ] &
 fi
 
 # tract only if an embedded bundle needs it (worker/build.rs refuses a build that lacks it).
-engines="$(cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- "$MODELS")" \
+engines="$(wasmpredict_engines "$MODELS")" \
     || die "cannot read the bundles in $MODELS"
 features=()
 if [ -n "$FORCE_TRACT" ]; then

@@ -27,7 +27,7 @@ done
 need_rust
 need_node_modules
 
-layout="$(cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- --layout "$MODELS")" \
+layout="$(wasmpredict_engines --layout "$MODELS")" \
     || die "gate: cannot read the models in $MODELS"
 say "gate 1/3: wasmpredict check on every version of every model in $MODELS (sha256, graph, golden replay natively)"
 # The debug build: the check is about answers, not speed, and ./test.sh has built it already.

@@ -212,6 +212,14 @@ cargo_build_wasm_tract() {
         --features wasmpredict-web/tract,wasmpredict-worker/tract
 }
 
+# wasmpredict_engines ARGS...: the native helper that says which engine each bundle needs and
+# how a models directory is laid out (src/bin/engines.rs). Built with the wasm side,
+# which is what asks it (one build of it, not one per target directory).
+wasmpredict_engines() {
+    CARGO_TARGET_DIR="$WASMPREDICT_WASM_TARGET_DIR" \
+        cargo run -q --release --no-default-features -p wasmpredict --bin wasmpredict-engines -- "$@"
+}
+
 # Debian's Chromium for the browser tests (never a browser download: none is reachable here).
 need_chromium() {
     if ! command -v chromium >/dev/null; then
