@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything wasmpredict's tests need and runs every test.
-# First run on a fresh machine: ~44 minutes on 2 cores (2,660 s measured: tract compiles natively and for wasm32,
-# wasm-bindgen-cli installs from crates.io, pip installs scikit-learn & co. into .venv, npm
-# installs wrangler & co.; docs/setup.md has the measured steps). Later runs: a few minutes.
+# First run on a fresh machine: ~44 minutes on 2 cores (2,660 s measured: tract compiles
+# natively and for wasm32, wasm-bindgen-cli installs from crates.io, pip installs scikit-learn &
+# co. into .venv, npm installs wrangler & co.; docs/setup.md has the measured steps). Later
+# runs: a few minutes.
 # Two lines of work go on side by side: the native one in the foreground (clippy, the CLI, the
 # Rust and Python tests) and the wasm one in the background ("wasm builds": the web app, the
 # predictors, the Workers, into their own target directory), joined before the tests that need
