@@ -107,7 +107,7 @@ pub fn explanations(predictor: &Predictor, golden: &Golden) -> Result<usize, Str
     }
     for (i, row) in golden.rows.iter().enumerate() {
         let record = serde_json::Value::Object(row.input.clone());
-        let cells = crate::api::request::record(&record, &m.input)
+        let cells = crate::input::record(&record, &m.input)
             .map_err(|e| format!("golden row {i}: {}", e.message))?;
         let explained = predictor
             .explain_rows(&[cells])

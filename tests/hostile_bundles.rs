@@ -1,7 +1,7 @@
 //! Bundles crafted to hurt whoever loads them (tests/python/make_fixtures.py `hostile_bundles`):
-//! each is refused with a message naming what is wrong, by the library, by `wasmpredict check`
-//! and by the Worker's build step (`wasmpredict-engines`; a graph only tract can judge is
-//! refused by the Worker when it loads, tests/worker/tract.test.mjs), without a panic and
+//! each is refused with a message naming what is wrong, by the library and by the Worker's build
+//! step (a graph only tract can judge is refused by the Worker when it loads,
+//! tests/worker/tract.test.mjs; `wasmpredict check`: cli/tests/hostile_bundles.rs), without a panic and
 //! without allocating what it asks for. The one that loads (a 2,000-deep tree) predicts, and refuses
 //! only explanations.
 
@@ -9,7 +9,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::process::Command;
 use wasmpredict::{Bundle, Predictor};
 
 #[derive(serde::Deserialize)]
@@ -56,38 +55,23 @@ fn every_hostile_bundle_is_refused_with_its_reason() {
     }
 }
 
+/// What the Worker's build asks before it compiles (`cargo xtask build worker`, worker/build.rs):
+/// which engine a bundle needs, without tract. Each hostile bundle is refused with its reason,
+/// or (a graph only tract can judge) sent to tract, whose Worker refuses it when it loads
+/// (tests/worker/tract.test.mjs).
 #[test]
-fn the_cli_and_the_worker_build_step_refuse_them_in_one_line() {
+fn the_worker_build_step_refuses_them_or_leaves_them_to_tract() {
     for case in cases().iter().filter(|c| !c.loads) {
         let dir = fixtures_dir().join("_hostile").join(&case.name);
         let expected = case.refused.as_deref().expect("a refusal");
-        for (bin, args) in [
-            (env!("CARGO_BIN_EXE_wasmpredict"), vec!["check"]),
-            (env!("CARGO_BIN_EXE_wasmpredict-engines"), vec![]),
-        ] {
-            let out = Command::new(bin)
-                .args(&args)
-                .arg(&dir)
-                .output()
-                .expect("runs");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            if args.is_empty() && out.status.success() {
-                // Only tract can judge this graph: the Worker build links tract and the Worker
-                // refuses the model when it loads (tests/worker/tract.test.mjs).
-                assert_eq!(stdout.trim(), format!("{}\t1.0.0\ttract", case.name));
-                continue;
+        let engine = Bundle::from_dir(&dir).and_then(|b| wasmpredict::api::default_engine(&b));
+        match engine {
+            Ok(engine) => assert_eq!(engine, wasmpredict::infer::Engine::Tract, "{}", case.name),
+            Err(e) => {
+                let message = e.to_string();
+                assert_eq!(message.lines().count(), 1, "{}: {message}", case.name);
+                assert!(says(&message, expected), "{}: {message}", case.name);
             }
-            assert_eq!(
-                out.status.code(),
-                Some(2),
-                "{} {}: {stderr}",
-                bin,
-                case.name
-            );
-            assert_eq!(stderr.trim().lines().count(), 1, "{}: {stderr}", case.name);
-            assert!(stderr.starts_with("error: "), "{}: {stderr}", case.name);
-            assert!(says(&stderr, expected), "{} {}: {stderr}", bin, case.name);
         }
     }
 }

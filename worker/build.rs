@@ -56,7 +56,7 @@ fn main() {
             let path = path.canonicalize().expect("canonical path");
             println!("cargo:rerun-if-changed={}", path.display());
             // The same check the native server makes at start.
-            if let Err(e) = model.initial_traffic() {
+            if let Err(e) = wasmpredict::ops::traffic::Traffic::initial(&model) {
                 panic!("{e}");
             }
             writeln!(

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
-use wasmpredict::api::csv;
+use wasmpredict::input::csv;
 use wasmpredict::bundle::{FieldKind, Task};
 use wasmpredict::error::ErrorCode;
 use wasmpredict::http::{EffectDone, HttpRequest, RequestBody, Service, ServiceConfig};
@@ -531,7 +531,7 @@ pub fn onnx(data: &[u8]) {
         };
     }
     let _ = model.run(wasmpredict::infer::Features::Dense(&x), 4);
-    let sparse = wasmpredict::infer::SparseRows::from_dense(&x, n);
+    let sparse = wasmpredict::featurize::SparseRows::from_dense(&x, n);
     if model.accepts_sparse() {
         let _ = model.run(wasmpredict::infer::Features::Sparse(&sparse), 4);
     }

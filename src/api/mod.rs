@@ -2,26 +2,26 @@
 //! [`Predictor`] from a bundle and hands it request bodies; nothing here knows about HTTP,
 //! wasm-bindgen or files.
 
-pub mod csv;
 mod describe;
 mod numeric_body;
 mod paced;
 pub mod request;
 pub mod response;
-pub mod strict_json;
 
 pub use response::{
-    decimal, decimals, BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
+    BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
 };
 
 pub use describe::describe;
 use response::ResponseJson;
 
 use crate::bundle::{limits, Bundle, Manifest};
+use crate::decimal::{decimal, decimals};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::explain::{self, ExplainError, Explainer, Explanation};
-use crate::featurize::{Cell, Featurizer};
-use crate::infer::{Engine, Features, LoadError, Model, Outputs, Second, SparseRows};
+use crate::featurize::{Featurizer, SparseRows};
+use crate::infer::{Engine, Features, LoadError, Model, Outputs, Second};
+use crate::input::Cell;
 use std::sync::OnceLock;
 
 /// Where the time of one request went, in milliseconds.
@@ -106,7 +106,7 @@ pub fn default_engine(bundle: &Bundle) -> Result<Engine, BundleError> {
 
 /// A request body as a JSON tree, or `invalid_json`.
 pub fn parse_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    strict_json::from_slice(body).map_err(|e| {
+    crate::input::strict_json::from_slice(body).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
@@ -248,7 +248,7 @@ impl Predictor {
             }
             Outputs::Regression { values } => {
                 let mut out = Vec::new();
-                response::write_f32(*values.get(row)?, &mut out);
+                crate::decimal::write_f32(*values.get(row)?, &mut out);
                 String::from_utf8(out).ok()
             }
         }
@@ -359,7 +359,7 @@ impl Predictor {
             for (&x, field) in row.iter().zip(fields) {
                 if x.is_nan() {
                     // A missing value: refused where JSON's null would be.
-                    request::cell(&null, field).map_err(|e| e.in_row(i, rows))?;
+                    crate::input::cell(&null, field).map_err(|e| e.in_row(i, rows))?;
                 } else if !x.is_finite() {
                     return Err(ApiError::for_field(
                         ErrorCode::NonFiniteNumber,

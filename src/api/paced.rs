@@ -10,7 +10,7 @@ use super::{check_rows, numeric_body, parse_body, request, response, Evaluated, 
 use super::{FeatureBatch, Predictor, Response, Timings};
 use crate::error::{ApiError, ErrorCode};
 use crate::explain::{self, Explanation};
-use crate::featurize::Cell;
+use crate::input::Cell;
 use crate::infer::Outputs;
 use std::future::Future;
 use std::ops::Range;

@@ -1,10 +1,9 @@
 //! Where bundles live in a models directory, as TF Serving lays them out:
 //! `DIR/NAME/manifest.json` is the one version of model NAME; `DIR/NAME/VERSION/manifest.json`
 //! are its versions, side by side. `DIR/NAME/traffic.json` (optional) is the traffic a server
-//! starts with (see [`crate::ops::traffic`]); without it the highest version is live.
+//! starts with (read by `ops::traffic`); without it the highest version is live.
 
 use crate::error::BundleError;
-use crate::ops::traffic::Traffic;
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -34,19 +33,22 @@ fn read_name_version(dir: &Path) -> Result<NameAndVersion, BundleError> {
 }
 
 impl ModelDir {
-    /// The traffic a server starts with: `traffic.json` (checked against the versions), else
-    /// every request to the highest version.
-    pub fn initial_traffic(&self) -> Result<Traffic, BundleError> {
-        let versions: Vec<&str> = self.versions.iter().map(|(v, _)| v.as_str()).collect();
+    /// The versions, lowest first.
+    pub fn version_names(&self) -> Vec<&str> {
+        self.versions.iter().map(|(v, _)| v.as_str()).collect()
+    }
+
+    /// The bytes of `traffic.json`, if the model has one ([`crate::ops::traffic`] reads them).
+    pub fn traffic_bytes(&self) -> Result<Option<Vec<u8>>, BundleError> {
         let Some(path) = &self.traffic else {
-            return Ok(Traffic::only(versions.last().copied().unwrap_or_default()));
+            return Ok(None);
         };
-        let bytes = std::fs::read(path).map_err(|source| BundleError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Traffic::parse(&bytes, &versions)
-            .map_err(|e| BundleError::Manifest(format!("{}: {}", path.display(), e.message)))
+        std::fs::read(path)
+            .map(Some)
+            .map_err(|source| BundleError::Io {
+                path: path.display().to_string(),
+                source,
+            })
     }
 }
 

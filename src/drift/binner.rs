@@ -8,7 +8,7 @@
 use crate::bundle::profile::{Histogram, Profile};
 use crate::bundle::{FieldKind, Manifest};
 use crate::featurize::text::TextVectorizer;
-use crate::featurize::Cell;
+use crate::input::Cell;
 use std::collections::HashMap;
 
 /// What one histogram reads of a row.

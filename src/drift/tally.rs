@@ -2,10 +2,9 @@
 //! graph's outputs (CLI, servers), or a record and its JSON answer (the page).
 
 use super::{Binner, Counts, DriftReport, ProfileError};
-use crate::api::request;
 use crate::bundle::{Field, Manifest};
 use crate::error::ApiError;
-use crate::featurize::Cell;
+use crate::input::Cell;
 use crate::infer::Outputs;
 use serde_json::Value;
 
@@ -52,7 +51,7 @@ impl Tally {
     /// Counts one record (an object of field values, as `{"record": ...}` takes it) with the
     /// prediction the model gave for it (the response's `prediction`).
     pub fn add_record(&mut self, record: &Value, prediction: &Value) -> Result<(), ApiError> {
-        let row = request::record(record, &self.fields)?;
+        let row = crate::input::record(record, &self.fields)?;
         let slot = match (&self.classes, prediction.as_f64()) {
             (Some(classes), _) => self.binner.class_slot(
                 classes

@@ -17,7 +17,8 @@ mod tree_shap;
 
 use crate::bundle::{Bundle, FieldKind, Manifest, Task};
 use crate::error::{ApiError, ErrorCode};
-use crate::featurize::{Cell, Featurizer};
+use crate::featurize::Featurizer;
+use crate::input::Cell;
 use forest::Forest;
 use linear::Linear;
 use serde::ser::{SerializeMap, Serializer};

@@ -14,32 +14,15 @@ mod dict_vectorizer;
 mod imputer;
 mod one_hot;
 mod scalers;
+mod sparse;
 pub mod text;
 mod word_chars;
 
+pub use sparse::SparseRows;
+
 use crate::bundle::manifest::{Field, Step};
 use crate::error::{ApiError, ErrorCode};
-use crate::infer::SparseRows;
-
-/// One value flowing through the featurizer. Strings borrow from the request or the bundle.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell<'a> {
-    Num(f64),
-    Str(&'a str),
-    Bool(bool),
-    Missing,
-}
-
-impl Cell<'_> {
-    /// Missing as sklearn sees it: `None` or `NaN`.
-    pub fn is_missing(&self) -> bool {
-        match self {
-            Cell::Missing => true,
-            Cell::Num(x) => x.is_nan(),
-            _ => false,
-        }
-    }
-}
+use crate::input::Cell;
 
 /// What is known at compile time about the columns a step reads: how many, for each the raw
 /// input field it still is (`lineage`: None once a transformer has encoded it, e.g. one-hot

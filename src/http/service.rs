@@ -184,7 +184,7 @@ impl Service {
                 let dir = dir.clone();
                 self.add_version(&model.name, version, move || Bundle::from_dir(&dir));
             }
-            let traffic = model.initial_traffic()?;
+            let traffic = Traffic::initial(&model)?;
             self.set_traffic(&model.name, traffic)
                 .map_err(|e| BundleError::Manifest(format!("{}: {}", model.name, e.message)))?;
         }

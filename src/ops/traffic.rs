@@ -2,7 +2,8 @@
 //! (sticky per request key), and an optional shadow version. The body of
 //! `PUT /admin/models/{name}/traffic` and the stored state are this one type.
 
-use crate::error::{ApiError, ErrorCode};
+use crate::bundle::layout::ModelDir;
+use crate::error::{ApiError, BundleError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -33,6 +34,18 @@ impl Traffic {
         }
     }
 
+    /// The traffic a server starts with for a model of a models directory: its `traffic.json`
+    /// (checked against the versions), else every request to the highest version.
+    pub fn initial(model: &ModelDir) -> Result<Traffic, BundleError> {
+        let versions = model.version_names();
+        let Some(bytes) = model.traffic_bytes()? else {
+            return Ok(Traffic::only(versions.last().copied().unwrap_or_default()));
+        };
+        let path = model.traffic.as_deref().unwrap_or(std::path::Path::new("traffic.json"));
+        Traffic::parse(&bytes, &versions)
+            .map_err(|e| BundleError::Manifest(format!("{}: {}", path.display(), e.message)))
+    }
+
     /// Parses and validates a traffic body against the versions a model has; an error names
     /// the field at fault.
     pub fn parse(body: &[u8], versions: &[&str]) -> Result<Traffic, ApiError> {
@@ -41,7 +54,7 @@ impl Traffic {
             ApiError::for_field(ErrorCode::InvalidTraffic, field, message)
         };
         let shape = "{\"split\": {\"VERSION\": PERCENT, ...}, \"sticky_header\"?: \"HEADER\", \"shadow\"?: \"VERSION\"}";
-        let value: Value = crate::api::strict_json::from_slice(body).map_err(|e| {
+        let value: Value = crate::input::strict_json::from_slice(body).map_err(|e| {
             ApiError::new(ErrorCode::InvalidJson, format!("the body is not JSON: {e}"))
         })?;
         let Value::Object(object) = value else {

@@ -1,11 +1,17 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (tests/ and cli/tests/).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use wasmpredict::{Bundle, Predictor};
 
+/// The workspace root (the core's tests and the CLI's share these helpers).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or(crate_dir)
+        .to_path_buf()
 }
 
 /// Every bundle directory (one with a manifest.json) directly under `dir`, sorted.

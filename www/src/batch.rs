@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use wasmpredict::api::csv;
+use wasmpredict::input::csv;
 use wasmpredict::bundle::Field;
 use wasmpredict::drift::DriftReport;
 

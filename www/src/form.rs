@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use wasmpredict::api::csv::typed;
+use wasmpredict::input::csv::typed;
 use wasmpredict::bundle::{Field, FieldKind};
 
 use crate::predictor::{now_ms, predictor};

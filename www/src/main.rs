@@ -9,7 +9,7 @@
 //! index.html defines: the page ships one copy of the core, and the predictor fetches its
 //! tract-enabled build only for a bundle that needs it, and counts drift for the batch view
 //! (`driftTally`). From the `wasmpredict` crate the app uses the schema and drift report types
-//! and the CSV reader (`api::csv`); none of its engines is linked here.
+//! and the CSV reader (`input::csv`); none of its engines is linked here.
 //!
 //! Components: `predictor` (the JS predictor and loading bundles), `form` (one record),
 //! `result` (its answer), `batch` (a CSV file), `drift` (the file's drift), `charts` (SVG).

@@ -6,7 +6,8 @@
 use crate::infer::onnx::Node;
 use crate::infer::post_transform::PostTransform;
 use crate::infer::trees::Labels;
-use crate::infer::{GraphError, SparseRows};
+use crate::featurize::SparseRows;
+use crate::infer::GraphError;
 
 /// The weights of a linear op.
 #[derive(Debug, Clone)]

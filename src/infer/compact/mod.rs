@@ -12,7 +12,8 @@ mod ops;
 
 use crate::infer::onnx::{self, dtype, Node, Tensor};
 use crate::infer::trees::{Ensemble, Labels};
-use crate::infer::{Features, GraphError, SparseRows};
+use crate::featurize::SparseRows;
+use crate::infer::{Features, GraphError};
 use linear::{ClassifierHead, Linear};
 use ops::{Arith, RowOp};
 use std::collections::HashMap;

@@ -147,6 +147,8 @@ impl Ensemble {
     /// - `offsets[l] + feature < x.len()`: `feature < n_features <= cols` (a leaf reads feature
     ///   0, and `n_features >= 1`), checked by `eval` before any walk, and every offset starts a
     ///   row of `cols` values inside `x` (`leaves_of_row`, `leaves_of_tree`).
+    // The workspace denies unsafe code; this is its one measured exception.
+    #[allow(unsafe_code)]
     #[inline]
     fn walk_with<const NAN: bool>(
         &self,

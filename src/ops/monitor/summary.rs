@@ -3,7 +3,7 @@
 //! against the version's training profile.
 
 use super::window::{ModelWindow, VersionWindow};
-use crate::api::response::decimal;
+use crate::decimal::decimal;
 use crate::drift::{Binner, Counts, DriftReport};
 use crate::error::ErrorCode;
 use serde::Serialize;

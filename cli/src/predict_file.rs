@@ -3,9 +3,9 @@
 //! `IN_FLIGHT_PER_THREAD` chunks per thread exist at once), the answers written in input order.
 //! A bad row is answered with its error (and reported by line) and the rest go on.
 
-use super::file_answers::{Answered, Chunk, Writer};
-use super::progress::Progress;
-use super::rows::{self, Format};
+use crate::file_answers::{Answered, Chunk, Writer};
+use crate::progress::Progress;
+use crate::rows::{self, Format};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -39,7 +39,7 @@ pub fn run(o: Options<'_>) -> ExitCode {
         eprintln!("error: {message}");
         ExitCode::from(2)
     };
-    let predictor = match super::load(o.bundle, o.engine) {
+    let predictor = match crate::load(o.bundle, o.engine) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -2,7 +2,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(bundle: &Path, json: bool, engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
-    let predictor = match super::load(bundle, engine) {
+    let predictor = match crate::load(bundle, engine) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -93,7 +93,7 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
     let mut predictor = None;
     for _ in 0..plan.rounds {
         let started = Instant::now();
-        let p = super::load(dir, plan.engine)?;
+        let p = crate::load(dir, plan.engine)?;
         loads.push(started.elapsed().as_secs_f64() * 1e3);
         predictor = Some(p);
     }

@@ -1,5 +1,7 @@
-//! Command-line adapter over the core. Errors end as one readable line on stderr and a
-//! non-zero exit: 1 when a check or a prediction failed, 2 when the bundle or arguments are bad.
+//! The `wasmpredict` command: a thin native adapter over the core crate (check bundles,
+//! predict rows and files, measure drift, benchmark, serve the HTTP API, manage versions).
+//! Errors end as one readable line on stderr and a non-zero exit: 1 when a check or a
+//! prediction failed, 2 when the bundle or arguments are bad.
 
 mod bench;
 mod check;
@@ -131,7 +133,7 @@ pub struct EngineArg {
     pub engine: Option<Engine>,
 }
 
-pub fn run() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { bundles, engine } => check::run(&bundles, engine.engine),

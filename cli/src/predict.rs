@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use wasmpredict::api::ErrorBody;
 
 pub fn run(bundle: &Path, input: &str, engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
-    let predictor = match super::load(bundle, engine) {
+    let predictor = match crate::load(bundle, engine) {
         Ok(p) => p,
         Err(code) => return code,
     };

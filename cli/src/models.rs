@@ -2,7 +2,7 @@
 //! (`--url`, the admin routes, token from ADMIN_TOKEN) or in a state directory before a server
 //! starts (`--state DIR --models DIR`). A rollback is `wasmpredict models live NAME VERSION`.
 
-use super::state;
+use crate::state;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -139,7 +139,7 @@ fn offline(
     // What the server would start with: the stored traffic, else the model directory's.
     let current = match table.get(name) {
         Some(t) => t.clone(),
-        None => model.initial_traffic().map_err(|e| e.to_string())?,
+        None => Traffic::initial(&model).map_err(|e| e.to_string())?,
     };
     Ok(current.state(name, &versions).to_string())
 }

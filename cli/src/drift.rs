@@ -3,11 +3,11 @@
 //! any size takes bounded memory. Exit 0: no drift; 1: a field or the predictions drifted
 //! (PSI ≥ 0.25 or JS ≥ 0.1); 2: the bundle or the input cannot be read.
 
-use super::rows::{self, Format, Row};
+use crate::rows::{self, Format, Row};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use wasmpredict::api::{csv, request};
+use wasmpredict::input::{self, csv};
 use wasmpredict::drift::{Distribution, DriftReport, Tally, Verdict};
 use wasmpredict::Predictor;
 
@@ -29,7 +29,7 @@ pub fn run(o: Options<'_>) -> ExitCode {
         eprintln!("error: {message}");
         ExitCode::from(2)
     };
-    let predictor = match super::load(o.bundle, o.engine) {
+    let predictor = match crate::load(o.bundle, o.engine) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -148,7 +148,7 @@ impl Rows<'_> {
         let fields = &predictor.manifest().input;
         let (mut lines, mut cells) = (Vec::new(), Vec::new());
         for (line, record) in &pending {
-            match request::record(record, fields) {
+            match input::record(record, fields) {
                 Ok(row) => {
                     lines.push(*line);
                     cells.push(row);

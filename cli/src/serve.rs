@@ -1,9 +1,9 @@
 //! `wasmpredict serve`: the HTTP API of `wasmpredict::http` on a native socket, plus the
 //! static files of the app. Routing, limits, CORS, traffic and errors all live in the core
 //! service; this adapter moves bytes between axum and it, runs each request off the async
-//! runtime's threads, and keeps the deployment's state (`super::state`).
+//! runtime's threads, and keeps the deployment's state (`crate::state`).
 
-use super::state::NativeState;
+use crate::state::NativeState;
 use axum::body::{to_bytes, Body};
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
@@ -54,7 +54,7 @@ pub struct Options {
     #[arg(long, default_value_t = wasmpredict::ops::monitor::DEFAULT_CAPACITY)]
     pub monitor_window: usize,
     #[command(flatten)]
-    pub engine: super::EngineArg,
+    pub engine: crate::EngineArg,
 }
 
 /// The admin token: `--admin-token-file`, else `ADMIN_TOKEN`.

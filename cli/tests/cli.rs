@@ -1,5 +1,6 @@
 //! The `wasmpredict` binary as a user runs it.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::*;

@@ -2,11 +2,13 @@
 //! (row by row when the batch fails, so that only bad rows get an error), each answer written as
 //! a CSV row (`line,prediction,probability_<class>...,error`) or a JSON line, in input order.
 
-use super::rows::{self, Format, Row};
+use crate::rows::{self, Format, Row};
 use std::io::Write;
 use std::ops::Range;
 use std::sync::Arc;
-use wasmpredict::api::{csv, request, response, ErrorBody};
+use wasmpredict::api::{request, ErrorBody};
+use wasmpredict::decimal::write_f32;
+use wasmpredict::input::csv;
 use wasmpredict::error::{ApiError, ErrorCode};
 use wasmpredict::infer::{Outputs, Second};
 use wasmpredict::Predictor;
@@ -269,7 +271,7 @@ impl Writer {
                 if csv {
                     for v in scores {
                         text.push(b',');
-                        response::write_f32(*v, text);
+                        write_f32(*v, text);
                     }
                     text.extend_from_slice(b",\n");
                 } else {
@@ -282,13 +284,13 @@ impl Writer {
                         if k > 0 {
                             text.push(b',');
                         }
-                        response::write_f32(*v, text);
+                        write_f32(*v, text);
                     }
                     text.extend_from_slice(b"]}\n");
                 }
             }
             Outputs::Regression { .. } => {
-                scores.iter().for_each(|v| response::write_f32(*v, text));
+                scores.iter().for_each(|v| write_f32(*v, text));
                 text.extend_from_slice(if csv { &b",\n"[..] } else { &b"}\n"[..] });
             }
         }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use wasmpredict::api::csv;
+use wasmpredict::input::csv;
 use wasmpredict::bundle::Field;
 use wasmpredict::error::{ApiError, ErrorCode};
 

@@ -31,7 +31,7 @@ pub fn run(args: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> Exit
         }
     }
     for dir in &bundles {
-        let predictor = match super::load(dir, engine) {
+        let predictor = match crate::load(dir, engine) {
             Ok(p) => p,
             Err(_) => {
                 bad_bundle = true;

@@ -2,10 +2,9 @@
 //! naming the model's fields, then one raw row per line. Cells are typed by their field
 //! ([`typed`]), so a CSV row becomes the same record a JSON request would send.
 
-use crate::api::request;
 use crate::bundle::{Field, FieldKind};
 use crate::error::{ApiError, ErrorCode};
-use crate::featurize::Cell;
+use crate::input::{absent, text_cell, Cell};
 use serde_json::{json, Map, Value};
 
 /// An incremental RFC 4180 parser: quoted cells may hold commas, quotes (`""`) and newlines.
@@ -260,7 +259,7 @@ impl Header {
     }
 
     /// One data row straight to the cells the featurizer reads, borrowing its text: what
-    /// [`Header::row`] then [`crate::api::request::record`] give, without a JSON value per cell
+    /// [`Header::row`] then [`crate::input::record`] give, without a JSON value per cell
     /// (the path of big files; a test holds the two equal).
     pub fn cells<'a>(
         &self,
@@ -276,10 +275,10 @@ impl Header {
             .iter()
             .zip(typed)
             .map(|(field, t)| match t {
-                Typed::Missing => request::absent(field),
+                Typed::Missing => absent(field),
                 Typed::Num(x) => Ok(Cell::Num(x)),
                 Typed::Bool(b) => Ok(Cell::Bool(b)),
-                Typed::Str(s) => request::text_cell(field, s),
+                Typed::Str(s) => text_cell(field, s),
             })
             .collect()
     }
@@ -430,7 +429,7 @@ mod tests {
             let via_record = record
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|r| request::record(r, &fields));
+                .and_then(|r| crate::input::record(r, &fields));
             assert_eq!(direct, via_record, "{row:?}");
         }
         let refused = header.cells(&["x", "1"], &fields).map(|_| ()).unwrap_err();
