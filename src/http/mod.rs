@@ -15,6 +15,7 @@
 //! [`Service::complete`].
 
 mod admin;
+mod config;
 pub mod cors;
 mod monitor;
 pub mod oip;
@@ -24,7 +25,8 @@ pub mod routes;
 mod service;
 mod traffic;
 
-pub use service::{Effect, EffectDone, Handled, Service, ServiceConfig};
+pub use config::ServiceConfig;
+pub use service::{Effect, EffectDone, Handled, Service};
 
 use crate::error::ApiError;
 
