@@ -70,6 +70,9 @@ pub enum ErrorCode {
     StorageFailed,
     /// `"explain": true` for a model or bundle that has no explanations.
     ExplanationUnavailable,
+    /// A setting of the deployment does not parse (a Worker variable set to `10k` rows): every
+    /// request says which, until it is fixed.
+    InvalidConfiguration,
 }
 
 /// A unit variant's name on the wire (its serde name): the one spelling adapters use, never a
@@ -98,7 +101,9 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge | ErrorCode::TooManyRows => 413,
             ErrorCode::InferenceFailed => 500,
-            ErrorCode::ModelUnavailable | ErrorCode::StorageFailed => 503,
+            ErrorCode::ModelUnavailable
+            | ErrorCode::StorageFailed
+            | ErrorCode::InvalidConfiguration => 503,
             _ => 400,
         }
     }

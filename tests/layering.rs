@@ -18,8 +18,26 @@ const LAYERS: &[&[&str]] = &[
     &["http"],
 ];
 
+/// What src/lib.rs re-exports at the root, by the module that defines it.
+const ROOT_REEXPORTS: &[(&str, &str)] = &[
+    ("Predictor", "api"),
+    ("Response", "api"),
+    ("Bundle", "bundle"),
+    ("ApiError", "error"),
+    ("BundleError", "error"),
+];
+
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+/// The top-level module a root path names (`crate::X` or a `super::` chain that reaches the
+/// root): X itself, or the module a root re-export comes from.
+fn module_of(name: &str) -> &str {
+    ROOT_REEXPORTS
+        .iter()
+        .find(|(item, _)| *item == name)
+        .map_or(name, |(_, module)| module)
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -86,7 +104,7 @@ fn named_modules(module: &[String], code: &str) -> Vec<String> {
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
             continue;
         }
-        out.push(ident(&code[i + "crate::".len()..]));
+        out.push(module_of(&ident(&code[i + "crate::".len()..])).to_string());
     }
     // `super::` from a file at depth d resolves to depth d - 1 (a module's own file is at the
     // depth of its path; its children's at one more).
@@ -101,8 +119,12 @@ fn named_modules(module: &[String], code: &str) -> Vec<String> {
             ups += 1;
             rest = r;
         }
-        if ups >= module.len() {
-            out.push(ident(rest));
+        // A chain that seems to reach the root but names no module started inside an inline
+        // module (`mod tests { use super::f; }`): it stays in the file.
+        let name = ident(rest);
+        let name = module_of(&name);
+        if ups >= module.len() && layer_of(name).is_some() {
+            out.push(name.to_string());
         }
     }
     out
@@ -152,6 +174,9 @@ fn no_module_uses_a_layer_above_its_own() {
 #[test]
 fn the_reader_finds_what_it_must() {
     let module = vec!["bundle".to_string(), "layout".to_string()];
-    let code = code("use crate::ops::traffic::Traffic; // crate::http\nlet x = super::super::api::y;\n");
-    assert_eq!(named_modules(&module, &code), ["ops", "api"]);
+    let code = code(
+        "use crate::ops::traffic::Traffic; // crate::http\nlet x = super::super::api::y;\n\
+         use crate::Predictor;\nmod tests { use super::super::write_f32; }\n",
+    );
+    assert_eq!(named_modules(&module, &code), ["ops", "api", "api"]);
 }

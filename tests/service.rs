@@ -224,6 +224,40 @@ fn cors() {
     assert_eq!(denied.header("access-control-allow-methods"), None);
 }
 
+/// A page may send a traffic split's `sticky_header`, whatever its name: the preflight allows
+/// the headers an allowed origin asks for (and nothing that is not a header list).
+#[test]
+fn cors_preflight_allows_the_headers_asked_for() {
+    let open = default_service();
+    let preflight = |asked: &str| {
+        let headers = [
+            ("origin", "https://app.test"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", asked),
+        ];
+        let req = HttpRequest {
+            method: "OPTIONS",
+            path: "/models/churn/predict",
+            headers: &headers,
+            body: RequestBody::Bytes(b""),
+            received_ms: 0,
+        };
+        open.handle_with(&req, &|| 0.0, |e| Err(format!("no store: {e:?}")))
+    };
+    let r = preflight("X-Tenant, content-type");
+    assert_eq!(r.status, 204);
+    let allowed = r.header("access-control-allow-headers").unwrap();
+    assert!(allowed.contains("x-tenant"), "{allowed}");
+    assert!(
+        allowed.contains("authorization") && allowed.contains("x-user-id"),
+        "{allowed}"
+    );
+    assert_eq!(r.header("vary"), Some("access-control-request-headers"));
+    let odd = preflight("x-tenant\r\nset-cookie: a=b");
+    let allowed = odd.header("access-control-allow-headers").unwrap();
+    assert_eq!(allowed, "content-type, authorization, x-user-id");
+}
+
 #[test]
 fn no_default_model_is_a_clear_404() {
     let s = service(ServiceConfig::default());

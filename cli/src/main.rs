@@ -14,6 +14,7 @@ mod predict_file;
 mod progress;
 mod rows;
 mod serve;
+mod settings;
 mod state;
 
 use clap::{Parser, Subcommand};

@@ -3,6 +3,7 @@
 //! service; this adapter moves bytes between axum and it, runs each request off the async
 //! runtime's threads, and keeps the deployment's state (`crate::state`).
 
+use crate::settings::SettingFlags;
 use crate::state::NativeState;
 use axum::body::{to_bytes, Body};
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -14,7 +15,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use wasmpredict::api::ErrorBody;
 use wasmpredict::bundle::layout;
 use wasmpredict::error::{ApiError, ErrorCode};
-use wasmpredict::http::{routes, HttpRequest, RequestBody, Service, ServiceConfig};
+use wasmpredict::http::routes::{self, Placement};
+use wasmpredict::http::{HttpRequest, RequestBody, Service};
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -24,21 +26,9 @@ pub struct Options {
     pub models: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Model answering plain /predict (default: the first by name).
-    #[arg(long)]
-    pub default_model: Option<String>,
     /// Static files to serve at / (the web app).
     #[arg(long)]
     pub www: Option<PathBuf>,
-    /// Largest accepted request body, in bytes.
-    #[arg(long, default_value_t = 1 << 20)]
-    pub max_body_bytes: usize,
-    /// Largest accepted batch, in rows.
-    #[arg(long, default_value_t = 10_000)]
-    pub max_rows: usize,
-    /// CORS origins allowed (repeatable); `*` allows any.
-    #[arg(long = "allow-origin", default_value = "*")]
-    pub allowed_origins: Vec<String>,
     /// Where the traffic table and the feedback database live (created if missing).
     #[arg(long, default_value = ".wasmpredict")]
     pub state: PathBuf,
@@ -46,15 +36,9 @@ pub struct Options {
     /// either the admin routes answer 403).
     #[arg(long)]
     pub admin_token_file: Option<PathBuf>,
-    /// Days feedback is accepted for a prediction and kept.
-    #[arg(long, default_value_t = 30)]
-    pub feedback_retention_days: u32,
-    /// Requests and rows the monitoring window (GET /models/{name}/monitor) keeps per model
-    /// version; 0 turns monitoring off.
-    #[arg(long, default_value_t = wasmpredict::ops::monitor::DEFAULT_CAPACITY)]
-    pub monitor_window: usize,
+    /// The service's settings (limits, CORS, default model...): wasmpredict::http::config.
     #[command(flatten)]
-    pub engine: crate::EngineArg,
+    pub settings: SettingFlags,
 }
 
 /// The admin token: `--admin-token-file`, else `ADMIN_TOKEN`.
@@ -97,35 +81,21 @@ pub fn run(opts: Options) -> ExitCode {
         Err(e) => return fail(e.to_string()),
     };
     let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
-    let default_model = opts
-        .default_model
-        .clone()
-        .or_else(|| names.first().cloned());
-    if let Some(d) = &default_model {
-        if !names.contains(d) {
-            return fail(format!(
-                "default model '{d}' is not among {}",
-                names.join(", ")
-            ));
-        }
-    }
     let admin_token = match admin_token(&opts) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let has_token = admin_token.is_some();
-    let mut service = Service::new(ServiceConfig {
-        default_model,
-        max_body_bytes: opts.max_body_bytes,
-        max_rows: opts.max_rows,
-        allowed_origins: opts.allowed_origins.clone(),
-        engine: opts.engine.engine,
-        admin_token,
-        feedback_retention_days: opts.feedback_retention_days,
-        monitor_window: opts.monitor_window,
-    });
+    let config = match opts.settings.config(admin_token) {
+        Ok(c) => c,
+        Err(e) => return fail(e.to_string()),
+    };
+    let has_token = config.admin_token.is_some();
+    let mut service = Service::new(config);
     if let Err(e) = service.add_models(models) {
         return fail(e.to_string());
+    }
+    if let Err(e) = service.settle_default_model() {
+        return fail(e);
     }
     // Load every version now: a broken bundle should stop the server at start, not at a request.
     if let Err(e) = service.load_all() {
@@ -255,12 +225,11 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
         .collect();
     let method = parts.method.clone();
     let worker = state.clone();
-    // Inference is CPU work: a big body goes to the blocking pool, so a 10,000-row batch does
-    // not hold up the runtime threads that accept and answer other requests. A small one (a few
-    // rows, a health check) is answered in place: it takes microseconds, less than the hand-off
-    // to the pool and back, which halved single-row throughput (BENCHMARKS.md, 2026-11-23).
-    // Routes that write state (admin, feedback) always go to the pool.
-    let light = inline(&method, &path, &body);
+    // Light requests (reads, a few rows) are answered in place; CPU work and state effects go
+    // to the blocking pool, so that they do not hold up the runtime threads that accept and
+    // answer other requests (the rules: wasmpredict::http::routes::placement).
+    let light =
+        routes::placement(method.as_str(), &path, body.as_deref().ok()) == Placement::Inline;
     let run = move || {
         let header_refs: Vec<(&str, &str)> = headers
             .iter()
@@ -315,19 +284,6 @@ async fn handle(state: Arc<State>, req: Request<Body>) -> Response<Body> {
         }
     }
     response
-}
-
-/// Bodies answered on the runtime's thread at most (a few rows).
-const INLINE_BODY_BYTES: usize = 4096;
-
-/// Whether a request is light enough to answer in place: a read, or a prediction with a small
-/// body. Anything that may write state (admin routes, feedback) goes to the blocking pool.
-fn inline(method: &Method, path: &str, body: &Result<Vec<u8>, Option<u64>>) -> bool {
-    let small = matches!(body, Ok(b) if b.len() <= INLINE_BODY_BYTES);
-    let reads = *method == Method::GET || *method == Method::HEAD;
-    let predicts = *method == Method::POST
-        && (path.ends_with("/predict") || path.ends_with("/infer") || path.ends_with("/explain"));
-    small && (reads || predicts) && !path.contains("/admin")
 }
 
 /// Reads and drops an oversized body (up to 64 MiB), so that the client, which may still be

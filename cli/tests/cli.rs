@@ -177,6 +177,40 @@ fn missing_bundle_is_one_readable_line() {
     );
 }
 
+/// A setting that does not parse stops the server at start, in one line naming the flag (it
+/// was read as some other number before, or silently ignored in the Worker); so does a default
+/// model that is not served.
+#[test]
+fn serve_refuses_a_setting_it_cannot_read_in_one_line() {
+    for (args, expected) in [
+        (
+            vec!["--max-rows", "10k"],
+            "error: --max-rows: \"10k\" is not a whole number of rows, at least 1",
+        ),
+        (
+            vec!["--allow-origin", "app.example.com"],
+            "error: --allow-origin: \"app.example.com\" is not `*` or comma-separated origins",
+        ),
+        (
+            vec!["--engine", "onnxruntime"],
+            "error: --engine: \"onnxruntime\" is not compact or tract",
+        ),
+        (
+            vec!["--default-model", "nope"],
+            "error: the default model 'nope' is not among churn, iris, news, rf-classification",
+        ),
+    ] {
+        let out = wasmpredict()
+            .args(["serve", "--models", "models", "--addr", "127.0.0.1:0"])
+            .args(&args)
+            .current_dir(root())
+            .output()
+            .expect("runs");
+        let stderr = one_error_line(&out, 2);
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+    }
+}
+
 /// The exit code is `code` and stderr is exactly one line, which is returned.
 fn one_error_line(out: &std::process::Output, code: i32) -> String {
     assert_eq!(out.status.code(), Some(code));

@@ -15,7 +15,7 @@
 //! [`Service::complete`].
 
 mod admin;
-mod config;
+pub mod config;
 pub mod cors;
 mod monitor;
 pub mod oip;

@@ -1,5 +1,7 @@
 //! The route table: every API path, parsed once, with the methods it takes. Both servers use
-//! [`is_api_path`] to tell API requests from the app's static files.
+//! [`is_api_path`] to tell API requests from the app's static files, the build writes
+//! [`API_ROOTS`] into the service worker (which never answers them from its cache), and the
+//! native server asks [`placement`] where a request runs.
 
 /// A parsed API path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +39,68 @@ pub enum Route<'a> {
 }
 
 /// The first path segments of every API route.
-const API_ROOTS: [&str; 5] = ["predict", "models", "v2", "admin", "metrics"];
+pub const API_ROOTS: [&str; 5] = ["predict", "models", "v2", "admin", "metrics"];
+
+/// Where a server with an async runtime runs a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On the runtime's thread: it takes microseconds, less than a hand-off to a blocking pool
+    /// and back (which halved single-row throughput, BENCHMARKS.md 2026-11-23).
+    Inline,
+    /// On a blocking pool: CPU work that may take milliseconds (batches, explanations) or a
+    /// request whose effect reads or writes the state store (SQLite).
+    Pool,
+}
+
+/// Predict bodies up to this size (a few rows) run inline.
+pub const INLINE_BODY_BYTES: usize = 4096;
+
+/// Where `method path` with `body` (None: a body over the server's limit, refused unread)
+/// runs. Reads of the in-memory service, refusals and small predictions run inline; batches,
+/// explanations (TreeSHAP of a forest takes milliseconds a row) and every route with a state
+/// effect (feedback, admin, metrics, monitor) go to the pool.
+pub fn placement(method: &str, path: &str, body: Option<&[u8]>) -> Placement {
+    let path = resolve_dots(path);
+    let Some(route) = Route::parse(&path) else {
+        return Placement::Inline;
+    };
+    let allowed = route
+        .methods()
+        .split(", ")
+        .any(|m| m == method || (m == "GET" && method == "HEAD"));
+    if method == "OPTIONS" || !allowed {
+        return Placement::Inline;
+    }
+    let Some(body) = body else {
+        return Placement::Inline;
+    };
+    match route {
+        Route::Predict
+        | Route::ModelPredict(_)
+        | Route::VersionPredict(..)
+        | Route::V2Infer(..) => {
+            let explains = body.windows(9).any(|w| w == b"\"explain\"");
+            if body.len() <= INLINE_BODY_BYTES && !explains {
+                Placement::Inline
+            } else {
+                Placement::Pool
+            }
+        }
+        Route::Feedback(_)
+        | Route::AdminTraffic(_)
+        | Route::AdminFeedback(_)
+        | Route::Metrics
+        | Route::Monitor(_) => Placement::Pool,
+        Route::Models
+        | Route::Model(_)
+        | Route::ModelVersion(..)
+        | Route::V2Server
+        | Route::V2Live
+        | Route::V2Ready
+        | Route::V2Model(..)
+        | Route::V2ModelReady(..) => Placement::Inline,
+    }
+}
 
 /// Whether `path` belongs to the API (or would, with a wrong tail): such paths never fall
 /// through to static files.
@@ -185,5 +248,54 @@ mod tests {
         assert!(Route::Monitor("churn").is_admin());
         assert_eq!(Route::parse("/v2/models/churn/nope"), None);
         assert!(is_api_path("/admin/x") && is_api_path("/metrics") && !is_api_path("/pkg/a.js"));
+    }
+
+    #[test]
+    fn placement_keeps_the_runtime_for_light_requests() {
+        use Placement::{Inline, Pool};
+        let one_row = br#"{"features": [1, 2, 3, 4]}"#.as_slice();
+        let batch = vec![b' '; INLINE_BODY_BYTES + 1];
+        let explain = br#"{"features": [1, 2, 3, 4], "explain": true}"#.as_slice();
+        for (method, path, body, want) in [
+            ("POST", "/predict", Some(one_row), Inline),
+            ("POST", "/models/iris/predict", Some(one_row), Inline),
+            (
+                "POST",
+                "/models/iris/versions/1.0.0/predict",
+                Some(one_row),
+                Inline,
+            ),
+            ("POST", "/v2/models/iris/infer", Some(one_row), Inline),
+            ("POST", "/models/iris/predict", Some(&batch[..]), Pool),
+            ("POST", "/models/iris/predict", Some(explain), Pool),
+            ("POST", "/models/iris/predict", None, Inline),
+            ("GET", "/models", Some(&[][..]), Inline),
+            ("HEAD", "/models/iris", Some(&[][..]), Inline),
+            ("GET", "/v2/health/ready", Some(&[][..]), Inline),
+            (
+                "GET",
+                "/v2/models/iris/versions/1.0.0/ready",
+                Some(&[][..]),
+                Inline,
+            ),
+            (
+                "OPTIONS",
+                "/admin/models/iris/traffic",
+                Some(&[][..]),
+                Inline,
+            ),
+            ("GET", "/nowhere", Some(&[][..]), Inline),
+            ("DELETE", "/models/iris/predict", Some(&[][..]), Inline),
+            // A state effect (SQLite natively), whatever the size.
+            ("POST", "/models/iris/feedback", Some(one_row), Pool),
+            ("GET", "/metrics", Some(&[][..]), Pool),
+            ("GET", "/models/iris/monitor", Some(&[][..]), Pool),
+            ("GET", "/admin/models/iris/traffic", Some(&[][..]), Pool),
+            ("PUT", "/admin/models/iris/traffic", Some(one_row), Pool),
+            ("GET", "/admin/models/iris/feedback", Some(&[][..]), Pool),
+            ("GET", "/models/x/../iris/monitor", Some(&[][..]), Pool),
+        ] {
+            assert_eq!(placement(method, path, body), want, "{method} {path}");
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The set of served models (each with its versions) and the routes over them.
 
+use super::config::ServiceConfig;
 use super::monitor::Pending;
 use super::routes::{self, Route};
-use super::config::ServiceConfig;
 use super::{admin, cors, oip, HttpRequest, HttpResponse, RequestBody};
 use crate::api::{describe, run_now, NoPause, Pace, Predictor};
 use crate::bundle::layout::{compare_versions, ModelDir};
@@ -148,6 +148,25 @@ impl Service {
                 .map_err(|e| BundleError::Manifest(format!("{}: {}", model.name, e.message)))?;
         }
         Ok(())
+    }
+
+    /// Settles which model answers plain `/predict` once the models are added: the configured
+    /// one, which must be among them, else the first by name.
+    pub fn settle_default_model(&mut self) -> Result<(), String> {
+        match &self.config.default_model {
+            Some(name) if !self.models.contains_key(name) => {
+                let names: Vec<&str> = self.model_names().collect();
+                Err(format!(
+                    "the default model '{name}' is not among {}",
+                    names.join(", ")
+                ))
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.config.default_model = self.models.keys().next().cloned();
+                Ok(())
+            }
+        }
     }
 
     pub fn model_names(&self) -> impl Iterator<Item = &str> {

@@ -152,6 +152,9 @@ test("CORS preflight and allowed origins", async () => {
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get("access-control-allow-origin"), "*");
   assert.match(pre.headers.get("access-control-allow-methods"), /POST/);
+  // A traffic split's sticky_header can be any header: the preflight allows what is asked for.
+  const sticky = await mf.dispatchFetch("http://localhost/models/churn/predict", { method: "OPTIONS", headers: { origin: "https://x.test", "access-control-request-method": "POST", "access-control-request-headers": "x-tenant, content-type" } });
+  assert.match(sticky.headers.get("access-control-allow-headers"), /(^|, )x-tenant(,|$)/);
   const closed = worker({ ALLOWED_ORIGINS: "https://app.test, https://other.test" });
   try {
     const ok = await closed.dispatchFetch("http://localhost/models", { headers: { origin: "https://other.test" } });
@@ -160,6 +163,28 @@ test("CORS preflight and allowed origins", async () => {
     assert.equal(no.headers.get("access-control-allow-origin"), null);
   } finally {
     await closed.dispose();
+  }
+});
+
+test("a setting the Worker cannot read is refused on every request, naming it", async () => {
+  for (const [name, value, expected] of [
+    ["MAX_ROWS", "10k", 'MAX_ROWS: "10k" is not a whole number of rows, at least 1'],
+    ["ENGINE", "onnxruntime", 'ENGINE: "onnxruntime" is not compact or tract'],
+    ["DEFAULT_MODEL", "nope", "DEFAULT_MODEL: the default model 'nope' is not among"],
+  ]) {
+    const bad = worker({ [name]: value });
+    try {
+      for (const [method, path] of [["POST", "/predict"], ["GET", "/v2/health/ready"]]) {
+        const init = method === "POST" ? { method, body: JSON.stringify({ features: TEXTBOOK }) } : { method };
+        const r = await bad.dispatchFetch(`http://localhost${path}`, init);
+        assert.equal(r.status, 503, `${name}=${value} ${path}`);
+        const body = await r.json();
+        assert.equal(body.error.code, "invalid_configuration");
+        assert.ok(body.error.message.startsWith(expected), body.error.message);
+      }
+    } finally {
+      await bad.dispose();
+    }
   }
 });
 

@@ -15,13 +15,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 use wasmpredict::api::Pace;
-use wasmpredict::http::{Handled, HttpRequest, RequestBody, Service, ServiceConfig};
+use wasmpredict::error::{ApiError, ErrorCode};
+use wasmpredict::http::{Handled, HttpRequest, HttpResponse, RequestBody, Service, ServiceConfig};
 use wasmpredict::Bundle;
 use worker::{event, js_sys, Context, Env, Headers, Method, Request, Response, Result};
 
 include!(concat!(env!("OUT_DIR"), "/bundles.rs"));
-
-static SERVICE: OnceLock<Service> = OnceLock::new();
 
 /// An isolate serves all its requests on one thread: a long batch is evaluated in slices of
 /// this many rows (~2 ms of news, ~8 ms of a 100-tree forest; explanations in far smaller
@@ -44,63 +43,55 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .ok()
         .map(|v| v.to_string())
         .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
-        .filter(|v| !v.trim().is_empty())
 }
 
-fn config(env: &Env) -> ServiceConfig {
-    let defaults = ServiceConfig::default();
-    let number = |name: &str, default: usize| {
-        var(env, name)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(default)
-    };
-    ServiceConfig {
-        default_model: var(env, "DEFAULT_MODEL")
-            .or_else(|| BUNDLES.first().map(|b| b.0.to_string())),
-        max_body_bytes: number("MAX_BODY_BYTES", defaults.max_body_bytes),
-        max_rows: number("MAX_ROWS", defaults.max_rows),
-        allowed_origins: var(env, "ALLOWED_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|o| o.trim().to_string())
-                    .filter(|o| !o.is_empty())
-                    .collect()
-            })
-            .unwrap_or(defaults.allowed_origins),
-        // ENGINE=tract forces tract in a tract-enabled build (benchmarks of the tract path).
-        engine: var(env, "ENGINE").and_then(|e| e.parse().ok()),
-        admin_token: var(env, "ADMIN_TOKEN").map(|t| t.trim().to_string()),
-        feedback_retention_days: number(
-            "FEEDBACK_RETENTION_DAYS",
-            defaults.feedback_retention_days as usize,
-        ) as u32,
-        monitor_window: number("MONITOR_WINDOW", defaults.monitor_window),
-    }
-}
+/// The service, or why this deployment's settings do not parse (then every request says so:
+/// a Worker has no start to refuse, and a silently misread limit would be worse).
+static SERVICE: OnceLock<Result<Service, ApiError>> = OnceLock::new();
 
-fn service(env: &Env) -> &'static Service {
-    SERVICE.get_or_init(|| {
-        let mut service = Service::new(config(env));
-        for (name, version, manifest, files) in BUNDLES {
-            service.add_version(*name, *version, move || {
-                let files: BTreeMap<String, Vec<u8>> = files
-                    .iter()
-                    .map(|(n, bytes)| (n.to_string(), bytes.to_vec()))
-                    .collect();
-                Bundle::from_files(manifest, files)
-            });
-        }
-        for (name, traffic) in TRAFFIC {
-            // build.rs validated the file; a failure here would only keep the default traffic.
-            let _ = service.set_traffic_bytes(name, traffic);
-        }
-        service
-    })
+fn service(env: &Env) -> Result<&'static Service, &'static ApiError> {
+    SERVICE
+        .get_or_init(|| {
+            let config =
+                ServiceConfig::from_settings(|s| var(env, s.var), |s| s.var.to_string())
+                    .map_err(|e| ApiError::new(ErrorCode::InvalidConfiguration, e.to_string()))?;
+            let mut service = Service::new(config);
+            for (name, version, manifest, files) in BUNDLES {
+                service.add_version(*name, *version, move || {
+                    let files: BTreeMap<String, Vec<u8>> = files
+                        .iter()
+                        .map(|(n, bytes)| (n.to_string(), bytes.to_vec()))
+                        .collect();
+                    Bundle::from_files(manifest, files)
+                });
+            }
+            for (name, traffic) in TRAFFIC {
+                // build.rs validated the file; a failure here would only keep the default traffic.
+                let _ = service.set_traffic_bytes(name, traffic);
+            }
+            service.settle_default_model().map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidConfiguration,
+                    format!("DEFAULT_MODEL: {e}"),
+                )
+            })?;
+            Ok(service)
+        })
+        .as_ref()
 }
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let service = service(&env);
+    let service = match service(&env) {
+        Ok(s) => s,
+        Err(e) => {
+            worker::console_error!("wasmpredict: {}", e.message);
+            let r = HttpResponse::error(e);
+            return Ok(Response::from_bytes(r.body)?
+                .with_status(r.status)
+                .with_headers(Headers::from_iter(r.headers)));
+        }
+    };
     let method = req.method();
     let url = req.url()?;
     let declared = req

@@ -12,4 +12,4 @@ pub mod summary;
 pub mod window;
 
 pub use summary::{report, MonitorReport, VersionInfo};
-pub use window::{ModelWindow, RequestEntry, RowEntry, VersionWindow, Window, DEFAULT_CAPACITY};
+pub use window::{ModelWindow, RequestEntry, RowEntry, VersionWindow, Window};

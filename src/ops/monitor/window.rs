@@ -10,9 +10,6 @@ use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
-/// Rows and requests kept per version when the configuration says nothing.
-pub const DEFAULT_CAPACITY: usize = 10_000;
-
 /// One answered predict request.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RequestEntry {
