@@ -4,8 +4,14 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use wasmpredict::{ApiError, Predictor, Response};
 
-fn error(p: &wasmpredict::Predictor, body: Value) -> (String, Option<String>, String) {
+/// The typed answer to body bytes, as `wasmpredict predict` computes it for each line.
+fn predict_bytes(p: &Predictor, body: &[u8]) -> Result<Response, ApiError> {
+    wasmpredict::api::parse_body(body).and_then(|body| p.predict(&body))
+}
+
+fn error(p: &Predictor, body: Value) -> (String, Option<String>, String) {
     let e = ask(p, body.clone()).expect_err(&format!("{body} should be refused"));
     let e = &e["error"];
     (
@@ -239,7 +245,7 @@ fn unknown_body_shapes() {
 #[test]
 fn invalid_json_and_empty_batches() {
     let p = model("iris");
-    let e = p.handle(b"{\"features\": [5.1,").expect_err("invalid JSON");
+    let e = predict_bytes(&p, b"{\"features\": [5.1,").expect_err("invalid JSON");
     assert_eq!(
         serde_json::to_value(&e).expect("json")["code"],
         json!("invalid_json")
@@ -274,9 +280,7 @@ fn bad_row_in_a_batch_is_named() {
 fn huge_numbers_are_refused_not_propagated() {
     // 1e400 is not representable: serde_json refuses it as invalid JSON.
     let p = model("iris");
-    let e = p
-        .handle(br#"{"features": [1e400, 3.5, 1.4, 0.2]}"#)
-        .expect_err("refused");
+    let e = predict_bytes(&p, br#"{"features": [1e400, 3.5, 1.4, 0.2]}"#).expect_err("refused");
     assert_eq!(
         serde_json::to_value(&e).expect("json")["code"],
         json!("invalid_json")
@@ -297,9 +301,9 @@ fn error_body_shape() {
     }
 }
 
-/// `handle_json` (the fast request reader and the direct response writer that `/predict`, the
-/// Worker and the page use) answers exactly the bytes serde_json writes for `handle`'s response,
-/// for every body shape, on every bundled model and fixture.
+/// `answer_json` (the fast request reader and the direct response writer that `/predict`, the
+/// Worker and the page use) answers exactly the bytes serde_json writes for the typed response
+/// to the parsed body, for every body shape, on every bundled model and fixture.
 #[test]
 fn fast_json_path_answers_the_same_bytes_as_the_serde_path() {
     let mut dirs = model_bundles();
@@ -335,8 +339,8 @@ fn fast_json_path_answers_the_same_bytes_as_the_serde_path() {
         bodies.push(serde_json::json!({ "instances": [positional[0]] }));
         for body in bodies {
             let bytes = serde_json::to_vec(&body).unwrap();
-            let slow = p.handle(&bytes).map(|r| serde_json::to_vec(&r).unwrap());
-            let fast = p.handle_json(&bytes, usize::MAX, &|| 0.0).map(|(b, _)| b);
+            let slow = predict_bytes(&p, &bytes).map(|r| serde_json::to_vec(&r).unwrap());
+            let fast = p.answer_json(&bytes, usize::MAX, &|| 0.0).map(|a| a.json);
             match (slow, fast) {
                 (Ok(a), Ok(b)) => assert_eq!(
                     String::from_utf8(a).unwrap(),
@@ -359,12 +363,12 @@ fn a_number_past_float32_is_refused_in_one_wording_on_every_path() {
     let fast = iris
         .answer_json(br#"{"features": [1, 1, 1e308, 1]}"#, 10_000, &|| 0.0)
         .unwrap_err();
-    let tree = iris
-        .handle(br#"{"features": [1, 1, 1e308, 1]}"#)
-        .unwrap_err();
-    let record = iris
-        .handle(br#"{"record": {"sepal_length": 1, "sepal_width": 1, "petal_length": 1e308, "petal_width": 1}}"#)
-        .unwrap_err();
+    let tree = predict_bytes(&iris, br#"{"features": [1, 1, 1e308, 1]}"#).unwrap_err();
+    let record = predict_bytes(
+        &iris,
+        br#"{"record": {"sepal_length": 1, "sepal_width": 1, "petal_length": 1e308, "petal_width": 1}}"#,
+    )
+    .unwrap_err();
     for e in [&fast, &tree, &record] {
         assert_eq!(e.code, wasmpredict::error::ErrorCode::NonFiniteNumber);
         assert_eq!(e.field.as_deref(), Some("petal_length"));
@@ -408,9 +412,7 @@ fn a_bare_record_is_the_record_itself() {
         assert!(bare.single, "{model}");
         let mut with_explain = record.clone();
         with_explain["explain"] = json!(true);
-        let explained = p
-            .handle(&serde_json::to_vec(&with_explain).unwrap())
-            .unwrap();
+        let explained = predict_bytes(&p, &serde_json::to_vec(&with_explain).unwrap()).unwrap();
         let explained = serde_json::to_value(&explained).unwrap();
         assert!(
             explained["explanation"]["contributions"].is_object(),

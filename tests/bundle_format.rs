@@ -119,7 +119,7 @@ fn a_format_1_bundle_without_a_profile_still_loads_and_predicts() {
     assert!(bundle.manifest.profile.is_none());
     let predictor = wasmpredict::Predictor::new(bundle).expect("prepared");
     predictor
-        .handle(br#"{"features": [5.1, 3.5, 1.4, 0.2]}"#)
+        .predict(&serde_json::json!({"features": [5.1, 3.5, 1.4, 0.2]}))
         .expect("answers");
     let why = wasmpredict::drift::Binner::new(predictor.manifest())
         .expect_err("no profile")

@@ -7,15 +7,36 @@ mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
-use wasmpredict::infer::{Engine, Outputs};
+use wasmpredict::bundle::Manifest;
+use wasmpredict::infer::{Engine, Features, Model, Outputs};
 use wasmpredict::{Bundle, Predictor};
 
 const PROBABILITY_TOLERANCE: f64 = 1e-6;
 
-fn load(dir: &Path, engine: Option<Engine>) -> Predictor {
+/// A bundle's graph on an engine (past the featurizer: the engines are compared on the same
+/// graph input), with the bundle's manifest.
+struct Loaded {
+    model: Model,
+    manifest: Manifest,
+}
+
+/// Loads the graph as [`Predictor::with_engine`] does: `None` picks the default engine.
+fn load(dir: &Path, engine: Option<Engine>) -> Loaded {
     let bundle = Bundle::from_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    Predictor::with_engine(bundle, engine)
-        .unwrap_or_else(|e| panic!("{} on {engine:?}: {e}", dir.display()))
+    let m = &bundle.manifest;
+    let model = Model::load(
+        bundle.model_bytes(),
+        &m.model,
+        m.task,
+        m.classes.as_deref(),
+        m.n_features,
+        engine,
+    )
+    .unwrap_or_else(|e| panic!("{} on {engine:?}: {e}", dir.display()));
+    Loaded {
+        model,
+        manifest: bundle.manifest,
+    }
 }
 
 struct Reference {
@@ -67,10 +88,11 @@ fn close(a: f64, b: f64, relative: bool) -> bool {
 }
 
 /// The answer of `p` on the reference rows, as (labels as JSON, values per row).
-fn answer(p: &Predictor, r: &Reference) -> (Option<Vec<serde_json::Value>>, Vec<Vec<f64>>) {
+fn answer(p: &Loaded, r: &Reference) -> (Option<Vec<serde_json::Value>>, Vec<Vec<f64>>) {
     let out = p
-        .predict_features(&r.features, r.rows)
-        .unwrap_or_else(|e| panic!("{}: {e}", p.manifest().name));
+        .model
+        .run(Features::Dense(&r.features), r.rows)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.manifest.name));
     match out {
         Outputs::Classification {
             labels,
@@ -78,7 +100,7 @@ fn answer(p: &Predictor, r: &Reference) -> (Option<Vec<serde_json::Value>>, Vec<
             width,
             ..
         } => {
-            let classes = p.manifest().classes.clone().expect("classes");
+            let classes = p.manifest.classes.clone().expect("classes");
             (
                 Some(labels.iter().map(|&i| classes[i].clone()).collect()),
                 values
@@ -133,17 +155,19 @@ fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
     if is_tract_fixture(dir) {
         // Outside the compact engine: tract by default, agreeing with onnxruntime; a forced
         // compact load says what it does not cover.
-        assert_eq!(auto.engine(), Engine::Tract, "{}", dir.display());
+        assert_eq!(auto.model.engine(), Engine::Tract, "{}", dir.display());
         assert!(
-            auto.why_tract().is_some_and(|w| w.contains("not covered")),
+            auto.model
+                .why_tract()
+                .is_some_and(|w| w.contains("not covered")),
             "{:?}",
-            auto.why_tract()
+            auto.model.why_tract()
         );
         let bundle = Bundle::from_dir(dir).expect("bundle");
         let refused =
             Predictor::with_engine(bundle, Some(Engine::Compact)).expect_err("compact refuses");
         assert!(refused.to_string().contains("not covered"), "{refused}");
-        let regression = auto.manifest().classes.is_none();
+        let regression = auto.manifest.classes.is_none();
         let problems = compare(
             "tract vs onnxruntime",
             &answer(&auto, &r),
@@ -161,9 +185,9 @@ fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
     }
     let compact = load(dir, Some(Engine::Compact));
     let tract = load(dir, Some(Engine::Tract));
-    assert_eq!(compact.engine(), Engine::Compact);
-    assert_eq!(tract.engine(), Engine::Tract);
-    let regression = compact.manifest().classes.is_none();
+    assert_eq!(compact.model.engine(), Engine::Compact);
+    assert_eq!(tract.model.engine(), Engine::Tract);
+    let regression = compact.manifest.classes.is_none();
     let (a, b) = (answer(&compact, &r), answer(&tract, &r));
     let mut problems = compare(
         "compact vs onnxruntime",
@@ -192,7 +216,7 @@ fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
         dir.display(),
         problems.join("\n")
     );
-    auto.engine()
+    auto.model.engine()
 }
 
 #[test]

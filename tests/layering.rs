@@ -94,6 +94,9 @@ fn code(text: &str) -> String {
 /// file's own top-level module.
 fn named_modules(module: &[String], code: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // An inline test module is one level below its file, and by the codebase's convention the
+    // file's last item: from there, `super::` names the file's own module.
+    let tests_at = code.find("mod tests {");
     let ident = |s: &str| -> String {
         s.chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
@@ -119,11 +122,12 @@ fn named_modules(module: &[String], code: &str) -> Vec<String> {
             ups += 1;
             rest = r;
         }
-        // A chain that seems to reach the root but names no module started inside an inline
-        // module (`mod tests { use super::f; }`): it stays in the file.
+        let depth = module.len() + usize::from(tests_at.is_some_and(|t| i > t));
+        // A chain that reaches the root names a module; one that names no module started in
+        // another inline module (`mod x { use super::f; }`) and stays in the file.
         let name = ident(rest);
         let name = module_of(&name);
-        if ups >= module.len() && layer_of(name).is_some() {
+        if ups >= depth && layer_of(name).is_some() {
             out.push(name.to_string());
         }
     }
@@ -173,10 +177,14 @@ fn no_module_uses_a_layer_above_its_own() {
 
 #[test]
 fn the_reader_finds_what_it_must() {
+    let module = vec!["decimal".to_string()];
+    let test_module =
+        code("fn f() {}\nmod tests {\n    use super::f;\n    let y = super::super::http::z;\n}\n");
+    assert_eq!(named_modules(&module, &test_module), ["http"]);
     let module = vec!["bundle".to_string(), "layout".to_string()];
     let code = code(
         "use crate::ops::traffic::Traffic; // crate::http\nlet x = super::super::api::y;\n\
-         use crate::Predictor;\nmod tests { use super::super::write_f32; }\n",
+         use crate::Predictor;\nmod inner { use super::super::write_f32; }\n",
     );
     assert_eq!(named_modules(&module, &code), ["ops", "api", "api"]);
 }

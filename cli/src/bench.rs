@@ -141,7 +141,7 @@ fn bench_one(dir: &std::path::Path, plan: &Plan) -> Result<Report, ExitCode> {
     let call = |body: &[u8]| -> Result<Duration, ExitCode> {
         let t = Instant::now();
         // What a server does: JSON bytes in, the response's JSON bytes out.
-        match predictor.handle_json(body, usize::MAX, &|| 0.0) {
+        match predictor.answer_json(body, usize::MAX, &|| 0.0) {
             Ok(_) => Ok(t.elapsed()),
             Err(e) => {
                 eprintln!("error: {}: {e}", dir.display());

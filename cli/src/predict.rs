@@ -1,7 +1,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use wasmpredict::api::ErrorBody;
+use wasmpredict::api::{parse_body, ErrorBody};
 
 pub fn run(bundle: &Path, input: &str, engine: Option<wasmpredict::infer::Engine>) -> ExitCode {
     let predictor = match crate::load(bundle, engine) {
@@ -34,7 +34,7 @@ pub fn run(bundle: &Path, input: &str, engine: Option<wasmpredict::infer::Engine
             continue;
         }
         lines += 1;
-        let json = match predictor.handle(line.as_bytes()) {
+        let json = match parse_body(line.as_bytes()).and_then(|body| predictor.predict(&body)) {
             Ok(response) => serde_json::to_string(&response),
             Err(error) => {
                 failures += 1;

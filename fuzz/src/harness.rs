@@ -6,7 +6,8 @@
 //! Every function must return normally for every input: a panic is a finding. Besides "no
 //! panic", a few properties the code documents are checked:
 //! - `request`: `Predictor::answer_json` (the fast path the servers, the Worker and the page
-//!   use) answers the same bytes, or the same error, as serializing `Predictor::handle`'s answer;
+//!   use) answers the same bytes, or the same error, as serializing `Predictor::predict`'s
+//!   answer to the parsed body;
 //! - `csv`: feeding the parser in pieces gives the rows parsing the whole text gives, and a row
 //!   written back with `csv::quote` parses to the same cells.
 
@@ -217,8 +218,8 @@ pub fn request_predictors() -> &'static [Predictor] {
 
 /// `request`: byte 0 picks the predictor (low 5 bits) and the call (high 3 bits); the rest is a
 /// request body.
-/// - calls 0-3: `answer_json` (what `/predict` runs), checked against `handle` (the JSON-tree
-///   path): same bytes or the same error; call 1 with at most 3 rows per request; calls 2-3
+/// - calls 0-3: `answer_json` (what `/predict` runs), checked against `parse_body` + `predict`
+///   (the JSON-tree path): same bytes or the same error; call 1 with at most 3 rows per request; calls 2-3
 ///   also checked against `answer_json_paced` (the Worker's evaluation in slices);
 /// - calls 4-5: the OIP v2 `infer` mapping (what `/v2/models/{name}/infer` runs);
 /// - call 6: `features` (the featurized rows);
@@ -262,19 +263,19 @@ pub fn request(data: &[u8]) {
                     ),
                 }
             }
-            let slow = p
-                .handle(body)
-                .map(|r| serde_json::to_vec(&r).expect("a response serializes (handle's path)"));
+            let slow = wasmpredict::api::parse_body(body)
+                .and_then(|v| p.predict(&v))
+                .map(|r| serde_json::to_vec(&r).expect("a response serializes (predict's path)"));
             match (fast, slow) {
                 (Ok(fast), Ok(slow)) => assert!(
                     fast.json == slow,
-                    "answer_json and handle answer differently:\n  fast: {}\n  slow: {}",
+                    "answer_json and predict answer differently:\n  fast: {}\n  slow: {}",
                     String::from_utf8_lossy(&fast.json),
                     String::from_utf8_lossy(&slow)
                 ),
-                (Err(a), Err(b)) => assert_eq!(a, b, "answer_json and handle refuse differently"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "answer_json and predict refuse differently"),
                 (a, b) => panic!(
-                    "answer_json and handle disagree: {:?} vs {:?}",
+                    "answer_json and predict disagree: {:?} vs {:?}",
                     a.map(|a| String::from_utf8_lossy(&a.json).into_owned()),
                     b.map(|b| String::from_utf8_lossy(&b).into_owned())
                 ),

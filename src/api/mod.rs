@@ -2,6 +2,7 @@
 //! [`Predictor`] from a bundle and hands it request bodies; nothing here knows about HTTP,
 //! wasm-bindgen or files.
 
+mod batch;
 mod describe;
 mod numeric_body;
 mod paced;
@@ -13,12 +14,11 @@ pub use response::{BatchResponse, ErrorBody, Prediction, Response, SingleRespons
 pub use describe::describe;
 use response::ResponseJson;
 
-use crate::bundle::{limits, Bundle, Manifest};
-use crate::decimal::{decimal, decimals};
+use crate::bundle::{Bundle, Manifest};
 use crate::error::{ApiError, BundleError, ErrorCode};
 use crate::explain::{self, ExplainError, Explainer, Explanation};
-use crate::featurize::{Featurizer, SparseRows};
-use crate::infer::{Engine, Features, LoadError, Model, Outputs, Second};
+use crate::featurize::Featurizer;
+use crate::infer::{Engine, Features, LoadError, Model, Outputs};
 use crate::input::Cell;
 use std::sync::OnceLock;
 
@@ -55,9 +55,6 @@ struct Evaluated {
     explanations: Option<Vec<Explanation>>,
 }
 
-/// A classifier's per-row probabilities or decision scores.
-type SecondRows = (Second, Vec<Vec<f64>>);
-
 /// A bundle made ready to answer requests: featurizer compiled, graph loaded on an engine.
 #[derive(Debug)]
 pub struct Predictor {
@@ -71,21 +68,6 @@ pub struct Predictor {
     response_json: ResponseJson,
     /// Built on the first `"explain": true`.
     explainer: OnceLock<Result<Explainer, ExplainError>>,
-}
-
-/// A batch of featurized rows, as the graph takes them.
-enum FeatureBatch {
-    Dense(Vec<f32>),
-    Sparse(SparseRows),
-}
-
-impl FeatureBatch {
-    fn features(&self) -> Features<'_> {
-        match self {
-            FeatureBatch::Dense(x) => Features::Dense(x),
-            FeatureBatch::Sparse(s) => Features::Sparse(s),
-        }
-    }
 }
 
 /// The engine a bundle gets by default (without loading it, and without tract): what decides
@@ -112,45 +94,23 @@ pub fn parse_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-impl Predictor {
-    /// A batch's features are allocated rows × `n_features` wide: past
-    /// [`limits::MAX_BATCH_VALUES`] the request is refused, naming how many rows this model takes.
-    fn check_batch_values(&self, rows: usize) -> Result<(), ApiError> {
-        let width = self.manifest().n_features.max(1);
-        if rows.saturating_mul(width) <= limits::MAX_BATCH_VALUES {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            ErrorCode::TooManyRows,
-            format!(
-                "the request has {rows} rows of {width} features; this model takes at most {} rows per request",
-                limits::MAX_BATCH_VALUES / width
-            ),
-        ))
-    }
-}
-
-fn check_rows(n: usize, max_rows: usize) -> Result<(), ApiError> {
-    if n > max_rows {
-        return Err(ApiError::new(
-            ErrorCode::TooManyRows,
-            format!("the request has {n} rows; at most {max_rows} are accepted per request"),
-        ));
-    }
-    Ok(())
-}
-
 /// From this many model features on, rows go to a linear model as (column, value) pairs:
 /// below it, writing the zeros costs less than keeping indices.
 const SPARSE_MIN_FEATURES: usize = 64;
 
+/// The public methods are what the adapters call, one per shape of input: a parsed body
+/// ([`Predictor::predict`]), body bytes answered as JSON bytes ([`Predictor::answer_json`] and
+/// its paced form), already-typed rows ([`Predictor::predict_rows`]) and typed arrays
+/// ([`Predictor::predict_f32`]). All of them go through the same featurize-and-run path.
 impl Predictor {
-    /// Prepares a bundle on the engine that covers its graph (see [`crate::infer`]).
+    /// Prepares a bundle on the engine that covers its graph (see [`crate::infer`]); used by
+    /// tests and the fuzz harness.
     pub fn new(bundle: Bundle) -> Result<Predictor, BundleError> {
         Predictor::with_engine(bundle, None)
     }
 
-    /// Prepares a bundle on a given engine, or on the one that covers it (`None`).
+    /// Prepares a bundle on a given engine, or on the one that covers it (`None`); used by
+    /// every adapter (the CLI's `--engine`, the service's config, the JS predictor).
     pub fn with_engine(bundle: Bundle, engine: Option<Engine>) -> Result<Predictor, BundleError> {
         let m = &bundle.manifest;
         let featurizer =
@@ -185,44 +145,35 @@ impl Predictor {
         })
     }
 
-    /// The engine evaluating the bundle's graph.
+    /// The engine evaluating the bundle's graph (`wasmpredict info`, bench, the JS predictor).
     pub fn engine(&self) -> Engine {
         self.model.engine()
     }
 
-    /// Why tract evaluates the graph (what the compact engine does not cover), if it does.
+    /// Why tract evaluates the graph (what the compact engine does not cover), if it does
+    /// (`wasmpredict info`).
     pub fn why_tract(&self) -> Option<&str> {
         self.model.why_tract()
     }
 
+    /// The bundle's manifest (every adapter: schema, classes, name and version).
     pub fn manifest(&self) -> &Manifest {
         &self.bundle.manifest
     }
 
+    /// The bundle itself (`wasmpredict info`, bench and check read its sizes and golden rows).
     pub fn bundle(&self) -> &Bundle {
         &self.bundle
     }
 
-    /// Handles a raw request body (JSON bytes).
-    pub fn handle(&self, body: &[u8]) -> Result<Response, ApiError> {
-        self.predict(&parse_body(body)?)
-    }
-
-    /// Handles a request body (JSON bytes) and answers the response's JSON bytes, as `/predict`
-    /// does: the same as serializing [`Predictor::handle`]'s response, faster. Positional rows of
-    /// numbers skip the JSON tree; timings as in [`Predictor::predict_timed`].
-    pub fn handle_json(
-        &self,
-        body: &[u8],
-        max_rows: usize,
-        clock: &dyn Fn() -> f64,
-    ) -> Result<(Vec<u8>, Timings), ApiError> {
-        self.answer_json(body, max_rows, clock)
-            .map(|a| (a.json, a.timings))
-    }
-
-    /// [`Predictor::handle_json`], keeping the graph's outputs (for prediction ids and shadow
-    /// comparisons).
+    /// Body bytes to the response's JSON bytes, as `/predict` answers them (the JS predictor,
+    /// `wasmpredict bench`; the service runs the paced form).
+    ///
+    /// The bytes are those serde_json writes for [`Predictor::predict`]'s response on the
+    /// parsed body, produced faster: positional rows of numbers skip the JSON tree. Refuses
+    /// more than `max_rows` rows; `clock` (milliseconds) times featurization and inference, as
+    /// adapters pass their own (`std::time::Instant` does not exist on wasm32-unknown-unknown).
+    /// The graph's outputs are kept for prediction ids and shadow comparisons.
     pub fn answer_json(
         &self,
         body: &[u8],
@@ -234,7 +185,7 @@ impl Predictor {
 
     /// Row `row`'s answer as JSON text: the class label as in `classes_` (`1`, `"fresh"`) or
     /// the regression value, as the response body writes it.
-    pub fn prediction_text(&self, outputs: &Outputs, row: usize) -> Option<String> {
+    pub(crate) fn prediction_text(&self, outputs: &Outputs, row: usize) -> Option<String> {
         match outputs {
             Outputs::Classification { labels, .. } => {
                 let label = *labels.get(row)?;
@@ -252,27 +203,18 @@ impl Predictor {
         }
     }
 
-    /// Handles a parsed request body.
+    /// The typed response to a parsed request body (`wasmpredict predict`, golden replay in
+    /// [`crate::check`]; tests compare [`Predictor::answer_json`] with it).
     pub fn predict(&self, body: &serde_json::Value) -> Result<Response, ApiError> {
-        self.predict_timed(body, usize::MAX, &|| 0.0)
-            .map(|(r, _)| r)
-    }
-
-    /// Handles a parsed request body, refusing more than `max_rows` rows, and reports how long
-    /// featurization and inference took by `clock` (milliseconds; adapters pass their own, since
-    /// `std::time::Instant` does not exist on wasm32-unknown-unknown).
-    pub fn predict_timed(
-        &self,
-        body: &serde_json::Value,
-        max_rows: usize,
-        clock: &dyn Fn() -> f64,
-    ) -> Result<(Response, Timings), ApiError> {
-        run_now(self.predict_timed_paced(body, max_rows, clock, &NoPause))
+        run_now(self.predict_timed_paced(body, usize::MAX, &|| 0.0, &NoPause)).map(|(r, _)| r)
     }
 
     /// Each row's explanation: its raw fields' contributions to the model's raw score
     /// ([`crate::explain`]).
-    pub fn explain_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Vec<Explanation>, ApiError> {
+    pub(crate) fn explain_rows(
+        &self,
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<Vec<Explanation>, ApiError> {
         self.explain_range(rows, 0..rows.len())
     }
 
@@ -297,8 +239,8 @@ impl Predictor {
             .collect()
     }
 
-    /// The features the model would see for a request body, in float64 (for debugging and for
-    /// the featurizer parity tests).
+    /// The features the model would see for a request body, in float64 (the featurizer parity
+    /// tests and the fuzz harness).
     pub fn features(&self, body: &serde_json::Value) -> Result<Vec<Vec<f64>>, ApiError> {
         let rows = request::parse(body, &self.manifest().input)?;
         let n = rows.rows.len();
@@ -309,14 +251,15 @@ impl Predictor {
             .collect()
     }
 
-    /// Featurizes and predicts already-parsed rows.
+    /// Featurizes and predicts already-typed rows (`wasmpredict predict --file` and `drift`,
+    /// which read CSV and JSON lines into cells themselves).
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
         let features = self.featurize_rows(rows, 0..rows.len(), rows.len())?;
         self.run(features.features(), rows.len())
     }
 
     /// Predicts positional rows of numbers given as float32 (`rows` rows of the schema's width,
-    /// row-major), NaN meaning a missing value: the typed-array path of the JS API. Values are
+    /// row-major), NaN meaning a missing value: the JS predictor's `predictArray`. Values are
     /// checked as `{"features": [[...]]}` would check them; only for models whose fields are all
     /// numbers.
     pub fn predict_f32(&self, values: &[f32], rows: usize) -> Result<Outputs, ApiError> {
@@ -374,151 +317,5 @@ impl Predictor {
         }
         let features = self.featurize_numeric(values.iter().map(|&x| f64::from(x)), 0, rows)?;
         self.run(features.features(), rows)
-    }
-
-    /// Predicts rows that are already the graph's input: row-major float32, `n_features` wide.
-    pub fn predict_features(&self, features: &[f32], rows: usize) -> Result<Outputs, ApiError> {
-        self.run(Features::Dense(features), rows)
-    }
-
-    /// The graph's input for positional rows of numbers (`values`: whole rows of the schema's
-    /// width, the first of them row `first` of a body of `total` rows, for error messages).
-    fn featurize_numeric(
-        &self,
-        values: impl ExactSizeIterator<Item = f64>,
-        first: usize,
-        total: usize,
-    ) -> Result<FeatureBatch, ApiError> {
-        let width = self.manifest().input.len().max(1);
-        if self.featurizer.is_passthrough() {
-            // Numbers reach the graph unchanged, as f32: only their range can be refused.
-            let fields = &self.manifest().input;
-            let mut out = Vec::with_capacity(values.len());
-            for (i, x) in values.enumerate() {
-                let y = x as f32;
-                if y.is_infinite() && x.is_finite() {
-                    let field = &fields[i % width].name;
-                    return Err(
-                        crate::featurize::past_float32(field, x).in_row(first + i / width, total)
-                    );
-                }
-                out.push(y);
-            }
-            return Ok(FeatureBatch::Dense(out));
-        }
-        let cells: Vec<Cell<'_>> = values.map(Cell::Num).collect();
-        let rows = cells.len() / width;
-        self.featurize_each(first..first + rows, total, |i| {
-            &cells[(i - first) * width..(i - first + 1) * width]
-        })
-    }
-
-    /// The graph's input for `rows[range]`; errors name the row among `total`.
-    fn featurize_rows(
-        &self,
-        rows: &[Vec<Cell<'_>>],
-        range: std::ops::Range<usize>,
-        total: usize,
-    ) -> Result<FeatureBatch, ApiError> {
-        self.featurize_each(range, total, |i| &rows[i])
-    }
-
-    fn featurize_each<'c, 'a: 'c>(
-        &self,
-        range: std::ops::Range<usize>,
-        total: usize,
-        row: impl Fn(usize) -> &'c [Cell<'a>],
-    ) -> Result<FeatureBatch, ApiError> {
-        if self.sparse {
-            let mut out = SparseRows::new(self.featurizer.n_features());
-            for i in range {
-                self.featurizer
-                    .transform_sparse(row(i), &mut out)
-                    .map_err(|e| e.in_row(i, total))?;
-            }
-            return Ok(FeatureBatch::Sparse(out));
-        }
-        let mut features = Vec::with_capacity(range.len() * self.featurizer.n_features());
-        for i in range {
-            self.featurizer
-                .transform_into(row(i), &mut features)
-                .map_err(|e| e.in_row(i, total))?;
-        }
-        Ok(FeatureBatch::Dense(features))
-    }
-
-    fn run(&self, features: Features<'_>, rows: usize) -> Result<Outputs, ApiError> {
-        self.model.run(features, rows).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InferenceFailed,
-                format!("the model failed to evaluate: {e:#}"),
-            )
-        })
-    }
-
-    fn respond(
-        &self,
-        outputs: Outputs,
-        n: usize,
-        single: bool,
-        explanations: Option<Vec<Explanation>>,
-    ) -> Response {
-        let m = self.manifest();
-        let (predictions, second): (Vec<Prediction>, Option<SecondRows>) = match outputs {
-            Outputs::Regression { values } => (
-                values
-                    .into_iter()
-                    .map(|v| Prediction::Value(decimal(v)))
-                    .collect(),
-                None,
-            ),
-            Outputs::Classification {
-                labels,
-                values,
-                width,
-                kind,
-            } => {
-                let classes = m.classes.as_deref().unwrap_or_default();
-                let predictions = labels
-                    .iter()
-                    .map(|&i| Prediction::Class(classes.get(i).cloned().unwrap_or_default()))
-                    .collect();
-                let rows = values.chunks(width.max(1)).take(n).map(decimals).collect();
-                (predictions, Some((kind, rows)))
-            }
-        };
-        let classes = m.classes.clone();
-        let (model, version) = (m.name.clone(), m.version.clone());
-        let split = |second: Option<SecondRows>| match second {
-            Some((Second::Probabilities, rows)) => (Some(rows), None),
-            Some((Second::Scores, rows)) => (None, Some(rows)),
-            None => (None, None),
-        };
-        if single {
-            let (probabilities, scores) = split(second);
-            Response::Single(SingleResponse {
-                prediction: predictions
-                    .into_iter()
-                    .next()
-                    .unwrap_or(Prediction::Value(f64::NAN)),
-                probabilities: probabilities.and_then(|r| r.into_iter().next()),
-                scores: scores.and_then(|r| r.into_iter().next()),
-                classes,
-                model,
-                version,
-                explanation: explanations.and_then(|e| e.into_iter().next()),
-            })
-        } else {
-            let (probabilities, scores) = split(second);
-            Response::Batch(BatchResponse {
-                predictions,
-                probabilities,
-                scores,
-                classes,
-                model,
-                version,
-                explanations,
-            })
-        }
     }
 }

@@ -6,8 +6,9 @@
 //! [`run_now`] completes without an executor: there is one implementation of evaluation, and
 //! the sync API is this one run to its end.
 
-use super::{check_rows, numeric_body, parse_body, request, response, Evaluated, JsonAnswer};
-use super::{FeatureBatch, Predictor, Response, Timings};
+use super::batch::{check_rows, FeatureBatch};
+use super::{numeric_body, parse_body, request, response, Evaluated, JsonAnswer};
+use super::{Predictor, Response, Timings};
 use crate::error::{ApiError, ErrorCode};
 use crate::explain::{self, Explanation};
 use crate::infer::Outputs;
@@ -59,7 +60,8 @@ fn slices(n: usize, size: Option<usize>) -> impl Iterator<Item = Range<usize>> {
 }
 
 impl Predictor {
-    /// [`Predictor::answer_json`], pausing between slices as `pace` says.
+    /// [`Predictor::answer_json`], pausing between slices as `pace` says (the HTTP service:
+    /// `/predict` and shadow versions; the Worker paces, the native server does not).
     pub async fn answer_json_paced(
         &self,
         body: &[u8],
@@ -135,8 +137,10 @@ impl Predictor {
         })
     }
 
-    /// [`Predictor::predict_timed`], pausing between slices as `pace` says.
-    pub async fn predict_timed_paced(
+    /// The typed response to a parsed body, refusing more than `max_rows` rows, with the time
+    /// featurization and inference took by `clock`, pausing between slices as `pace` says
+    /// ([`Predictor::predict`], and the Open Inference Protocol route).
+    pub(crate) async fn predict_timed_paced(
         &self,
         body: &serde_json::Value,
         max_rows: usize,
@@ -149,7 +153,7 @@ impl Predictor {
             inference_ms: e.inference_ms,
         };
         Ok((
-            self.respond(e.outputs, e.rows, e.single, e.explanations),
+            Response::from_outputs(self.manifest(), e.outputs, e.rows, e.single, e.explanations),
             timings,
         ))
     }

@@ -2,8 +2,10 @@
 //! `predictions` (+ a row of probabilities/scores per prediction). Both carry the model's
 //! `classes` (classification), `model` and `version`.
 
-use crate::decimal::write_f32;
+use crate::bundle::Manifest;
+use crate::decimal::{decimal, decimals, write_f32};
 use crate::explain::Explanation;
+use crate::infer::{Outputs, Second};
 use serde::Serialize;
 
 /// A class label exactly as in sklearn's `classes_`, or a regression value.
@@ -69,6 +71,77 @@ pub struct BatchResponse {
     /// With `"explain": true`: one per row.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanations: Option<Vec<Explanation>>,
+}
+
+/// A classifier's per-row probabilities or decision scores.
+type SecondRows = (Second, Vec<Vec<f64>>);
+
+impl Response {
+    /// The typed response to a batch's outputs (`single`: the body was a one-row shape).
+    pub(crate) fn from_outputs(
+        m: &Manifest,
+        outputs: Outputs,
+        n: usize,
+        single: bool,
+        explanations: Option<Vec<Explanation>>,
+    ) -> Response {
+        let (predictions, second): (Vec<Prediction>, Option<SecondRows>) = match outputs {
+            Outputs::Regression { values } => (
+                values
+                    .into_iter()
+                    .map(|v| Prediction::Value(decimal(v)))
+                    .collect(),
+                None,
+            ),
+            Outputs::Classification {
+                labels,
+                values,
+                width,
+                kind,
+            } => {
+                let classes = m.classes.as_deref().unwrap_or_default();
+                let predictions = labels
+                    .iter()
+                    .map(|&i| Prediction::Class(classes.get(i).cloned().unwrap_or_default()))
+                    .collect();
+                let rows = values.chunks(width.max(1)).take(n).map(decimals).collect();
+                (predictions, Some((kind, rows)))
+            }
+        };
+        let classes = m.classes.clone();
+        let (model, version) = (m.name.clone(), m.version.clone());
+        let split = |second: Option<SecondRows>| match second {
+            Some((Second::Probabilities, rows)) => (Some(rows), None),
+            Some((Second::Scores, rows)) => (None, Some(rows)),
+            None => (None, None),
+        };
+        if single {
+            let (probabilities, scores) = split(second);
+            Response::Single(SingleResponse {
+                prediction: predictions
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Prediction::Value(f64::NAN)),
+                probabilities: probabilities.and_then(|r| r.into_iter().next()),
+                scores: scores.and_then(|r| r.into_iter().next()),
+                classes,
+                model,
+                version,
+                explanation: explanations.and_then(|e| e.into_iter().next()),
+            })
+        } else {
+            let (probabilities, scores) = split(second);
+            Response::Batch(BatchResponse {
+                predictions,
+                probabilities,
+                scores,
+                classes,
+                model,
+                version,
+                explanations,
+            })
+        }
+    }
 }
 
 /// The error body: `{"error": {"code", "message", "field"?}}`.

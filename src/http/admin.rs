@@ -1,10 +1,11 @@
 //! The admin routes (traffic, feedback scores, metrics, the monitoring window: bearer token
-//! required) and the
-//! feedback route, which is open but stores state. Each answers an [`Effect`] for the adapter
-//! to perform, then [`complete`] turns the result into the response.
+//! required) and the feedback route, which is open but stores state. Each answers an
+//! [`Effect`] for the adapter to perform, then [`complete`] turns the result into the response.
 
+use super::effects::{Effect, EffectDone, Handled};
+use super::handling::too_large;
 use super::routes::Route;
-use super::service::{too_large, Effect, EffectDone, Handled, Service};
+use super::service::Service;
 use super::{HttpRequest, HttpResponse, RequestBody};
 use crate::error::{ApiError, ErrorCode};
 use crate::ops::feedback::{self, ScoreRow, VersionScore};

@@ -4,10 +4,15 @@
 //!
 //! - [`routes`]: the one route table (also what the servers use to tell API paths from static
 //!   files);
-//! - [`Service`]: the models and their versions, routing, traffic, metrics;
+//! - [`Service`] (`service`): what a deployment holds between requests, and its counters;
+//! - `registry`: the models, their versions (loaded on first use) and the traffic table;
+//! - `handling`: a request to a response: route, method and size checks, CORS and the OIP
+//!   error shape on the way out;
+//! - `effects`: the state work an adapter performs ([`Effect`]), and completing the request;
+//! - `predict`: the predict routes (traffic, shadow, prediction ids);
 //! - `admin`: the token-protected routes (traffic, feedback scores, metrics, monitoring);
 //! - `monitor`: what each predict answer leaves for the monitoring window;
-//! - [`oip`]: the Open Inference Protocol v2 mapping; [`cors`]: CORS.
+//! - [`oip`]: the Open Inference Protocol v2 mapping; [`cors`]: CORS; [`ServiceConfig`].
 //!
 //! State that must outlive a request or be shared between processes (the traffic table,
 //! feedback, the deployment's metrics) is not stored here: [`Service::handle`] answers
@@ -17,16 +22,19 @@
 mod admin;
 pub mod config;
 pub mod cors;
+mod effects;
+mod handling;
 mod monitor;
 pub mod oip;
 mod oip_types;
 mod predict;
+mod registry;
 pub mod routes;
 mod service;
-mod traffic;
 
 pub use config::ServiceConfig;
-pub use service::{Effect, EffectDone, Handled, Service};
+pub use effects::{Effect, EffectDone, Handled};
+pub use service::Service;
 
 use crate::error::ApiError;
 

@@ -110,11 +110,11 @@ impl WasmPredictor {
     /// is then byte-for-byte what the HTTP API would receive.
     #[wasm_bindgen(js_name = predictJson)]
     pub fn predict_json(&self, body: &str) -> Result<String, JsValue> {
-        let (bytes, _) = self
+        let answer = self
             .inner
-            .handle_json(body.as_bytes(), usize::MAX, &|| 0.0)
+            .answer_json(body.as_bytes(), usize::MAX, &|| 0.0)
             .map_err(|e| api_error(&e))?;
-        String::from_utf8(bytes).map_err(|e| {
+        String::from_utf8(answer.json).map_err(|e| {
             js_error(
                 &ErrorCode::InferenceFailed.name(),
                 &format!("cannot encode the answer: {e}"),
