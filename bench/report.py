@@ -30,6 +30,22 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "n/a"
 
 
+# How to run the benchmarks and how the measured builds are made: hand-written, kept by every run.
+RUNNING = (
+    "Running it: `./bench.sh` (`cargo xtask bench`) takes ~20 minutes once built and rewrites "
+    "this file and `bench/chart.svg`; `./bench.sh --quick` runs fewer rounds and shorter load "
+    "tests, to try the pipeline. Its first run also installs wrk (apt), onnxruntime-web and "
+    "onnxruntime-node (npm, in `bench/`), Flask and gunicorn "
+    "(`bench/textbook/requirements.txt`), trains the textbook's pickle with the book's own "
+    "script (`bench/textbook/`) and builds a Worker that links tract, for the tract path's "
+    "rows. `wasmpredict bench models/*/` measures one machine natively on its own (`--json` for"
+    " scripts, `--engine tract` for the tract path). Every wasm goes through binaryen 132's "
+    "`wasm-opt -Oz`; our crate is compiled at opt-level 3 (at z the forest's batches take twice"
+    " as long) and its dependencies at z, with simd128 (\"Shrink\" below says what each step "
+    "did)."
+)
+
+
 def main(results):
     meta = json.load(open(os.path.join(results, "meta.json")))
     native_rs = lines(os.path.join(results, "native-wasmpredict.jsonl"))
@@ -48,6 +64,7 @@ def main(results):
     w("Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n")
     w("Protocol: warm-up, then rounds (5 unless stated); a round's figure is the median of its calls (single-row samples in Node and the browser average 20 consecutive calls, since browsers round `performance.now()` to 5 us even when cross-origin isolated, as the benchmark pages are). Inputs are each bundle's golden rows (the rows sklearn's answers were recorded for); every runtime's labels are checked against sklearn's before it is timed. onnxruntime runs the bundle's own `model.onnx` with one thread; wasmpredict takes the JSON-like request (`{\"features\": [...]}` or `{\"instances\": [...]}`) and returns the full `/predict` answer (label and probabilities), onnxruntime takes a float32 tensor and returns both outputs.\n")
     w("Commands: `" + "`, `".join(meta["commands"]) + "`.\n")
+    w(RUNNING + "\n")
     w("![chart](bench/chart.svg)\n")
 
     # Targets

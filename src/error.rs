@@ -85,6 +85,38 @@ pub fn wire_name<T: Serialize>(value: &T) -> String {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order: for what must cover them all (docs/api.md's error table
+    /// and docs/openapi.yaml's code list are tested against it, tests/docs.rs). The compiler
+    /// keeps it complete: see the check below the `impl`.
+    pub const ALL: [ErrorCode; 26] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::UnknownBodyShape,
+        ErrorCode::WrongFeatureCount,
+        ErrorCode::WrongType,
+        ErrorCode::MissingField,
+        ErrorCode::UnknownField,
+        ErrorCode::MissingValue,
+        ErrorCode::UnknownCategory,
+        ErrorCode::EmptyText,
+        ErrorCode::EmptyBatch,
+        ErrorCode::NonFiniteNumber,
+        ErrorCode::InferenceFailed,
+        ErrorCode::RouteNotFound,
+        ErrorCode::ModelNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::TooManyRows,
+        ErrorCode::ModelUnavailable,
+        ErrorCode::InvalidTraffic,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidPredictionId,
+        ErrorCode::FeedbackExpired,
+        ErrorCode::DuplicateFeedback,
+        ErrorCode::StorageFailed,
+        ErrorCode::ExplanationUnavailable,
+    ];
+
     /// The code as the error body spells it (`invalid_json`).
     pub fn name(self) -> String {
         wire_name(&self)
@@ -108,6 +140,38 @@ impl ErrorCode {
         }
     }
 }
+
+// `ErrorCode::ALL` is complete, checked at compile time: its i-th entry is the i-th variant (a
+// variant inserted or moved breaks this), and its last entry is the last variant, which
+// `is_last` names in a match without a wildcard (a variant added at the end does not compile
+// until it is sorted there, and once it is the last one, ALL must end with it).
+const _: () = {
+    const fn is_last(code: ErrorCode) -> bool {
+        use ErrorCode::*;
+        match code {
+            ExplanationUnavailable => true,
+            InvalidJson | UnknownBodyShape | WrongFeatureCount | WrongType | MissingField
+            | UnknownField | MissingValue | UnknownCategory | EmptyText | EmptyBatch
+            | NonFiniteNumber | InferenceFailed | RouteNotFound | ModelNotFound
+            | MethodNotAllowed | PayloadTooLarge | TooManyRows | ModelUnavailable
+            | InvalidTraffic | Unauthorized | Forbidden | InvalidPredictionId | FeedbackExpired
+            | DuplicateFeedback | StorageFailed => false,
+        }
+    }
+    let all = ErrorCode::ALL;
+    let mut i = 0;
+    while i < all.len() {
+        assert!(
+            all[i] as usize == i,
+            "ErrorCode::ALL must list the variants in order"
+        );
+        i += 1;
+    }
+    assert!(
+        is_last(all[all.len() - 1]),
+        "ErrorCode::ALL must end with the last variant"
+    );
+};
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {

@@ -5,6 +5,8 @@
 
 mod bench;
 mod check;
+#[cfg(test)]
+mod cli_docs;
 mod drift;
 mod file_answers;
 mod info;

@@ -1,8 +1,8 @@
 //! Our tree ensembles as a tract op, registered in tract's ONNX op registry in place of tract's
-//! own TreeEnsembleClassifier/Regressor (tract-onnx-opl 0.23.9 walks every leaf of a tree per
-//! row, gets binary labels wrong, refuses binary boosting exports, has no regressor and treats
-//! `BRANCH_GTE` nodes as leaves: TOOLCHAIN.md). Parsing and evaluation are the compact engine's
-//! (`infer::trees`); this file only adapts them to tract's op traits.
+//! own TreeEnsembleClassifier/Regressor (tract-onnx-opl 0.23.9's `src/ml/tree.rs` walks every
+//! leaf of a tree per row, gets binary labels wrong, refuses binary boosting exports, has no
+//! regressor and treats `BRANCH_GTE` nodes as leaves). Parsing and evaluation are the compact
+//! engine's (`infer::trees`); this file only adapts them to tract's op traits.
 
 use crate::infer::onnx::{Attribute, Node as OnnxNode, Tensor as OnnxTensor};
 use crate::infer::trees::{Ensemble, Labels};
