@@ -88,7 +88,7 @@ impl ErrorCode {
     /// Every code, in declaration order: for what must cover them all (docs/api.md's error table
     /// and docs/openapi.yaml's code list are tested against it, tests/docs.rs). The compiler
     /// keeps it complete: see the check below the `impl`.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::InvalidJson,
         ErrorCode::UnknownBodyShape,
         ErrorCode::WrongFeatureCount,
@@ -115,6 +115,7 @@ impl ErrorCode {
         ErrorCode::DuplicateFeedback,
         ErrorCode::StorageFailed,
         ErrorCode::ExplanationUnavailable,
+        ErrorCode::InvalidConfiguration,
     ];
 
     /// The code as the error body spells it (`invalid_json`).
@@ -149,13 +150,33 @@ const _: () = {
     const fn is_last(code: ErrorCode) -> bool {
         use ErrorCode::*;
         match code {
-            ExplanationUnavailable => true,
-            InvalidJson | UnknownBodyShape | WrongFeatureCount | WrongType | MissingField
-            | UnknownField | MissingValue | UnknownCategory | EmptyText | EmptyBatch
-            | NonFiniteNumber | InferenceFailed | RouteNotFound | ModelNotFound
-            | MethodNotAllowed | PayloadTooLarge | TooManyRows | ModelUnavailable
-            | InvalidTraffic | Unauthorized | Forbidden | InvalidPredictionId | FeedbackExpired
-            | DuplicateFeedback | StorageFailed => false,
+            InvalidConfiguration => true,
+            InvalidJson
+            | UnknownBodyShape
+            | WrongFeatureCount
+            | WrongType
+            | MissingField
+            | UnknownField
+            | MissingValue
+            | UnknownCategory
+            | EmptyText
+            | EmptyBatch
+            | NonFiniteNumber
+            | InferenceFailed
+            | RouteNotFound
+            | ModelNotFound
+            | MethodNotAllowed
+            | PayloadTooLarge
+            | TooManyRows
+            | ModelUnavailable
+            | InvalidTraffic
+            | Unauthorized
+            | Forbidden
+            | InvalidPredictionId
+            | FeedbackExpired
+            | DuplicateFeedback
+            | StorageFailed
+            | ExplanationUnavailable => false,
         }
     }
     let all = ErrorCode::ALL;

@@ -53,22 +53,21 @@ impl FromArgMatches for SettingFlags {
 impl Args for SettingFlags {
     fn augment_args(command: Command) -> Command {
         flags().fold(command, |command, (setting, flag)| {
-            let help = match setting.default {
-                "" => setting.help.to_string(),
-                default => format!("{} [default: {default}]", setting.help),
-            };
             let action = if setting.list {
                 ArgAction::Append
             } else {
                 ArgAction::Set
             };
-            command.arg(
-                Arg::new(flag)
-                    .long(flag)
-                    .value_name(setting.var)
-                    .help(help)
-                    .action(action),
-            )
+            let arg = Arg::new(flag)
+                .long(flag)
+                .value_name(setting.var)
+                .help(setting.help)
+                .action(action);
+            // The default as `--help` shows it; it reaches the config like a given value.
+            command.arg(match setting.default {
+                "" => arg,
+                default => arg.default_value(default),
+            })
         })
     }
 

@@ -33,6 +33,8 @@ fn native_server_over_http() {
         .local_addr()
         .unwrap()
         .port();
+    let state =
+        std::env::temp_dir().join(format!("wasmpredict-serve-state-{}", std::process::id()));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasmpredict"))
         .args([
             "serve",
@@ -45,6 +47,8 @@ fn native_server_over_http() {
             "--addr",
         ])
         .arg(format!("127.0.0.1:{port}"))
+        .arg("--state")
+        .arg(&state)
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -61,6 +65,7 @@ fn native_server_over_http() {
     let missing = post("/models/iris/predict", r#"{"features": [5.1]}"#);
     let _ = child.kill();
     let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&state);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#"{"prediction":0,"probabilities":[0.97,0.03],"classes":[0,1],"model":"rf-classification","version":"1.0.0","id":""#), "{answer}");
     assert!(answer.contains("x-prediction-id: "), "{answer}");
@@ -103,6 +108,8 @@ fn native_server_serves_tract_graphs_beside_compact_ones() {
         .arg("serve")
         .arg("--models")
         .arg(&dir)
+        .arg("--state")
+        .arg(dir.join(".state"))
         .args(["--addr", &format!("127.0.0.1:{port}")])
         .stdout(std::process::Stdio::null())
         .spawn()
