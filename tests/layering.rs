@@ -152,6 +152,7 @@ fn no_module_uses_a_layer_above_its_own() {
 #[test]
 fn the_reader_finds_what_it_must() {
     let module = vec!["bundle".to_string(), "layout".to_string()];
-    let code = code("use crate::ops::traffic::Traffic; // crate::http\nlet x = super::super::api::y;\n");
+    let code =
+        code("use crate::ops::traffic::Traffic; // crate::http\nlet x = super::super::api::y;\n");
     assert_eq!(named_modules(&module, &code), ["ops", "api"]);
 }

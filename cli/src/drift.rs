@@ -7,8 +7,8 @@ use crate::rows::{self, Format, Row};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use wasmpredict::input::{self, csv};
 use wasmpredict::drift::{Distribution, DriftReport, Tally, Verdict};
+use wasmpredict::input::{self, csv};
 use wasmpredict::Predictor;
 
 /// Rows predicted together.

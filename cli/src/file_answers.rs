@@ -8,9 +8,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use wasmpredict::api::{request, ErrorBody};
 use wasmpredict::decimal::write_f32;
-use wasmpredict::input::csv;
 use wasmpredict::error::{ApiError, ErrorCode};
 use wasmpredict::infer::{Outputs, Second};
+use wasmpredict::input::csv;
 use wasmpredict::Predictor;
 
 /// Rows of a file packed for a worker: every CSV cell and JSON line of the chunk in one text,

@@ -5,9 +5,9 @@
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use wasmpredict::input::csv;
 use wasmpredict::bundle::Field;
 use wasmpredict::error::{ApiError, ErrorCode};
+use wasmpredict::input::csv;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

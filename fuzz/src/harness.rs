@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
-use wasmpredict::input::csv;
 use wasmpredict::bundle::{FieldKind, Task};
 use wasmpredict::error::ErrorCode;
 use wasmpredict::http::{EffectDone, HttpRequest, RequestBody, Service, ServiceConfig};
 use wasmpredict::infer::{Engine, Model, Outputs};
+use wasmpredict::input::csv;
 use wasmpredict::ops::feedback::ScoreRow;
 use wasmpredict::ops::metrics::Metrics;
 use wasmpredict::ops::monitor::{ModelWindow, Window};

@@ -8,9 +8,7 @@ mod paced;
 pub mod request;
 pub mod response;
 
-pub use response::{
-    BatchResponse, ErrorBody, Prediction, Response, SingleResponse,
-};
+pub use response::{BatchResponse, ErrorBody, Prediction, Response, SingleResponse};
 
 pub use describe::describe;
 use response::ResponseJson;

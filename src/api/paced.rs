@@ -10,8 +10,8 @@ use super::{check_rows, numeric_body, parse_body, request, response, Evaluated, 
 use super::{FeatureBatch, Predictor, Response, Timings};
 use crate::error::{ApiError, ErrorCode};
 use crate::explain::{self, Explanation};
-use crate::input::Cell;
 use crate::infer::Outputs;
+use crate::input::Cell;
 use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;

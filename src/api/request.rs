@@ -310,4 +310,3 @@ fn positional_row<'a>(values: &'a [Value], fields: &[Field]) -> Result<Vec<Cell<
     }
     values.iter().zip(fields).map(|(v, f)| cell(v, f)).collect()
 }
-

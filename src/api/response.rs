@@ -2,8 +2,8 @@
 //! `predictions` (+ a row of probabilities/scores per prediction). Both carry the model's
 //! `classes` (classification), `model` and `version`.
 
-use crate::explain::Explanation;
 use crate::decimal::write_f32;
+use crate::explain::Explanation;
 use serde::Serialize;
 
 /// A class label exactly as in sklearn's `classes_`, or a regression value.
@@ -30,7 +30,6 @@ pub fn push_member(
     json.extend(close);
     Ok(())
 }
-
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]

@@ -4,8 +4,8 @@
 use super::{Binner, Counts, DriftReport, ProfileError};
 use crate::bundle::{Field, Manifest};
 use crate::error::ApiError;
-use crate::input::Cell;
 use crate::infer::Outputs;
+use crate::input::Cell;
 use serde_json::Value;
 
 /// A bundle's profile and the rows counted against it so far.

@@ -1,8 +1,8 @@
 //! The set of served models (each with its versions) and the routes over them.
 
+use super::config::ServiceConfig;
 use super::monitor::Pending;
 use super::routes::{self, Route};
-use super::config::ServiceConfig;
 use super::{admin, cors, oip, HttpRequest, HttpResponse, RequestBody};
 use crate::api::{describe, run_now, NoPause, Pace, Predictor};
 use crate::bundle::layout::{compare_versions, ModelDir};

@@ -41,7 +41,10 @@ impl Traffic {
         let Some(bytes) = model.traffic_bytes()? else {
             return Ok(Traffic::only(versions.last().copied().unwrap_or_default()));
         };
-        let path = model.traffic.as_deref().unwrap_or(std::path::Path::new("traffic.json"));
+        let path = model
+            .traffic
+            .as_deref()
+            .unwrap_or(std::path::Path::new("traffic.json"));
         Traffic::parse(&bytes, &versions)
             .map_err(|e| BundleError::Manifest(format!("{}: {}", path.display(), e.message)))
     }

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use wasmpredict::input::csv;
 use wasmpredict::bundle::Field;
 use wasmpredict::drift::DriftReport;
+use wasmpredict::input::csv;
 
 use crate::drift::DriftView;
 use crate::form::value_to_text;

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use wasmpredict::input::csv::typed;
 use wasmpredict::bundle::{Field, FieldKind};
+use wasmpredict::input::csv::typed;
 
 use crate::predictor::{now_ms, predictor};
 use crate::result::Outcome;

@@ -3,10 +3,10 @@
 //! row streams through them and a sparse row (a tf-idf or one-hot vector: a few (column, value)
 //! pairs) touches only its own columns. Labels and post transforms as onnxruntime computes them.
 
+use crate::featurize::SparseRows;
 use crate::infer::onnx::Node;
 use crate::infer::post_transform::PostTransform;
 use crate::infer::trees::Labels;
-use crate::featurize::SparseRows;
 use crate::infer::GraphError;
 
 /// The weights of a linear op.

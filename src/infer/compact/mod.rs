@@ -10,9 +10,9 @@
 mod linear;
 mod ops;
 
+use crate::featurize::SparseRows;
 use crate::infer::onnx::{self, dtype, Node, Tensor};
 use crate::infer::trees::{Ensemble, Labels};
-use crate::featurize::SparseRows;
 use crate::infer::{Features, GraphError};
 use linear::{ClassifierHead, Linear};
 use ops::{Arith, RowOp};
