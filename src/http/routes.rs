@@ -36,8 +36,9 @@ pub enum Route<'a> {
     Monitor(&'a str),
 }
 
-/// The first path segments of every API route.
-const API_ROOTS: [&str; 5] = ["predict", "models", "v2", "admin", "metrics"];
+/// The first path segments of every API route (also what `www/sw.js` never serves from its
+/// cache: the build writes them in).
+pub const API_ROOTS: [&str; 5] = ["predict", "models", "v2", "admin", "metrics"];
 
 /// Whether `path` belongs to the API (or would, with a wrong tail): such paths never fall
 /// through to static files.
