@@ -79,29 +79,35 @@ pub fn run(p: &Paths, mode: Mode) -> Result {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")))
         .unwrap_or_default();
     let fresh = |c: &mut Command| {
+        // What `cargo run` (this command's own cargo) and xtask set: the clone starts from a
+        // plain shell's environment.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO")
+                || key.starts_with("WASMPREDICT_")
+                || key.starts_with("RUSTUP_")
+                || key == "LD_LIBRARY_PATH"
+            {
+                c.env_remove(&*key);
+            }
+        }
         c.current_dir(&repo)
             .env("CARGO_HOME", work.join("cargo"))
             .env("RUSTUP_HOME", &rustup_home)
             .env("PATH", &path)
             .env("npm_config_cache", work.join("npm-cache"))
-            .env("PIP_CACHE_DIR", work.join("pip-cache"))
-            // Whatever this command's own cargo and run set: the clone starts from nothing.
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("WASMPREDICT_TIMES")
-            .env_remove("WASMPREDICT_WASM_TARGET_DIR")
-            .env_remove("RUSTUP_TOOLCHAIN")
-            .env_remove("CARGO")
-            .env_remove("CARGO_MANIFEST_DIR");
+            .env("PIP_CACHE_DIR", work.join("pip-cache"));
     };
-    let log_path = work.join(match mode {
-        Mode::Run => "run.log",
-        Mode::Test => "test.log",
-    });
+    let name = match mode {
+        Mode::Run => "run",
+        Mode::Test => "test",
+    };
+    let log_path = work.join(format!("{name}.log"));
     let log = std::fs::File::create(&log_path)
         .context(|| format!("cannot create {}", log_path.display()))?;
     let head = crate::process::output(cmd("git", ["log", "--oneline", "-1"]).current_dir(&repo))?;
     eprintln!(
-        "cold {mode:?} of {} in {}; log: {}",
+        "cold {name} of {} in {}; log: {}",
         head.trim(),
         work.display(),
         log_path.display()

@@ -24,8 +24,11 @@ pub fn lock_version(root: &Path, name: &str) -> Result<String> {
     let path = root.join("Cargo.lock");
     let text =
         std::fs::read_to_string(&path).context(|| format!("cannot read {}", path.display()))?;
-    let lock: CargoLock =
-        toml::from_str(&text).context(|| format!("{} is not a lock file", path.display()))?;
+    locked(&text, name).map_err(|e| crate::out::Failure(format!("{}: {e}", path.display())))
+}
+
+fn locked(lock_file: &str, name: &str) -> Result<String> {
+    let lock: CargoLock = toml::from_str(lock_file).context(|| "not a lock file".to_string())?;
     let versions: Vec<&str> = lock
         .package
         .iter()
@@ -34,9 +37,9 @@ pub fn lock_version(root: &Path, name: &str) -> Result<String> {
         .collect();
     match versions.as_slice() {
         [v] => Ok((*v).to_string()),
-        [] => fail(format!("{name} not found in Cargo.lock")),
+        [] => fail(format!("{name} not found")),
         several => fail(format!(
-            "Cargo.lock has {name} {}: one version expected",
+            "{name} {}: one version expected",
             several.join(" and ")
         )),
     }
@@ -118,4 +121,38 @@ pub fn check_compatibility_date(root: &Path) -> Result {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locked;
+
+    const LOCK: &str = r#"
+version = 4
+
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.130"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = ["once_cell"]
+
+[[package]]
+name = "syn"
+version = "1.0.109"
+
+[[package]]
+name = "syn"
+version = "2.0.100"
+"#;
+
+    #[test]
+    fn one_version_of_a_locked_crate() {
+        assert_eq!(locked(LOCK, "wasm-bindgen").expect("locked"), "0.2.130");
+        assert!(locked(LOCK, "worker").unwrap_err().0.contains("not found"));
+        assert!(locked(LOCK, "syn")
+            .unwrap_err()
+            .0
+            .contains("1.0.109 and 2.0.100"));
+        assert!(locked("[[package]\nname = ", "syn").is_err());
+    }
 }

@@ -192,12 +192,7 @@ fn service_worker(site: &Path) -> Result<(String, usize)> {
         }
         hash.update(relative.as_bytes());
         hash.update(std::fs::read(file).context(|| format!("cannot read {}", file.display()))?);
-        // Not precached: the tract-enabled predictor (a page fetches it only for a bundle that
-        // needs it, and the service worker then keeps it) and the versioned copies of bundles
-        // (bundles/NAME/VERSION/: sw.js fetches and verifies a version when it becomes live).
-        let versioned_bundle =
-            relative.starts_with("bundles/") && relative.matches('/').count() >= 3;
-        if !relative.contains("_tract") && !versioned_bundle {
+        if precached(&relative) {
             precache.push(format!("/{relative}"));
         }
     }
@@ -216,6 +211,15 @@ fn service_worker(site: &Path) -> Result<(String, usize)> {
     )?;
     std::fs::write(&sw_path, filled).context(|| format!("cannot write {}", sw_path.display()))?;
     Ok((version, precache.len()))
+}
+
+/// Whether the service worker precaches a file of the site (its path under build/site). Not
+/// the tract-enabled predictor (a page fetches it only for a bundle that needs it, and the
+/// service worker then keeps it), nor the versioned copies of bundles (bundles/NAME/VERSION/:
+/// sw.js fetches and verifies a version when it becomes live).
+fn precached(relative: &str) -> bool {
+    let versioned_bundle = relative.starts_with("bundles/") && relative.matches('/').count() >= 3;
+    !relative.contains("_tract") && !versioned_bundle
 }
 
 /// `text` with its one `placeholder` replaced.
@@ -240,4 +244,37 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fill, precached};
+
+    #[test]
+    fn precache_leaves_out_the_tract_predictor_and_versioned_bundles() {
+        for path in [
+            "index.html",
+            "pkg/predictor.js",
+            "pkg/wasmpredict_web_bg.wasm",
+            "bundles/iris/model.onnx",
+            "bundles/churn/manifest.json",
+            "bundles/index.json",
+        ] {
+            assert!(precached(path), "{path}");
+        }
+        for path in [
+            "pkg/wasmpredict_web_tract_bg.wasm",
+            "pkg/wasmpredict_web_tract.js",
+            "bundles/churn/1.1.0/model.onnx",
+        ] {
+            assert!(!precached(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_placeholder_is_filled_once() {
+        assert_eq!(fill("a __X__ b", "__X__", "1").expect("filled"), "a 1 b");
+        assert!(fill("a b", "__X__", "1").is_err());
+        assert!(fill("__X__ __X__", "__X__", "1").is_err());
+    }
 }

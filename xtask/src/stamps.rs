@@ -79,3 +79,31 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> Result {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn an_output_is_fresh_until_an_input_changes() {
+        let dir = std::env::temp_dir().join(format!("xtask-stamps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).expect("dir");
+        std::fs::write(dir.join("src/a.rs"), "one").expect("input");
+        let (output, stamps, inputs) =
+            (dir.join("out.wasm"), dir.join("stamps"), [dir.join("src")]);
+        let stamp = check(&stamps, &output, &inputs).expect("hash");
+        assert!(!stamp.fresh(), "no output yet");
+        std::fs::write(&output, "built").expect("output");
+        stamp.record().expect("record");
+        assert!(check(&stamps, &output, &inputs).expect("hash").fresh());
+        // Same length, same mtime second: content decides.
+        std::fs::write(dir.join("src/a.rs"), "two").expect("edit");
+        assert!(!check(&stamps, &output, &inputs).expect("hash").fresh());
+        std::fs::write(dir.join("src/a.rs"), "one").expect("undo");
+        assert!(check(&stamps, &output, &inputs).expect("hash").fresh());
+        std::fs::write(dir.join("src/b.rs"), "").expect("new file");
+        assert!(!check(&stamps, &output, &inputs).expect("hash").fresh());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -38,6 +38,9 @@ const TRACT_WORKER_HOSTILE: [&str; 4] = [
 
 pub fn run(p: &Paths) -> Result {
     pin_numeric_kernels(p)?;
+    // The CLI the tests run (the exporter replays goldens through it; the ops and bad-input
+    // tests serve with it): built below, named for every command from here on.
+    std::env::set_var("WASMPREDICT_BIN", p.cli_debug());
     let clock = steps::start(&p.target);
     let mut background = Background::default();
     let result = every_test(p, &mut background);
@@ -50,7 +53,8 @@ pub fn run(p: &Paths) -> Result {
 }
 
 /// Training in the tests must reproduce the committed bundles on any machine: the variables of
-/// models/pinned_kernels.py, set for every command this one runs (before any thread starts).
+/// models/pinned_kernels.py, set for every command this one runs (before any thread starts, as
+/// environment variables must be).
 fn pin_numeric_kernels(p: &Paths) -> Result {
     let json = output(cmd("python3", [p.at("models/pinned_kernels.py")]).arg("--json"))?;
     let pinned: std::collections::BTreeMap<String, String> =
@@ -119,7 +123,6 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     timed(&out, "CLI build", || {
         process::run(&out, cargo(p, ["build", "--bin", "wasmpredict"]))
     })?;
-    let bin = p.cli_debug();
     background.wait("Python packages")?;
     let py = venv::python(&p.root);
 
@@ -136,23 +139,21 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
 
     out.say("Rust tests (golden replay, engine parity, featurizer parity, API errors, bundle refusals, HTTP routes, CLI)");
     timed(&out, "Rust tests", || {
-        process::run(&out, cargo(p, ["test", "--all-targets"]))
+        process::run(&out, cargo(p, ["test", "--all-targets"]))?;
+        // xtask's own (apart: in one invocation with the others, cargo would unify features
+        // across them and rebuild the rest).
+        process::run(&out, cargo(p, ["test", "-p", "xtask"]))
     })?;
     out.say("Python tests against the native server (exporter, spec, schemathesis, tritonclient)");
     timed(&out, "Python tests", || {
         process::run(
             &out,
-            cmd(&py, ["-m", "pytest", "-q", "tests/python"])
-                .current_dir(&p.root)
-                .env("WASMPREDICT_BIN", &bin),
+            cmd(&py, ["-m", "pytest", "-q", "tests/python"]).current_dir(&p.root),
         )
     })?;
     out.say("operations against the native server: versions, traffic split, shadow, feedback, metrics, admin token, CLI rollback");
     timed(&out, "operations tests (native)", || {
-        process::run(
-            &out,
-            node_test(p, &["tests/ops/native.test.mjs"]).env("WASMPREDICT_BIN", &bin),
-        )
+        process::run(&out, node_test(p, &["tests/ops/native.test.mjs"]))
     })?;
 
     out.say(&format!(
@@ -186,10 +187,7 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     })?;
     out.say("the bad-input matrix (tests/hardening/bad-inputs.json): wasmpredict serve, the Worker in workerd, the JS predictor");
     timed(&out, "bad-input matrix", || {
-        process::run(
-            &out,
-            node_test(p, &["tests/hardening/"]).env("WASMPREDICT_BIN", &bin),
-        )
+        process::run(&out, node_test(p, &["tests/hardening/"]))
     })?;
 
     out.say("the deploy gate (dry run) on the committed bundles, and its refusals (tests/ops/gate.test.mjs)");

@@ -38,13 +38,22 @@ pub fn need_venv(out: &Out, root: &Path) -> Result {
         out.say(&format!("creating {}", venv.display()));
         run(out, cmd("python3", ["-m", "venv"]).arg(&venv))?;
     }
-    // The stamp is the sha256 of the requirement files, one after the other.
-    let mut all = Vec::new();
+    // The stamp is the sha256 of the pins, file by file (comments do not count).
+    let mut pins = String::new();
     for file in REQUIREMENTS {
         let path = root.join(file);
-        all.extend(std::fs::read(&path).context(|| format!("cannot read {}", path.display()))?);
+        let text =
+            std::fs::read_to_string(&path).context(|| format!("cannot read {}", path.display()))?;
+        pins.push_str(&format!("# {file}\n"));
+        for line in text.lines() {
+            let pin = line.split('#').next().unwrap_or("").trim();
+            if !pin.is_empty() {
+                pins.push_str(pin);
+                pins.push('\n');
+            }
+        }
     }
-    let want = hex(&Sha256::digest(&all));
+    let want = hex(&Sha256::digest(pins.as_bytes()));
     let stamp = venv.join(".wasmpredict-requirements");
     if std::fs::read_to_string(&stamp).unwrap_or_default().trim() != want {
         out.say("installing pinned Python packages into .venv (first time: ~3 minutes)");
@@ -158,4 +167,18 @@ fn normalize(name: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn distribution_names_compare_as_pip_does() {
+        assert_eq!(normalize("zope.event"), "zope-event");
+        assert_eq!(normalize("typing_extensions"), "typing-extensions");
+        assert_eq!(normalize("MarkupSafe"), "markupsafe");
+        assert_eq!(normalize("jsonschema_rs"), normalize("jsonschema-rs"));
+        assert_eq!(normalize("a._-b"), "a-b");
+    }
 }
