@@ -139,7 +139,7 @@ fn offline(
     // What the server would start with: the stored traffic, else the model directory's.
     let current = match table.get(name) {
         Some(t) => t.clone(),
-        None => Traffic::initial(&model).map_err(|e| e.to_string())?,
+        None => Traffic::initial(model).map_err(|e| e.to_string())?,
     };
     Ok(current.state(name, &versions).to_string())
 }

@@ -39,13 +39,15 @@ impl Server {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("wasmpredict serve starts");
+        // Stopped by Drop, also when it never listens.
+        let server = Server {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+        };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Server {
-                    child,
-                    url: format!("http://127.0.0.1:{port}"),
-                    state,
-                };
+                return server;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
