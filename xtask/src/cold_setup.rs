@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The textbook request of the README.
+const TEXTBOOK: &str = r#"{"features": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}"#;
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Mode {
     /// Clone, then ./run.sh until the app answers.
@@ -152,6 +155,13 @@ pub fn run(p: &Paths, mode: Mode) -> Result {
             let seconds = start.elapsed().as_secs();
             let result = if ready {
                 eprintln!("./run.sh answered on port {port} after {seconds} s");
+                // The README's first request, as a newcomer sends it.
+                let mut curl = cmd("curl", ["-sS", "-X", "POST"]);
+                curl.arg(format!("http://127.0.0.1:{port}/predict"))
+                    .args(["-d", TEXTBOOK]);
+                if let Some(answer) = crate::process::probe(&mut curl) {
+                    eprintln!("{}", answer.trim());
+                }
                 print_table(&log_path, "built in", "failed");
                 Ok(())
             } else {
