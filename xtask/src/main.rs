@@ -82,9 +82,9 @@ enum Command {
         /// Run the gate, do not deploy.
         #[arg(long)]
         dry_run: bool,
-        /// The models directory to deploy.
-        #[arg(long, default_value = "models")]
-        models: PathBuf,
+        /// The models directory to deploy [default: the repository's models/].
+        #[arg(long)]
+        models: Option<PathBuf>,
         /// The running deployment, whose live versions agreement is measured against (default:
         /// the live versions of the models directory).
         #[arg(long, value_name = "URL")]
@@ -144,10 +144,12 @@ enum Build {
     Site,
     /// The Worker with the bundles of a models directory (tract linked only if one needs it).
     Worker {
-        #[arg(long, default_value = "models")]
-        models: PathBuf,
-        #[arg(long, default_value = "worker/build")]
-        out: PathBuf,
+        /// The models directory whose bundles it embeds [default: the repository's models/].
+        #[arg(long)]
+        models: Option<PathBuf>,
+        /// Where the build goes [default: the repository's worker/build].
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Link tract even when no bundle needs it.
         #[arg(long)]
         tract: bool,
@@ -197,8 +199,8 @@ fn build(p: &Paths, what: Build) -> Result {
                 &out,
                 p,
                 &worker::Options {
-                    models,
-                    out: dir,
+                    models: models.unwrap_or_else(|| p.at("models")),
+                    out: dir.unwrap_or_else(|| p.at("worker/build")),
                     tract,
                 },
             )
@@ -232,7 +234,7 @@ fn main() -> ExitCode {
             &p,
             &deploy::Options {
                 dry_run,
-                models,
+                models: models.unwrap_or_else(|| p.at("models")),
                 live_url,
             },
         ),

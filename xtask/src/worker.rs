@@ -66,7 +66,7 @@ pub fn build(out: &Out, p: &Paths, o: &Options) -> Result {
     if !models.is_dir() {
         return fail(format!("{}: no such models directory", o.models.display()));
     }
-    let out_dir = p.root.join(&o.out);
+    let out_dir = std::path::absolute(&o.out).context(|| o.out.display().to_string())?;
     let wasm_file = out_dir.join("index_bg.wasm");
     let built_from = format!(
         "{}{}",
