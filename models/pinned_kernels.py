@@ -9,6 +9,7 @@ gives every AVX2 or newer machine the same floats. The committed bundles were tr
 
     import pinned_kernels; pinned_kernels.pin()      # before numpy is imported
     python3 models/pinned_kernels.py --shell         # the same as `export` lines, for scripts
+    python3 models/pinned_kernels.py --json          # the same as one JSON object (cargo xtask)
 """
 
 from __future__ import annotations
@@ -39,13 +40,18 @@ def pin() -> None:
             "numpy was loaded without the pinned numeric kernels, so training would not reproduce "
             "the committed bundles; run with "
             + " ".join(f"{k}='{v}'" for k, v in PINNED.items())
-            + " (./test.sh sets them)"
+            + " (cargo xtask test sets them)"
         )
     os.environ.update(todo)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--shell"]:
-        raise SystemExit("usage: python3 models/pinned_kernels.py --shell")
-    for key, value in PINNED.items():
-        print(f"export {key}='{value}'")
+    if sys.argv[1:] == ["--json"]:
+        import json
+
+        print(json.dumps(PINNED))
+    elif sys.argv[1:] == ["--shell"]:
+        for key, value in PINNED.items():
+            print(f"export {key}='{value}'")
+    else:
+        raise SystemExit("usage: python3 models/pinned_kernels.py --shell | --json")

@@ -1,5 +1,7 @@
 // Serves a built Worker in workerd (through Miniflare, as tests/worker/ run it) on a fixed port
-// until killed: scripts/soak.sh and scripts/starvation.mjs load it from outside.
+// until killed: the deploy gate (`cargo xtask deploy`) replays goldens against it, and the soak
+// (scripts/soak.mjs, scripts/starvation.mjs) loads it from outside. Prints `workerd at URL` once
+// it serves.
 //   node scripts/serve-workerd.mjs PORT [BUILD_DIR]
 import { workerd } from "./workerd.mjs";
 

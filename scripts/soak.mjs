@@ -2,7 +2,7 @@
 // wrk run on loopback with bench/soak/mix.lua (single rows, 1,000-row batches, bad bodies) while
 // the server's resident memory is sampled every 10 s, then scripts/starvation.mjs. Writes
 // target/soak/NAME.json and the "Soak" section of docs/reliability.md.
-//   node scripts/soak.mjs [SECONDS]      (scripts/soak.sh builds first, then runs this)
+//   node scripts/soak.mjs [SECONDS]      (`cargo xtask soak` builds first, then runs this)
 import { spawn, execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
@@ -102,8 +102,8 @@ const worker = await soak("worker", async (port) => {
 const row = (r) => `| ${r.name === "native" ? "`wasmpredict serve` (release)" : "Worker in workerd (Miniflare)"} | ${r.seconds} s | ${r.requests.toLocaleString("en")} | ${Object.entries(r.statuses).map(([s, n]) => `${s}: ${n.toLocaleString("en")}`).join(", ")} | ${r.five_xx} | ${r.dropped_connections} | ${r.latency_ms.p50} / ${r.latency_ms.p99} / ${r.latency_ms.max} | ${r.memory[0].rss_mib} → ${r.memory_after_warmup_mib ? `${r.memory_after_warmup_mib.min}–${r.memory_after_warmup_mib.max}` : "-"} |`;
 const curve = (r) => r.memory.map((m) => `${m.s}s ${m.rss_mib}`).join(", ");
 const starve = (r) => { const s = r.starvation; return `| ${r.name} | ${s.heavy_batches.n} × ${s.heavy_batches.rows_each.toLocaleString("en")} rows (p50 ${s.heavy_batches.p50_ms} ms) | ${s.health.p50_ms} / ${s.health.p99_ms} / ${s.health.max_ms} | ${s.single_row.p50_ms} / ${s.single_row.p99_ms} / ${s.single_row.max_ms} | ${s.light_failed + s.heavy_batches.failed} |`; };
-const section = `<!-- soak:start (written by scripts/soak.sh) -->
-Run on ${new Date().toISOString().slice(0, 10)} with \`scripts/soak.sh ${SECONDS}\` (wrk -t2 -c8, loopback, 2 cores shared by
+const section = `<!-- soak:start (written by cargo xtask soak) -->
+Run on ${new Date().toISOString().slice(0, 10)} with \`cargo xtask soak ${SECONDS}\` (wrk -t2 -c8, loopback, 2 cores shared by
 server and client). Mix per 20 requests (bench/soak/mix.lua): 12 single iris rows, 2 churn
 records, 2 news texts, 2 1,000-row iris batches, 2 bad bodies (answered 400).
 

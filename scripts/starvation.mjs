@@ -1,7 +1,7 @@
 // Do heavy requests starve light ones? Two loops send 10,000-row `news` batches back to back
 // while, every 50 ms, a health check (GET /v2/health/ready) and a single iris row go out; prints
 // the light requests' latencies (p50, p99, max) and the heavy batches' count and duration as JSON.
-//   node scripts/starvation.mjs URL [SECONDS]      (scripts/soak.sh runs it on both servers)
+//   node scripts/starvation.mjs URL [SECONDS]      (`cargo xtask soak` runs it on both servers)
 const [base, seconds = "30"] = process.argv.slice(2);
 const words = ["a", "wonderful", "moving", "dull", "lifeless", "film", "cast", "plot", "score", "superb"];
 const texts = Array.from({ length: 10000 }, (_, i) => ({ text: `${words[i % 10]} ${words[(i * 7) % 10]} ${words[(i * 3) % 10]} film ${i}` }));

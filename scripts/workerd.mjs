@@ -1,6 +1,7 @@
 // A built Worker in workerd through Miniflare, configured as wrangler.toml configures it: the
 // compiled wasm module, the compatibility date, the DeploymentState Durable Object on SQLite
-// storage, and the given vars. Used by the deploy gate (scripts/gate.mjs) and tests/worker/.
+// storage, and the given vars. Used by scripts/serve-workerd.mjs (the deploy gate, the soak) and
+// tests/worker/.
 import { Miniflare } from "miniflare";
 
 // `options` go to Miniflare as they are (e.g. `{ port }` for a fixed port on 127.0.0.1).

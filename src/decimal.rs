@@ -133,9 +133,9 @@ mod tests {
                 return;
             }
             let mut direct = Vec::new();
-            super::write_f32(x, &mut direct);
+            crate::decimal::write_f32(x, &mut direct);
             let direct = String::from_utf8(direct).unwrap();
-            let via_serde = serde_json::to_string(&super::decimal(x)).unwrap();
+            let via_serde = serde_json::to_string(&crate::decimal::decimal(x)).unwrap();
             assert_eq!(direct, via_serde, "{x:e}");
         };
         for x in [

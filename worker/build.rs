@@ -2,7 +2,7 @@
 //! layout of `wasmpredict::bundle::layout`: NAME/ or NAME/VERSION/ with a manifest.json, and an
 //! optional NAME/traffic.json) into the Worker: adding a bundle directory and rebuilding serves
 //! it. Refuses to embed a bundle this build could not serve: one whose graph needs tract when
-//! the `tract` feature is off (scripts/build-worker.sh turns it on exactly then).
+//! the `tract` feature is off (`cargo xtask build worker` turns it on exactly then).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ fn main() {
             if engine == Engine::Tract && !with_tract {
                 panic!(
                     "bundle {name} {version} needs the tract engine: build the Worker with --features tract \
-                     (scripts/build-worker.sh does so when a bundle needs it)"
+                     (`cargo xtask build worker` does so when a bundle needs it)"
                 );
             }
             // The files the manifest lists (and that from_dir just verified), nothing else.

@@ -2,8 +2,10 @@
 // with (/pkg/predictor.js and the compact wasm) and every bundle are cached and the app predicts
 // with the network off. The tract-enabled predictor is left out of the precache (a page fetches
 // it only for a bundle that needs it) and cached by the fetch handler when it is first served.
-// scripts/build-web.sh replaces the two placeholders with this build's version (a hash of the
-// site) and the list of its files, so a new build installs a new cache and deletes the old one.
+// `cargo xtask build web` fills in the three placeholders below: this build's version (a hash of
+// the site), the list of its files (so a new build installs a new cache and deletes the old
+// one), and the API's first path segments from the core's route table
+// (`wasmpredict::http::routes::API_ROOTS`).
 //
 // Live versions: when online, the worker asks the API which version of each model is live
 // (GET /models/{name}: `live` and the sha256 of its files). When that is not the version the
@@ -13,17 +15,22 @@
 // The page asks for a check at start and when the browser comes back online, and is told
 // ("bundle-updated" / "bundle-rejected") so it reloads the model.
 const VERSION = "__WASMPREDICT_VERSION__";
+// File paths, as the build lists them; each is cached under its pageKey.
 const PRECACHE = __WASMPREDICT_PRECACHE__;
+// The HTTP API is never served from the cache.
+const API_PATH = new RegExp(`^/(${__WASMPREDICT_API_ROOTS__.join("|")})(/|$)`);
 const CACHE = `wasmpredict-${VERSION}`;
 const LIVE = `wasmpredict-live-${VERSION}`;
 
+// The one page-key rule: pages are cached under their extension-less URL (Cloudflare's assets
+// redirect /page.html to /page, and a redirected response cannot answer a navigation).
 function pageKey(pathname) {
   const path = pathname.replace(/\.html$/, "").replace(/\/index$/, "/");
   return path === "" ? "/" : path;
 }
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE.map(pageKey))).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -121,8 +128,7 @@ self.addEventListener("message", (event) => {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
-  // The HTTP API is never served from the cache.
-  if (/^\/(predict|models|v2|admin|metrics)(\/|$)/.test(url.pathname)) return;
+  if (API_PATH.test(url.pathname)) return;
   event.respondWith(
     (async () => {
       // A verified live version's files first.
@@ -131,8 +137,6 @@ self.addEventListener("fetch", (event) => {
         if (live) return live;
       }
       const cache = await caches.open(CACHE);
-      // Pages are cached under their extension-less URL (Cloudflare's assets redirect
-      // /page.html to /page, and a redirected response cannot answer a navigation).
       const key = event.request.mode === "navigate" ? pageKey(url.pathname) : event.request;
       const hit = await cache.match(key, { ignoreSearch: true });
       if (hit) return hit;

@@ -1,4 +1,4 @@
--- The soak's request mix (scripts/soak.sh): per 20 requests, 12 single iris rows, 2 churn
+-- The soak's request mix (`cargo xtask soak`): per 20 requests, 12 single iris rows, 2 churn
 -- records, 2 news texts, 2 1,000-row iris batches and 2 bad bodies (not JSON; a wrong type).
 -- Each thread counts its answers by status; done() prints them with wrk's socket errors.
 local json = { ["Content-Type"] = "application/json" }

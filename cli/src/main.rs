@@ -5,10 +5,12 @@
 
 mod bench;
 mod check;
+mod check_url;
 #[cfg(test)]
 mod cli_docs;
 mod drift;
 mod file_answers;
+mod http_client;
 mod info;
 mod models;
 mod predict;
@@ -38,11 +40,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate bundles: manifest, sha256 of every file, model load, golden.json replay.
+    /// Validate bundles: manifest, sha256 of every file, model load, golden.json replay. With
+    /// --url, replay the golden rows against a running server instead (exit 1 on a mismatch, 2
+    /// when it cannot be reached).
     Check {
         /// Bundle directories (each holds a manifest.json), or models directories (every version of every model under them).
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
+        /// Replay against the server at this http:// URL: every golden row of every version is
+        /// posted to URL/models/{name}/versions/{version}/predict; for a model with several
+        /// versions, how often each agrees with the live one is printed too.
+        #[arg(long, value_name = "URL", conflicts_with = "engine")]
+        url: Option<String>,
+        /// With --url: the version a live deployment serves, against which agreement is
+        /// measured (repeatable; default: the live version of the models directory).
+        #[arg(long, value_name = "NAME=VERSION", requires = "url")]
+        live: Vec<String>,
         #[command(flatten)]
         engine: EngineArg,
     },
@@ -139,7 +152,18 @@ pub struct EngineArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { bundles, engine } => check::run(&bundles, engine.engine),
+        Command::Check {
+            bundles,
+            url: Some(url),
+            live,
+            engine: _,
+        } => check_url::run(&bundles, &url, &live),
+        Command::Check {
+            bundles,
+            url: None,
+            engine,
+            ..
+        } => check::run(&bundles, engine.engine),
         Command::Predict {
             bundle,
             input,

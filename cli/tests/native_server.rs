@@ -111,6 +111,8 @@ fn native_server_serves_tract_graphs_beside_compact_ones() {
         .arg("--state")
         .arg(dir.join(".state"))
         .args(["--addr", &format!("127.0.0.1:{port}")])
+        // Its state (.wasmpredict) goes where .gitignore expects it, not into cli/.
+        .current_dir(root())
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("starts");

@@ -13,7 +13,7 @@ const URL_ = (process.env.WASMPREDICT_URL || "http://127.0.0.1:8787").replace(/\
 const ARTIFACTS = `${ROOT}target/test-artifacts`;
 const FIXTURES = `${ROOT}target/fixtures`;
 const MODELS = ["churn", "iris", "news", "rf-classification"];
-// The bundles as the site serves them (scripts/build-web.sh: each model's live version).
+// The bundles as the site serves them (`cargo xtask build web`: each model's live version).
 const golden = (name) => JSON.parse(readFileSync(`${ROOT}build/site/bundles/${name}/golden.json`, "utf8"));
 const BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];

@@ -34,7 +34,7 @@ before(async () => {
   }
   mf = workerd(`${ROOT}worker/build`, { DEFAULT_MODEL: "rf-classification", ADMIN_TOKEN: TOKEN });
   workerPort = Number(new URL(await mf.ready).port);
-  // The JS predictor on the bundles the site serves (scripts/build-web.sh).
+  // The JS predictor on the bundles the site serves (`cargo xtask build web`).
   const PKG = `${ROOT}build/site/pkg/`;
   const { Predictor, initialize } = await import(`${PKG}predictor.js`);
   await initialize({ module_or_path: readFileSync(`${PKG}wasmpredict_web_bg.wasm`) });

@@ -3,7 +3,7 @@
 // served as static files and run in headless Chromium (Debian's, through playwright-core): the
 // page predicts iris (compact engine) and an MLP (the tract build, which the bundle fetches only
 // for that model) with the goldens' answers.
-// Run after scripts/build-web.sh and make_fixtures.py: node --test tests/npm/   (./test.sh does)
+// Run after `cargo xtask build web` and make_fixtures.py: node --test tests/npm/   (./test.sh does)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

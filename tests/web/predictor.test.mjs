@@ -1,6 +1,6 @@
 // The JS/TS predictor API (build/site/pkg/predictor.js) under Node: same answers as sklearn's
 // goldens and as /predict, errors as JS Errors with the core code and field.
-// Run after scripts/build-web.sh: node --test tests/web/
+// Run after `cargo xtask build web`: node --test tests/web/
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
@@ -11,7 +11,7 @@ const PKG = `${ROOT}build/site/pkg/`;
 const { Predictor, initialize, initializeTract } = await import(`${PKG}predictor.js`);
 const FIXTURES = process.env.WASMPREDICT_FIXTURES ?? `${ROOT}target/fixtures`;
 const TEXTBOOK = [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5];
-// The bundles as the site serves them (scripts/build-web.sh: each model's live version).
+// The bundles as the site serves them (`cargo xtask build web`: each model's live version).
 const BUNDLES = `${ROOT}build/site/bundles`;
 const MODELS = readdirSync(BUNDLES).filter((m) => existsSync(`${BUNDLES}/${m}/manifest.json`)).sort();
 

@@ -1,6 +1,6 @@
 // A Worker whose embedded bundles need tract (an sklearn MLP, networks wrapped from plain ONNX)
 // beside one the compact engine covers, in real workerd through Miniflare. ./test.sh builds it
-// with `scripts/build-worker.sh --models target/worker-tract-models --out target/worker-tract`:
+// with `cargo xtask build worker --models target/worker-tract-models --out target/worker-tract`:
 // the build links tract only because those bundles need it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

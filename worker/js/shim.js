@@ -4,7 +4,8 @@
 // and appends a Proxy per exported class (the Durable Object), then bundles it with esbuild, as
 // worker-build does: wasmpredict no longer installs worker-build (a 4-10 minute compile on a
 // fresh machine) for these ~150 lines. It must change with the `worker` crate, which
-// scripts/build-worker.sh pins (=0.8.7) and checks in Cargo.lock.
+// worker/Cargo.toml pins (=0.8.7) and `cargo xtask` checks in Cargo.lock against
+// this header's version.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import * as exports from "./index.js";
 

@@ -4,6 +4,8 @@
 //! after a hand edit of vendor/, and `upgrade VERSION` re-applies them to a new release: a tract
 //! upgrade is one command, then the tests (vendor/README.md).
 
+use crate::out::{fail, Result};
+use crate::paths::Paths;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,13 +35,17 @@ pub enum Action {
     },
 }
 
-pub fn run(root: &Path, action: Action) -> Result<(), String> {
+pub fn run(p: &Paths, action: Action) -> Result {
+    run_in(&p.root, &p.target, action).or_else(fail)
+}
+
+fn run_in(root: &Path, target: &Path, action: Action) -> std::result::Result<(), String> {
     let version = vendored_version(root)?;
     match action {
         Action::Check => {
             let mut differ = Vec::new();
             for (name, left_out) in CRATES {
-                let expected = patched_release(root, name, &version, left_out)?;
+                let expected = patched_release(root, target, name, &version, left_out)?;
                 for path in differences(&expected, &root.join("vendor").join(name))? {
                     differ.push(format!("vendor/{name}/{path}"));
                 }
@@ -56,7 +62,7 @@ pub fn run(root: &Path, action: Action) -> Result<(), String> {
         }
         Action::Save => {
             for (name, left_out) in CRATES {
-                let pristine = pristine_release(root, name, &version, left_out)?;
+                let pristine = pristine_release(target, name, &version, left_out)?;
                 let patch = diff(&pristine, &root.join("vendor").join(name))?;
                 let path = root.join("vendor/patches").join(format!("{name}.patch"));
                 std::fs::write(&path, patch)
@@ -65,12 +71,12 @@ pub fn run(root: &Path, action: Action) -> Result<(), String> {
             }
             Ok(())
         }
-        Action::Upgrade { version: new } => upgrade(root, &version, &new),
+        Action::Upgrade { version: new } => upgrade(root, target, &version, &new),
     }
 }
 
 /// The tract version vendor/ holds (its tract-onnx manifest's).
-fn vendored_version(root: &Path) -> Result<String, String> {
+fn vendored_version(root: &Path) -> std::result::Result<String, String> {
     let path = root.join("vendor/tract-onnx/Cargo.toml");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -82,7 +88,7 @@ fn vendored_version(root: &Path) -> Result<String, String> {
 }
 
 /// A command that must succeed, its failure as one line.
-fn run_command(command: &mut Command) -> Result<(), String> {
+fn run_command(command: &mut Command) -> std::result::Result<(), String> {
     let shown = format!("{command:?}");
     let out = command
         .output()
@@ -99,12 +105,12 @@ fn run_command(command: &mut Command) -> Result<(), String> {
 
 /// The release unpacked, minus the paths vendor/ leaves out, in a fresh directory.
 fn pristine_release(
-    root: &Path,
+    target: &Path,
     name: &str,
     version: &str,
     left_out: &[&str],
-) -> Result<PathBuf, String> {
-    let cache = root.join("target/tract-pristine");
+) -> std::result::Result<PathBuf, String> {
+    let cache = target.join("tract-pristine");
     std::fs::create_dir_all(&cache).map_err(|e| format!("{}: {e}", cache.display()))?;
     let archive = cache.join(format!("{name}-{version}.crate"));
     if !archive.is_file() {
@@ -144,29 +150,31 @@ fn pristine_release(
 /// The release with vendor/patches/NAME.patch applied.
 fn patched_release(
     root: &Path,
+    target: &Path,
     name: &str,
     version: &str,
     left_out: &[&str],
-) -> Result<PathBuf, String> {
-    let dir = pristine_release(root, name, version, left_out)?;
+) -> std::result::Result<PathBuf, String> {
+    let dir = pristine_release(target, name, version, left_out)?;
     let patch = root.join("vendor/patches").join(format!("{name}.patch"));
-    // Run from the root with --directory: inside a repository, `git apply` takes paths as
-    // relative to its top and silently skips the rest.
-    let relative = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
-    run_command(
-        Command::new("git")
-            .args(["apply", "-p1", "--whitespace=nowarn"])
-            .arg(format!("--directory={relative}"))
-            .arg(&patch)
+    // Inside a repository, `git apply` takes paths as relative to its top and silently skips
+    // the rest: under the repository, run it from the top with --directory.
+    let mut apply = Command::new("git");
+    apply.args(["apply", "-p1", "--whitespace=nowarn"]);
+    match dir.strip_prefix(root) {
+        Ok(relative) => apply
+            .arg(format!("--directory={}", relative.display()))
             .current_dir(root),
-    )
+        Err(_) => apply.current_dir(&dir),
+    };
+    run_command(apply.arg(&patch))
     .map_err(|e| format!("vendor/patches/{name}.patch does not apply to {name} {version}: {e}"))?;
     Ok(dir)
 }
 
 /// Every file of both trees, relative, sorted.
-fn files(dir: &Path) -> Result<Vec<String>, String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
+fn files(dir: &Path) -> std::result::Result<Vec<String>, String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::result::Result<(), String> {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for entry in entries {
             let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
@@ -185,7 +193,7 @@ fn files(dir: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The relative paths whose contents differ between two trees (or exist in one only).
-fn differences(expected: &Path, actual: &Path) -> Result<Vec<String>, String> {
+fn differences(expected: &Path, actual: &Path) -> std::result::Result<Vec<String>, String> {
     let (a, b) = (files(expected)?, files(actual)?);
     let mut all: Vec<&String> = a.iter().chain(&b).collect();
     all.sort();
@@ -200,7 +208,7 @@ fn differences(expected: &Path, actual: &Path) -> Result<Vec<String>, String> {
 /// The unified diff from `from` to `to` with paths relative to the crate root (what `git apply
 /// -p1` takes in the release's directory): both trees are copied side by side as `a` and `b`,
 /// so that git's own paths are `a/...` and `b/...`.
-fn diff(from: &Path, to: &Path) -> Result<String, String> {
+fn diff(from: &Path, to: &Path) -> std::result::Result<String, String> {
     let work = from.with_extension("diff");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
@@ -230,13 +238,13 @@ fn diff(from: &Path, to: &Path) -> Result<String, String> {
     String::from_utf8(out.stdout).map_err(|e| format!("git diff printed non-UTF-8: {e}"))
 }
 
-fn upgrade(root: &Path, old: &str, new: &str) -> Result<(), String> {
+fn upgrade(root: &Path, target: &Path, old: &str, new: &str) -> std::result::Result<(), String> {
     if old == new {
         return Err(format!("vendor/ already holds tract {new}"));
     }
     let mut patched = Vec::new();
     for (name, left_out) in CRATES {
-        patched.push((name, patched_release(root, name, new, left_out)?));
+        patched.push((name, patched_release(root, target, name, new, left_out)?));
     }
     for (name, dir) in patched {
         let target = root.join("vendor").join(name);

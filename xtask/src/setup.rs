@@ -1,0 +1,44 @@
+//! `cargo xtask setup`: checks every tool the builds and tests use and installs what is
+//! missing (the test and serve commands check what they need themselves; this is all of it at
+//! once, for a new machine). The Python packages and Chromium download beside the rest.
+
+use crate::background::Background;
+use crate::out::{Out, Result};
+use crate::paths::Paths;
+use crate::{pins, steps, tools, venv};
+
+pub fn run(p: &Paths) -> Result {
+    let clock = steps::start(&p.target);
+    let mut background = Background::default();
+    let result = setup(p, &mut background);
+    background.stop_all();
+    steps::summary(
+        &clock,
+        if result.is_ok() {
+            "set up"
+        } else {
+            "cargo xtask setup failed"
+        },
+    );
+    result
+}
+
+fn setup(p: &Paths, background: &mut Background) -> Result {
+    let out = Out::terminal();
+    tools::need_rust()?;
+    let root = p.root.clone();
+    background.start(&p.target, "Python packages", move |out| {
+        venv::need_venv(out, &root)
+    })?;
+    background.start(&p.target, "Chromium", tools::need_chromium)?;
+    tools::need_clippy(&out)?;
+    tools::need_wasm_tools(&out, p)?;
+    pins::check_worker_shim(&p.root)?;
+    pins::check_npm_package_version(&p.root)?;
+    pins::check_compatibility_date(&p.root)?;
+    crate::wrangler_vars::check(&p.root)?;
+    background.wait("Python packages")?;
+    background.wait("Chromium")?;
+    out.say("every tool is there, at its pinned version");
+    Ok(())
+}
