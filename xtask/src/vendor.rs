@@ -167,8 +167,9 @@ fn patched_release(
             .current_dir(root),
         Err(_) => apply.current_dir(&dir),
     };
-    run_command(apply.arg(&patch))
-    .map_err(|e| format!("vendor/patches/{name}.patch does not apply to {name} {version}: {e}"))?;
+    run_command(apply.arg(&patch)).map_err(|e| {
+        format!("vendor/patches/{name}.patch does not apply to {name} {version}: {e}")
+    })?;
     Ok(dir)
 }
 

@@ -54,14 +54,20 @@ mod tests {
 
     #[test]
     fn vars_must_be_settings_the_worker_can_read() {
-        assert_eq!(check_text("[vars]\nDEFAULT_MODEL = \"iris\"\nMAX_ROWS = 500\n"), Ok(()));
+        assert_eq!(
+            check_text("[vars]\nDEFAULT_MODEL = \"iris\"\nMAX_ROWS = 500\n"),
+            Ok(())
+        );
         assert_eq!(check_text("name = \"x\"\n"), Ok(()));
         assert_eq!(
             check_text("[vars]\nMAX_ROWS = \"10k\"\n"),
             Err("MAX_ROWS: \"10k\" is not a whole number of rows, at least 1".to_string())
         );
         let misspelt = check_text("[vars]\nMAX_ROW = \"10\"\n").unwrap_err();
-        assert!(misspelt.starts_with("MAX_ROW is not a setting; the settings are DEFAULT_MODEL"), "{misspelt}");
+        assert!(
+            misspelt.starts_with("MAX_ROW is not a setting; the settings are DEFAULT_MODEL"),
+            "{misspelt}"
+        );
     }
 
     #[test]
