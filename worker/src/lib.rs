@@ -81,17 +81,33 @@ fn service(env: &Env) -> Result<&'static Service, &'static ApiError> {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let service = match service(&env) {
-        Ok(s) => s,
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let answer = match service(&env) {
+        Ok(service) => answer(req, &env, &ctx, service).await?,
         Err(e) => {
             worker::console_error!("wasmpredict: {}", e.message);
-            let r = HttpResponse::error(e);
-            return Ok(Response::from_bytes(r.body)?
-                .with_status(r.status)
-                .with_headers(Headers::from_iter(r.headers)));
+            HttpResponse::error(e)
         }
     };
+    let headers = Headers::new();
+    for (name, value) in &answer.headers {
+        headers.append(name, value)?;
+    }
+    let response = if answer.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(answer.body)?
+    };
+    Ok(response.with_status(answer.status).with_headers(headers))
+}
+
+/// The service's answer to a request, its state effects performed.
+async fn answer(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    service: &'static Service,
+) -> Result<HttpResponse> {
     let method = req.method();
     let url = req.url()?;
     let declared = req
@@ -124,26 +140,17 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
         received_ms: js_sys::Date::now() as u64,
     };
     // The traffic other isolates may have changed (a rollback), at most a few seconds old.
-    effects::refresh_traffic(&env, service).await;
+    effects::refresh_traffic(env, service).await;
     let answer = match service
         .handle_paced(&request, &js_sys::Date::now, &IsolatePace)
         .await
     {
         Handled::Response(r) => r,
         Handled::Effect(effect) => {
-            let done = effects::perform(&env, service, &effect).await;
+            let done = effects::perform(env, service, &effect).await;
             service.complete(&request, effect, done)
         }
     };
-    effects::schedule_metrics_flush(&env, &ctx, service);
-    let headers = Headers::new();
-    for (name, value) in &answer.headers {
-        headers.append(name, value)?;
-    }
-    let response = if answer.body.is_empty() {
-        Response::empty()?
-    } else {
-        Response::from_bytes(answer.body)?
-    };
-    Ok(response.with_status(answer.status).with_headers(headers))
+    effects::schedule_metrics_flush(env, ctx, service);
+    Ok(answer)
 }
