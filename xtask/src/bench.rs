@@ -21,17 +21,12 @@ const MODELS: [&str; 4] = [
 
 pub fn run(p: &Paths, quick: bool) -> Result {
     let out = Out::terminal();
-    let clock = steps::start(&p.target);
-    let result = bench(&out, p, quick);
-    steps::summary(
-        &clock,
-        if result.is_ok() {
-            "benchmarks done"
-        } else {
-            "cargo xtask bench failed"
-        },
-    );
-    result
+    steps::command(
+        &p.target,
+        "benchmarks done",
+        "cargo xtask bench failed",
+        || bench(&out, p, quick),
+    )
 }
 
 fn bench(out: &Out, p: &Paths, quick: bool) -> Result {

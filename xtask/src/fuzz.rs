@@ -50,17 +50,9 @@ fn dictionary(target: &str) -> &'static str {
 
 pub fn run(p: &Paths, seconds: u64, targets: &[String]) -> Result {
     let out = Out::terminal();
-    let clock = steps::start(&p.target);
-    let result = fuzz(&out, p, seconds, targets);
-    steps::summary(
-        &clock,
-        if result.is_ok() {
-            "fuzzing done"
-        } else {
-            "cargo xtask fuzz failed"
-        },
-    );
-    result
+    steps::command(&p.target, "fuzzing done", "cargo xtask fuzz failed", || {
+        fuzz(&out, p, seconds, targets)
+    })
 }
 
 fn fuzz(out: &Out, p: &Paths, seconds: u64, targets: &[String]) -> Result {

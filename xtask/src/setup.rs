@@ -8,19 +8,12 @@ use crate::paths::Paths;
 use crate::{pins, steps, tools, venv};
 
 pub fn run(p: &Paths) -> Result {
-    let clock = steps::start(&p.target);
-    let mut background = Background::default();
-    let result = setup(p, &mut background);
-    background.stop_all();
-    steps::summary(
-        &clock,
-        if result.is_ok() {
-            "set up"
-        } else {
-            "cargo xtask setup failed"
-        },
-    );
-    result
+    steps::command(&p.target, "set up", "cargo xtask setup failed", || {
+        let mut background = Background::default();
+        let result = setup(p, &mut background);
+        background.stop_all();
+        result
+    })
 }
 
 fn setup(p: &Paths, background: &mut Background) -> Result {

@@ -10,17 +10,9 @@ use crate::{tools, worker};
 
 pub fn run(p: &Paths, seconds: u64) -> Result {
     let out = Out::terminal();
-    let clock = steps::start(&p.target);
-    let result = soak(&out, p, seconds);
-    steps::summary(
-        &clock,
-        if result.is_ok() {
-            "soak done"
-        } else {
-            "cargo xtask soak failed"
-        },
-    );
-    result
+    steps::command(&p.target, "soak done", "cargo xtask soak failed", || {
+        soak(&out, p, seconds)
+    })
 }
 
 fn soak(out: &Out, p: &Paths, seconds: u64) -> Result {

@@ -45,6 +45,15 @@ pub fn start(target: &Path) -> Clock {
     Clock { t0, first_line }
 }
 
+/// Runs a whole command with its step log: `start`, then `run`, then the table of its slow
+/// steps titled `done` or `failed`.
+pub fn command(target: &Path, done: &str, failed: &str, run: impl FnOnce() -> Result) -> Result {
+    let clock = start(target);
+    let result = run();
+    summary(&clock, if result.is_ok() { done } else { failed });
+    result
+}
+
 /// Runs one step, then prints and records how long it took (also when it failed).
 pub fn timed<T>(out: &Out, label: &str, step: impl FnOnce() -> Result<T>) -> Result<T> {
     let start = Instant::now();
