@@ -4,7 +4,7 @@
 # /models/{name}/predict, GET /models, the Open Inference Protocol under /v2). The work is
 # `cargo xtask serve` (xtask/src/serve.rs); `cargo xtask --help` lists the other steps.
 #
-# First run on a fresh machine: ~10-12 minutes to the app answering (installs the pinned npm
+# First run on a fresh machine: ~8-10 minutes to the app answering (installs the pinned npm
 # packages and wasm-bindgen-cli, compiles the browser predictor, the Leptos app and the Worker for
 # wasm32; docs/setup.md has the measured steps), then the tract-enabled browser predictor builds
 # in the background for ~5 minutes; a few seconds when nothing changed, ~1-2 minutes after a code
