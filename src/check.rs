@@ -89,12 +89,15 @@ pub struct GoldenReport {
     pub max_abs_diff: f64,
     /// One line per mismatching row, human readable.
     pub mismatches: Vec<String>,
+    /// The tolerance of the golden file (what `max_abs_diff` is judged against).
+    pub tolerance: f64,
 }
 
 impl GoldenReport {
     pub fn new(golden: &Golden) -> GoldenReport {
         GoldenReport {
             rows: golden.rows.len(),
+            tolerance: golden.tolerance,
             ..Default::default()
         }
     }
@@ -124,6 +127,21 @@ impl GoldenReport {
             Err(why) => self.mismatches.push(format!("row {i}: {why}")),
         }
     }
+}
+
+/// Everything that proves a loaded bundle works before it is served or written (`wasmpredict
+/// check`, the exporter's replay through the Python module): its training profile reads, its
+/// explanation data explains every golden row, and its golden rows replay. `Err` says why the
+/// bundle cannot be checked at all; a report with mismatches says which rows differ.
+pub fn bundle(predictor: &Predictor) -> Result<GoldenReport, String> {
+    crate::bundle::Profile::of(predictor.manifest()).map_err(|e| e.to_string())?;
+    let golden = match predictor.bundle().golden() {
+        Some(Ok(g)) => g,
+        Some(Err(e)) => return Err(e.to_string()),
+        None => return Err("the bundle has no golden.json to replay".into()),
+    };
+    explanations(predictor, &golden)?;
+    Ok(replay(predictor, &golden))
 }
 
 /// Replays every golden row through `predictor`, one record per request.

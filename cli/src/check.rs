@@ -1,6 +1,5 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wasmpredict::check::replay;
 
 /// A bundle directory as given, or every version of every model under a directory without a
 /// manifest (a models directory, or a model's directory of versions).
@@ -39,39 +38,18 @@ pub fn run(args: &[PathBuf], engine: Option<wasmpredict::infer::Engine>) -> Exit
             }
         };
         let m = predictor.manifest();
-        // The training profile is only read where drift is computed: check it here, so that a
-        // bundle that passes check works there too.
-        if let Err(e) = wasmpredict::bundle::Profile::of(m) {
-            eprintln!("error: {}: {e}", dir.display());
-            bad_bundle = true;
-            continue;
-        }
-        let golden = match predictor.bundle().golden() {
-            Some(Ok(g)) => g,
-            Some(Err(e)) => {
+        let report = match wasmpredict::check::bundle(&predictor) {
+            Ok(report) => report,
+            Err(e) => {
                 eprintln!("error: {}: {e}", dir.display());
                 bad_bundle = true;
                 continue;
             }
-            None => {
-                eprintln!(
-                    "error: {}: the bundle has no golden.json to replay",
-                    dir.display()
-                );
-                bad_bundle = true;
-                continue;
-            }
         };
-        if let Err(e) = wasmpredict::check::explanations(&predictor, &golden) {
-            eprintln!("error: {}: {e}", dir.display());
-            bad_bundle = true;
-            continue;
-        }
-        let report = replay(&predictor, &golden);
         if report.ok() {
             println!(
                 "ok   {} {}: {}/{} golden rows match sklearn (max abs diff {:.2e}, tolerance {:.0e})",
-                m.name, m.version, report.matched, report.rows, report.max_abs_diff, golden.tolerance
+                m.name, m.version, report.matched, report.rows, report.max_abs_diff, report.tolerance
             );
         } else {
             failed = true;

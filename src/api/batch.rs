@@ -94,6 +94,15 @@ impl Predictor {
         self.featurize_each(range, total, |i| &rows[i])
     }
 
+    pub(super) fn featurize_slice(
+        &self,
+        rows: &[Vec<Cell<'_>>],
+        first: usize,
+        total: usize,
+    ) -> Result<FeatureBatch, ApiError> {
+        self.featurize_each(first..first + rows.len(), total, |i| &rows[i - first])
+    }
+
     fn featurize_each<'c, 'a: 'c>(
         &self,
         range: std::ops::Range<usize>,

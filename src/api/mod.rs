@@ -224,17 +224,38 @@ impl Predictor {
         rows: &[Vec<Cell<'_>>],
         range: std::ops::Range<usize>,
     ) -> Result<Vec<Explanation>, ApiError> {
+        let n = rows.len();
+        self.explain_each(range, n, |i| &rows[i])
+    }
+
+    /// The explanations of rows `first..first + rows.len()` of a table of `total` rows (one
+    /// slice of a table split over threads: the Python module); errors name the row in the
+    /// table.
+    pub fn explain_slice(
+        &self,
+        rows: &[Vec<Cell<'_>>],
+        first: usize,
+        total: usize,
+    ) -> Result<Vec<Explanation>, ApiError> {
+        self.explain_each(first..first + rows.len(), total, |i| &rows[i - first])
+    }
+
+    fn explain_each<'c, 'a: 'c>(
+        &self,
+        range: std::ops::Range<usize>,
+        total: usize,
+        row: impl Fn(usize) -> &'c [Cell<'a>],
+    ) -> Result<Vec<Explanation>, ApiError> {
         let explainer = self
             .explainer
             .get_or_init(|| Explainer::new(&self.bundle, &self.featurizer))
             .as_ref()
             .map_err(explain::unavailable)?;
-        let n = rows.len();
         range
             .map(|i| {
                 explainer
-                    .explain(&self.featurizer, &rows[i])
-                    .map_err(|e| e.in_row(i, n))
+                    .explain(&self.featurizer, row(i))
+                    .map_err(|e| e.in_row(i, total))
             })
             .collect()
     }
@@ -254,7 +275,18 @@ impl Predictor {
     /// Featurizes and predicts already-typed rows (`wasmpredict predict --file` and `drift`,
     /// which read CSV and JSON lines into cells themselves).
     pub fn predict_rows(&self, rows: &[Vec<Cell<'_>>]) -> Result<Outputs, ApiError> {
-        let features = self.featurize_rows(rows, 0..rows.len(), rows.len())?;
+        self.predict_slice(rows, 0, rows.len())
+    }
+
+    /// Predicts rows `first..first + rows.len()` of a table of `total` rows (one slice of a
+    /// table split over threads: the Python module); errors name the row in the table.
+    pub fn predict_slice(
+        &self,
+        rows: &[Vec<Cell<'_>>],
+        first: usize,
+        total: usize,
+    ) -> Result<Outputs, ApiError> {
+        let features = self.featurize_slice(rows, first, total)?;
         self.run(features.features(), rows.len())
     }
 

@@ -80,6 +80,12 @@ impl Tally {
         &self.counts
     }
 
+    /// Adds the rows `other` counted (a table tallied slice by slice on several threads);
+    /// false, and nothing added, when `other` counts against another profile.
+    pub fn merge(&mut self, other: &Tally) -> bool {
+        self.counts.merge(&other.counts)
+    }
+
     /// The report of the rows counted so far; `None` before the first row.
     pub fn report(&self) -> Option<DriftReport> {
         DriftReport::new(&self.binner, &self.counts)

@@ -104,6 +104,16 @@ pub enum Second {
     Scores,
 }
 
+impl Second {
+    /// The name answers give it: the member of a response body, the Python module's kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            Second::Probabilities => "probabilities",
+            Second::Scores => "scores",
+        }
+    }
+}
+
 /// The graph's answer for a batch of rows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outputs {

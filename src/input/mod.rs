@@ -118,43 +118,75 @@ pub fn unknown_field(name: &str, fields: &[Field]) -> ApiError {
     )
 }
 
+/// A raw value before it is typed against its schema field: what a JSON value or a column's
+/// cell (the Python module's arrays) carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Raw<'a> {
+    /// `null`, `None`; a NaN number means the same (pandas' missing value).
+    Null,
+    Num(f64),
+    Str(&'a str),
+    Bool(bool),
+}
+
 /// Checks one JSON value against its field.
 pub fn cell<'a>(value: &'a Value, field: &Field) -> Result<Cell<'a>, ApiError> {
-    let name = &field.name;
-    let wrong = |got: &str| {
-        ApiError::for_field(
-            ErrorCode::WrongType,
-            name.clone(),
-            format!(
-                "field '{name}' must be {}, got {got}",
-                field.kind.expected()
-            ),
-        )
+    let raw = match value {
+        Value::Null => Raw::Null,
+        // A number JSON cannot hold in f64 is refused as non-finite, never read as missing.
+        Value::Number(n) => Raw::Num(n.as_f64().unwrap_or(f64::INFINITY)),
+        Value::String(s) => Raw::Str(s),
+        Value::Bool(b) => Raw::Bool(*b),
+        Value::Array(_) => return Err(wrong_type(field, "an array")),
+        Value::Object(_) => return Err(wrong_type(field, "an object")),
     };
-    match (field.kind, value) {
-        (_, Value::Null) if field.nullable => Ok(Cell::Missing),
-        (_, Value::Null) => Err(ApiError::for_field(
-            ErrorCode::MissingValue,
+    typed(raw, field)
+}
+
+/// Types one raw value against its field: the one set of rules, whatever brought the value.
+pub fn typed<'a>(raw: Raw<'a>, field: &Field) -> Result<Cell<'a>, ApiError> {
+    let name = &field.name;
+    match (field.kind, raw) {
+        (_, Raw::Null) if field.nullable => Ok(Cell::Missing),
+        (_, Raw::Num(x)) if x.is_nan() && field.nullable => Ok(Cell::Missing),
+        (_, Raw::Null) => Err(missing_value(field)),
+        (_, Raw::Num(x)) if x.is_nan() => Err(missing_value(field)),
+        (FieldKind::Number, Raw::Num(x)) if x.is_finite() => Ok(Cell::Num(x)),
+        (FieldKind::Number, Raw::Num(_)) => Err(ApiError::for_field(
+            ErrorCode::NonFiniteNumber,
             name.clone(),
-            format!(
-                "field '{name}' is null and the model has no imputer for it; expected {}",
-                field.kind.expected()
-            ),
+            format!("field '{name}' must be a finite number"),
         )),
-        (FieldKind::Number, Value::Number(n)) => match n.as_f64() {
-            Some(x) if x.is_finite() => Ok(Cell::Num(x)),
-            _ => Err(ApiError::for_field(
-                ErrorCode::NonFiniteNumber,
-                name.clone(),
-                format!("field '{name}' must be a finite number"),
-            )),
-        },
-        (FieldKind::Category | FieldKind::Text, Value::String(s)) => text_cell(field, s),
-        (FieldKind::Bool, Value::Bool(b)) => Ok(Cell::Bool(*b)),
-        (_, Value::String(s)) => Err(wrong(&format!("the string {s:?}"))),
-        (_, Value::Number(n)) => Err(wrong(&format!("the number {n}"))),
-        (_, Value::Bool(b)) => Err(wrong(&format!("the boolean {b}"))),
-        (_, Value::Array(_)) => Err(wrong("an array")),
-        (_, Value::Object(_)) => Err(wrong("an object")),
+        (FieldKind::Category | FieldKind::Text, Raw::Str(s)) => text_cell(field, s),
+        (FieldKind::Bool, Raw::Bool(b)) => Ok(Cell::Bool(b)),
+        (_, Raw::Str(s)) => Err(wrong_type(field, &format!("the string {s:?}"))),
+        (_, Raw::Num(x)) => Err(wrong_type(field, &format!("the number {x}"))),
+        (_, Raw::Bool(b)) => Err(wrong_type(field, &format!("the boolean {b}"))),
     }
+}
+
+fn missing_value(field: &Field) -> ApiError {
+    let name = &field.name;
+    ApiError::for_field(
+        ErrorCode::MissingValue,
+        name.clone(),
+        format!(
+            "field '{name}' is null and the model has no imputer for it; expected {}",
+            field.kind.expected()
+        ),
+    )
+}
+
+/// The refusal of a value of the wrong type for its field; `got` says what came ("the number
+/// 3", "a column of timestamp[ns]").
+pub fn wrong_type(field: &Field, got: &str) -> ApiError {
+    let name = &field.name;
+    ApiError::for_field(
+        ErrorCode::WrongType,
+        name.clone(),
+        format!(
+            "field '{name}' must be {}, got {got}",
+            field.kind.expected()
+        ),
+    )
 }
