@@ -1,4 +1,9 @@
-use std::io::{BufRead, BufReader, Write};
+//! `wasmpredict predict BUNDLE [--input FILE|-]`: one request body per line, one answer per line.
+//! A stream (`kcat -C ... | wasmpredict predict ... | kcat -P ...`) is answered line by line as
+//! it arrives: answers are flushed whenever no more input is already waiting, so a line written
+//! to a pipe is answered before the next one comes, and a file is still written in large blocks.
+
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use wasmpredict::api::{parse_body, ErrorBody};
@@ -8,28 +13,35 @@ pub fn run(bundle: &Path, input: &str, engine: Option<wasmpredict::infer::Engine
         Ok(p) => p,
         Err(code) => return code,
     };
-    let reader: Box<dyn BufRead> = if input == "-" {
-        Box::new(BufReader::new(std::io::stdin()))
+    let source: Box<dyn Read> = if input == "-" {
+        Box::new(std::io::stdin())
     } else {
         match std::fs::File::open(input) {
-            Ok(f) => Box::new(BufReader::new(f)),
+            Ok(f) => Box::new(f),
             Err(e) => {
                 eprintln!("error: cannot read {input}: {e}");
                 return ExitCode::from(2);
             }
         }
     };
+    // Larger than stdin's own buffer, so reads go around it and `buffer()` sees all that is
+    // waiting.
+    let mut reader = BufReader::with_capacity(1 << 16, source);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut lines, mut failures) = (0usize, 0usize);
-    for (n, line) in reader.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
+    let mut line = String::new();
+    for n in 0usize.. {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(e) => {
                 eprintln!("error: reading line {}: {e}", n + 1);
                 return ExitCode::from(2);
             }
-        };
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;
         }
@@ -50,7 +62,13 @@ pub fn run(bundle: &Path, input: &str, engine: Option<wasmpredict::infer::Engine
                 e.to_string()
             ),
         };
-        if written.is_err() {
+        // Nothing more read and waiting: the writer may be waiting for this answer.
+        let flushed = if reader.buffer().is_empty() {
+            out.flush()
+        } else {
+            Ok(())
+        };
+        if written.is_err() || flushed.is_err() {
             // Downstream closed the pipe (e.g. `| head`): stop quietly.
             return ExitCode::SUCCESS;
         }

@@ -135,6 +135,46 @@ fn predict_reads_json_lines() {
     );
 }
 
+/// A stream, as `kcat -C ... | wasmpredict predict ...` feeds it: each line is answered while
+/// the writer still holds the pipe open, before the next line is written.
+#[test]
+fn predict_answers_a_stream_line_by_line() {
+    use std::io::{BufRead, BufReader};
+    let mut child = wasmpredict()
+        .args(["predict", "models/rf-classification", "--input", "-"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (answers_tx, answers) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if answers_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let row = "{\"features\": [0.1, -0.5, 1.2, -0.8, 0.3, 0.9, -1.1, 0.4, -0.2, 1.5]}\n";
+    for _ in 0..3 {
+        stdin.write_all(row.as_bytes()).expect("write");
+        stdin.flush().expect("flush");
+        // A hang guard, not a speed check: without a flush the answer never comes while the
+        // pipe stays open.
+        let answer = answers
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("answered before the next line is written")
+            .expect("a line");
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(answer["prediction"], serde_json::json!(0));
+    }
+    drop(stdin);
+    assert!(child.wait().expect("exits").success());
+}
+
 #[test]
 fn info_describes_the_bundle() {
     let out = wasmpredict()
