@@ -27,8 +27,7 @@ from .jsonable import to_py, to_py_record
 from .profile import class_histogram, number_histogram, prediction_margin, text_steps, training_profile
 from .schema import Source, field_kind, field_stats
 
-
-FORMAT_VERSION = 3
+from .model import FORMAT_VERSION  # the one the Rust core reads: one number, in Rust
 EXPORTER = "wasmpredict export.py 3"
 
 

@@ -7,8 +7,11 @@ whose golden rows wasmpredict does not reproduce is never written.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
+import zipfile
 
 import pytest
 
@@ -20,22 +23,59 @@ from test_export import BIN, small_frame  # noqa: E402
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """`pip install ./python` into a fresh target directory (the dependencies are .venv's)."""
-    target = tmp_path_factory.mktemp("site")
+    """`pip install ./python` as a user runs it: maturin builds the Rust core from source into a
+    wheel, installed into a fresh venv. The wheel is built in the dev profile, as `cargo xtask
+    test` built the module, so the compiled crates are reused (a user's install builds the
+    release profile); the venv takes its dependencies from .venv's site-packages (a .pth file
+    after its own), not from a second download."""
+    wheels = tmp_path_factory.mktemp("wheels")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target", str(target), os.path.join(ROOT, "python")],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "--no-build-isolation", "-w", str(wheels), os.path.join(ROOT, "python")],
         capture_output=True,
         text=True,
+        # The build backend runs the `maturin` command installed beside this interpreter.
+        env=dict(os.environ, MATURIN_PEP517_ARGS="--profile dev", PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])),
     )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [wheel] = list(wheels.glob("wasmpredict-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "wasmpredict/_native.abi3.so" in names and "wasmpredict/spark.py" in names, names
+    assert "abi3" in wheel.name, wheel.name
+
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(site, "zz-dependencies.pth"), "w") as f:
+        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", str(wheel)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert (target / "bin" / "wasmpredict-export").exists()
-    return target
+    assert (venv / "bin" / "wasmpredict-export").exists()
+    return venv
 
 
-def python_in(site, code, env=None, cwd=None):
-    """Runs `code` with only the installed package (not the checkout) importable as wasmpredict."""
-    env = dict(os.environ, PYTHONPATH=str(site), **(env or {}))
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd)
+def python_in(venv, code, env=None, cwd=None):
+    """Runs `code` in the venv, where only the installed package (not the checkout) is
+    wasmpredict."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=dict(base, **(env or {})), cwd=cwd)
+
+
+def test_the_installed_package_predicts(installed):
+    """The wheel's module answers the golden rows of a committed bundle, as sklearn did."""
+    code = f"""
+import json, wasmpredict, pandas as pd
+assert wasmpredict.__file__.startswith({str(installed)!r}), wasmpredict.__file__
+m = wasmpredict.load({os.path.join(ROOT, "models", "churn", "1.0.0")!r})
+golden = json.load(open({os.path.join(ROOT, "models", "churn", "1.0.0", "golden.json")!r}))
+frame = pd.DataFrame([r["input"] for r in golden["rows"]])
+got = m.predict_proba(frame)
+diff = max(abs(a - b) for row, want in zip(got, golden["rows"]) for a, b in zip(row, want["probabilities"]))
+print(json.dumps({{"rows": len(got), "diff": diff, "labels": m.predict(frame).tolist() == [r["prediction"] for r in golden["rows"]]}}))
+"""
+    proc = python_in(installed, code)
+    assert proc.returncode == 0, proc.stderr
+    said = json.loads(proc.stdout)
+    assert said["rows"] > 0 and said["diff"] <= 1e-5 and said["labels"], said
 
 
 NOTEBOOK = """
@@ -49,7 +89,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-assert wasmpredict.__file__.startswith({site!r}), wasmpredict.__file__
+assert wasmpredict.__file__.startswith({venv!r}), wasmpredict.__file__
 df, y = churn_frame(800, seed=4)
 numeric = ["tenure", "monthly_charges", "total_charges", "senior_citizen"]
 categorical = ["contract", "internet_service", "payment_method", "paperless_billing"]
@@ -68,8 +108,8 @@ df.to_csv({sample_path!r}, index=False)
 
 def test_export_from_a_notebook_equals_the_command_line(installed, tmp_path):
     out, model_path, sample_path = tmp_path / "from-notebook", tmp_path / "m.joblib", tmp_path / "s.csv"
-    code = NOTEBOOK.format(models=os.path.join(ROOT, "models"), site=str(installed), out=str(out), model_path=str(model_path), sample_path=str(sample_path))
-    proc = python_in(installed, code, env={"WASMPREDICT_BIN": BIN}, cwd=tmp_path)
+    code = NOTEBOOK.format(models=os.path.join(ROOT, "models"), venv=str(installed), out=str(out), model_path=str(model_path), sample_path=str(sample_path))
+    proc = python_in(installed, code, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     said = json.loads(proc.stdout.strip().splitlines()[-1])
     assert said["version"] == "2.0.0" and "contract" in said["fields"]
@@ -80,8 +120,8 @@ def test_export_from_a_notebook_equals_the_command_line(installed, tmp_path):
     cli_out = tmp_path / "from-cli"
     script = installed / "bin" / "wasmpredict-export"
     proc = subprocess.run(
-        [sys.executable, str(script), "--model", str(model_path), "--sample", str(sample_path), "--name", "churn-notebook", "--version", "2.0.0", "--out", str(cli_out)],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(installed), WASMPREDICT_BIN=BIN),
+        [str(script), "--model", str(model_path), "--sample", str(sample_path), "--name", "churn-notebook", "--version", "2.0.0", "--out", str(cli_out)],
+        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     assert proc.returncode == 0, proc.stderr
     for f in ["manifest.json", "model.onnx", "golden.json", "explain.json"]:
@@ -100,20 +140,24 @@ def test_models_export_py_is_the_package(tmp_path):
 
 
 def test_a_bundle_wasmpredict_does_not_reproduce_is_not_written(installed, tmp_path):
-    """The golden replay runs in wasmpredict before the swap: a binary that answers otherwise (here
-    a stand-in that fails every check, as a featurizer bug would) leaves nothing behind, and an
-    existing bundle at `out` untouched."""
-    liar = tmp_path / "wasmpredict"
-    liar.write_text("#!/bin/sh\necho 'FAIL m 1.0.0: 0/3 golden rows match sklearn' >&2\necho '     row 0: probabilities differ' >&2\nexit 1\n")
-    liar.chmod(0o755)
+    """The golden replay runs in the Rust core before the swap: golden answers it does not
+    reproduce (here sklearn's probabilities swapped on their way into golden.json, as an
+    exporter bug would) leave nothing behind, and an existing bundle at `out` untouched."""
     x, y = small_frame()
     out = tmp_path / "bundle"
     out.mkdir()
     (out / "keep.txt").write_text("previous bundle")
     code = f"""
-import wasmpredict
+import wasmpredict, wasmpredict.exporter as exporter
 from sklearn.linear_model import LogisticRegression
 import pandas as pd
+real, calls = exporter.sklearn_answers, []
+def lying(*args):
+    pred, probs, scores = real(*args)
+    calls.append(1)
+    # The second call computes golden.json's answers (the first checks onnxruntime).
+    return (pred, probs[:, ::-1], scores) if len(calls) == 2 else (pred, probs, scores)
+exporter.sklearn_answers = lying
 x = pd.read_csv({str(tmp_path / 'x.csv')!r}); y = x.pop('y')
 try:
     wasmpredict.export(LogisticRegression().fit(x, y), x, name="m", out={str(out)!r})
@@ -121,12 +165,15 @@ except wasmpredict.ExportError as e:
     print("refused:", e)
 """
     x.assign(y=y).to_csv(tmp_path / "x.csv", index=False)
-    proc = python_in(installed, code, env={"WASMPREDICT_BIN": str(liar)})
+    proc = python_in(installed, code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("refused:") and "does not reproduce the bundle's golden rows" in proc.stdout and "0/3 golden rows" in proc.stdout, proc.stdout
+    assert proc.stdout.startswith("refused:") and "does not reproduce the bundle's golden rows" in proc.stdout and "probabilities" in proc.stdout, proc.stdout
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export-")]
 
-    # And without any wasmpredict binary it says how to get one.
-    proc = python_in(installed, code, env={"WASMPREDICT_BIN": "", "CARGO_TARGET_DIR": "", "PATH": "/usr/bin:/bin"})
-    assert "no wasmpredict binary was found" in proc.stdout, proc.stdout + proc.stderr
+
+def test_a_checkout_without_the_native_module_says_how_to_build_it(tmp_path):
+    shutil.copytree(os.path.join(ROOT, "python", "wasmpredict"), tmp_path / "wasmpredict", ignore=shutil.ignore_patterns("_native*", "__pycache__"))
+    proc = subprocess.run([sys.executable, "-c", "import wasmpredict"], capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    assert proc.returncode != 0
+    assert "pip install ./python" in proc.stderr and "cargo xtask build python" in proc.stderr, proc.stderr

@@ -18,6 +18,7 @@ mod out;
 mod paths;
 mod pins;
 mod process;
+mod python;
 mod serve;
 mod setup;
 mod site;
@@ -55,7 +56,8 @@ enum Command {
     /// Check and install every tool the builds and tests use.
     ///
     /// The Rust target and components, the pinned npm packages, .venv with the pinned Python
-    /// packages, the wasm-bindgen CLI of Cargo.lock, Chromium; then every pin is checked.
+    /// packages, the wasm-bindgen CLI of Cargo.lock, Chromium, Java (Spark), the Python module;
+    /// then every pin is checked.
     Setup,
     /// A wasm build (each skipped when nothing it is built from changed).
     #[command(subcommand)]
@@ -148,6 +150,9 @@ enum Build {
     },
     /// The Leptos web app alone (build/app).
     App,
+    /// The Python module into python/wasmpredict (what the exporter and the Python tests
+    /// import from the checkout; `pip install ./python` builds it for users).
+    Python,
     /// build/site from the built predictors and app (bundles, index.json, service worker).
     Site,
     /// The Worker with the bundles of a models directory (tract linked only if one needs it).
@@ -191,6 +196,7 @@ fn build(p: &Paths, what: Build) -> Result {
             tools::need_wasm_tools(&out, p)?;
             steps::timed(&out, "web app", || wasm::build_app(&out, p))
         }
+        Build::Python => steps::timed(&out, "Python module", || python::build(&out, p)),
         Build::Site => {
             let tract = p
                 .at(wasm::PKG_TRACT)

@@ -23,7 +23,11 @@ fn setup(p: &Paths, background: &mut Background) -> Result {
     background.start(&p.target, "Python packages", move |out| {
         venv::need_venv(out, &root)
     })?;
-    background.start(&p.target, "Chromium", tools::need_chromium)?;
+    // One apt run at a time: Chromium for the browser tests, Java for Spark.
+    background.start(&p.target, "Debian packages", |out| {
+        tools::need_chromium(out)?;
+        tools::need_java(out)
+    })?;
     tools::need_clippy(&out)?;
     tools::need_wasm_tools(&out, p)?;
     pins::check_worker_shim(&p.root)?;
@@ -31,7 +35,9 @@ fn setup(p: &Paths, background: &mut Background) -> Result {
     pins::check_compatibility_date(&p.root)?;
     crate::wrangler_vars::check(&p.root)?;
     background.wait("Python packages")?;
-    background.wait("Chromium")?;
+    background.wait("Debian packages")?;
+    out.say("building the Python module (python/wasmpredict/_native.abi3.so)");
+    crate::steps::timed(&out, "Python module", || crate::python::build(&out, p))?;
     out.say("every tool is there, at its pinned version");
     Ok(())
 }

@@ -88,7 +88,11 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     background.start(&p.target, "Python packages", move |out| {
         venv::need_venv(out, &root)
     })?;
-    background.start(&p.target, "Chromium", tools::need_chromium)?;
+    // One apt run at a time: Chromium for the browser tests, Java for Spark.
+    background.start(&p.target, "Debian packages", |out| {
+        tools::need_chromium(out)?;
+        tools::need_java(out)
+    })?;
     // The wasm side: mostly one long single-threaded link per build (fat LTO, one codegen
     // unit), filling the core the native side leaves idle.
     let wasm_paths = p.clone();
@@ -127,6 +131,8 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     timed(&out, "CLI build", || {
         process::run(&out, cargo(p, ["build", "--bin", "wasmpredict"]))
     })?;
+    out.say("building the Python module (the exporter replays every bundle's golden rows in it)");
+    timed(&out, "Python module", || crate::python::build(&out, p))?;
     background.wait("Python packages")?;
     let py = venv::python(&p.root);
 
@@ -148,7 +154,8 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
         // across them and rebuild the rest).
         process::run(&out, cargo(p, ["test", "-p", "xtask"]))
     })?;
-    out.say("Python tests against the native server (exporter, spec, schemathesis, tritonclient)");
+    background.wait("Debian packages")?;
+    out.say("Python tests: the exporter, the Python module, Spark in local mode, and against the native server (spec, schemathesis, tritonclient)");
     timed(&out, "Python tests", || {
         process::run(
             &out,
@@ -169,7 +176,6 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     timed(&out, "JS predictor tests", || {
         process::run(&out, &mut node_test(p, &["tests/web/"]))
     })?;
-    background.wait("Chromium")?;
     out.say("the npm package: npm pack build/site/pkg, installed into a Vite app, bundled, predicting in headless Chromium");
     timed(&out, "npm package in Vite + Chromium", || {
         process::run(&out, &mut node_test(p, &["tests/npm/"]))

@@ -176,6 +176,27 @@ pub fn need_chromium(out: &Out) -> Result {
     })
 }
 
+/// Java 17 or later, for Spark in local mode (the Spark tests).
+pub fn need_java(out: &Out) -> Result {
+    // `java -version` writes to stderr: `openjdk version "17.0.15" ...`.
+    let said = cmd("java", ["-version"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .unwrap_or_default();
+    let major = said
+        .split('"')
+        .nth(1)
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
+    if major.is_some_and(|m| m >= 17) {
+        return Ok(());
+    }
+    out.say("installing Debian's openjdk-17-jre-headless (Spark tests)");
+    timed(out, "Java install", || {
+        apt_install(out, &["openjdk-17-jre-headless"])
+    })
+}
+
 /// wrk, the HTTP load generator of the benchmark and the soak.
 pub fn need_wrk(out: &Out) -> Result {
     if on_path("wrk") {

@@ -27,11 +27,11 @@ pub fn python(root: &Path) -> PathBuf {
 pub fn need_venv(out: &Out, root: &Path) -> Result {
     let version = probe(&mut cmd("python3", ["--version"])).unwrap_or_default();
     let Some(number) = version.split_whitespace().nth(1) else {
-        return fail("python3 not found (3.10+ needed for the exporter)");
+        return fail("python3 not found (3.11+ needed for the exporter and the Python module)");
     };
     let mut parts = number.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    if (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < (3, 10) {
-        return fail(format!("python3 {number} found; >= 3.10 needed"));
+    if (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < (3, 11) {
+        return fail(format!("python3 {number} found; >= 3.11 needed"));
     }
     let venv = root.join(".venv");
     if !python(root).is_file() {
