@@ -134,10 +134,14 @@ fn installed(venv: &Path) -> Result<BTreeMap<String, String>> {
         };
         for entry in entries {
             let dir = entry?.path();
-            if dir.extension().is_none_or(|e| e != "dist-info") {
-                continue;
-            }
-            let Ok(metadata) = std::fs::read_to_string(dir.join("METADATA")) else {
+            // A wheel's metadata, or an sdist's installed the legacy way (pip without the
+            // `wheel` package installs pyspark's setup.py that way: `pyspark-4.3.0.egg-info`).
+            let metadata_file = match dir.extension().and_then(|e| e.to_str()) {
+                Some("dist-info") => "METADATA",
+                Some("egg-info") => "PKG-INFO",
+                _ => continue,
+            };
+            let Ok(metadata) = std::fs::read_to_string(dir.join(metadata_file)) else {
                 continue;
             };
             let field = |key: &str| {
@@ -171,7 +175,33 @@ fn normalize(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{installed, normalize};
+
+    /// pip installs a wheel with a dist-info directory, and an sdist without the `wheel`
+    /// package (pyspark on a fresh venv) with an egg-info one: both count as installed.
+    #[test]
+    fn reads_wheel_and_legacy_installs() {
+        let venv = std::env::temp_dir().join(format!("xtask-venv-{}", std::process::id()));
+        let site = venv.join("lib/python3.11/site-packages");
+        let write = |dir: &str, file: &str, name: &str, version: &str| {
+            std::fs::create_dir_all(site.join(dir)).expect("creates");
+            std::fs::write(
+                site.join(dir).join(file),
+                format!(
+                    "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nName: not-this\n"
+                ),
+            )
+            .expect("writes");
+        };
+        write("numpy-2.4.6.dist-info", "METADATA", "numpy", "2.4.6");
+        write("pyspark-4.3.0.egg-info", "PKG-INFO", "pyspark", "4.3.0");
+        std::fs::create_dir_all(site.join("pyspark")).expect("creates");
+        let found = installed(&venv).expect("reads");
+        let _ = std::fs::remove_dir_all(&venv);
+        assert_eq!(found.get("numpy").map(String::as_str), Some("2.4.6"));
+        assert_eq!(found.get("pyspark").map(String::as_str), Some("4.3.0"));
+        assert_eq!(found.len(), 2);
+    }
 
     #[test]
     fn distribution_names_compare_as_pip_does() {
