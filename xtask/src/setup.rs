@@ -23,11 +23,7 @@ fn setup(p: &Paths, background: &mut Background) -> Result {
     background.start(&p.target, "Python packages", move |out| {
         venv::need_venv(out, &root)
     })?;
-    // One apt run at a time: Chromium for the browser tests, Java for Spark.
-    background.start(&p.target, "Debian packages", |out| {
-        tools::need_chromium(out)?;
-        tools::need_java(out)
-    })?;
+    background.start(&p.target, "Debian packages", tools::need_debian_packages)?;
     tools::need_clippy(&out)?;
     tools::need_wasm_tools(&out, p)?;
     pins::check_worker_shim(&p.root)?;

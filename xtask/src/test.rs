@@ -88,11 +88,7 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     background.start(&p.target, "Python packages", move |out| {
         venv::need_venv(out, &root)
     })?;
-    // One apt run at a time: Chromium for the browser tests, Java for Spark.
-    background.start(&p.target, "Debian packages", |out| {
-        tools::need_chromium(out)?;
-        tools::need_java(out)
-    })?;
+    background.start(&p.target, "Debian packages", tools::need_debian_packages)?;
     // The wasm side: mostly one long single-threaded link per build (fat LTO, one codegen
     // unit), filling the core the native side leaves idle.
     let wasm_paths = p.clone();

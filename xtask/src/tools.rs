@@ -176,6 +176,13 @@ pub fn need_chromium(out: &Out) -> Result {
     })
 }
 
+/// The Debian packages the tests use, one apt run at a time: Chromium for the browser tests,
+/// Java for Spark.
+pub fn need_debian_packages(out: &Out) -> Result {
+    need_chromium(out)?;
+    need_java(out)
+}
+
 /// Java 17 or later, for Spark in local mode (the Spark tests).
 pub fn need_java(out: &Out) -> Result {
     // `java -version` writes to stderr: `openjdk version "17.0.15" ...`.
