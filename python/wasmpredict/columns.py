@@ -66,10 +66,7 @@ def text_column(texts, fields):
             f"a sequence of strings is one text per row, for a model of one text field; this model takes: {names}",
             "unknown_body_shape",
         )
-    try:
-        array = pa.array(texts if hasattr(texts, "iloc") else list(texts), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        raise mixed_column(fields[0]["name"], list(texts), fields[0]) from None
+    array = arrow_array(texts if hasattr(texts, "iloc") else list(texts), fields[0])
     return [arrow_column(array)], len(array)
 
 
@@ -135,13 +132,17 @@ def pandas_columns(frame, fields):
         if name not in frame.columns:
             out.append(("absent",))
             continue
-        series = frame[name]
-        try:
-            array = pa.array(series, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            raise mixed_column(name, series.tolist(), f) from None
-        out.append(arrow_column(array))
+        out.append(arrow_column(arrow_array(frame[name], f)))
     return out
+
+
+def arrow_array(values, field):
+    """`values` (a pandas Series or a list) as one Arrow array (NaN and None missing), or the
+    refusal naming the first row whose value does not fit the field."""
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        raise mixed_column(field["name"], list(values), field) from None
 
 
 def mixed_column(name, values, field):
@@ -192,8 +193,5 @@ def positional_columns(array, fields):
         elif column.dtype.kind in "fiu":
             columns.append(("num", np.ascontiguousarray(column, dtype=np.float64)))
         else:
-            try:
-                columns.append(arrow_column(pa.array(column.tolist(), from_pandas=True)))
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                raise mixed_column(f["name"], column.tolist(), f) from None
+            columns.append(arrow_column(arrow_array(column.tolist(), f)))
     return columns, rows
