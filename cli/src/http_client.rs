@@ -1,6 +1,6 @@
-//! A plain-HTTP/1.1 client over hyper, enough for `wasmpredict check --url`: POST a JSON body
-//! to a server given by its base URL, read the status and the whole body. One connection per
-//! request (a replay sends a handful). https is refused with a clear line: this binary links no
+//! A plain-HTTP/1.1 client over hyper, enough for `wasmpredict check --url` and `wasmpredict
+//! health`: POST a JSON body to (or GET a path of) a server given by its base URL, read the
+//! status and the whole body. One connection per request (a replay sends a handful). https is refused with a clear line: this binary links no
 //! TLS (`cargo xtask deploy` replays against a local workerd).
 
 use http_body_util::{BodyExt, Full};
@@ -31,7 +31,7 @@ impl Server {
             Some("http") => {}
             Some("https") => {
                 return Err(format!(
-                    "--url {url}: https is not supported (this replay speaks plain HTTP: give a local server's http:// URL)"
+                    "--url {url}: https is not supported (this client speaks plain HTTP: give a local server's http:// URL)"
                 ))
             }
             _ => return Err(format!("--url {url}: give an http://HOST[:PORT] URL")),
@@ -61,14 +61,35 @@ impl Server {
     /// POSTs `body` (JSON) to `path` under the base URL: the status and the body, or why the
     /// server could not be reached.
     pub async fn post_json(&self, path: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
-        let url = format!("{}{path}", self.url);
-        tokio::time::timeout(TIMEOUT, self.exchange(path, body))
+        self.timed(hyper::Method::POST, path, Some(body), TIMEOUT)
             .await
-            .unwrap_or_else(|_| Err(format!("no answer in {} s", TIMEOUT.as_secs())))
-            .map_err(|e| format!("POST {url}: {e}"))
     }
 
-    async fn exchange(&self, path: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+    /// GETs `path` under the base URL within `timeout`: the status and the body, or why not.
+    pub async fn get(&self, path: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+        self.timed(hyper::Method::GET, path, None, timeout).await
+    }
+
+    async fn timed(
+        &self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let what = format!("{method} {}{path}", self.url);
+        tokio::time::timeout(timeout, self.exchange(method, path, body))
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer in {} s", timeout.as_secs_f64())))
+            .map_err(|e| format!("{what}: {e}"))
+    }
+
+    async fn exchange(
+        &self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>), String> {
         let stream = tokio::net::TcpStream::connect(&self.authority)
             .await
             .map_err(|e| e.to_string())?;
@@ -77,10 +98,15 @@ impl Server {
             .map_err(|e| e.to_string())?;
         // The connection is driven beside the request; it ends when the request is done.
         tokio::spawn(connection);
-        let request = Request::post(format!("{}{path}", self.prefix))
-            .header(hyper::header::HOST, &self.authority)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.prefix))
+            .header(hyper::header::HOST, &self.authority);
+        if body.is_some() {
+            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| e.to_string())?;
         let response = sender
             .send_request(request)

@@ -10,6 +10,7 @@ mod check_url;
 mod cli_docs;
 mod drift;
 mod file_answers;
+mod health;
 mod http_client;
 mod info;
 mod models;
@@ -128,6 +129,19 @@ enum Command {
     /// Which version of a model answers: show the traffic, set the live version, split.
     #[command(subcommand)]
     Models(models::Action),
+    /// Ask a running server whether it is ready (exit 0) or not (exit 1): a container's
+    /// HEALTHCHECK, with no curl in the image.
+    Health {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Which health route to ask.
+        #[arg(long, value_enum, default_value_t)]
+        route: health::Route,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+    },
     /// Describe a bundle: schema, classes, sizes, version.
     Info {
         bundle: PathBuf,
@@ -217,6 +231,11 @@ fn main() -> ExitCode {
             engine,
         } => info::run(&bundle, json, engine.engine),
         Command::Serve(options) => serve::run(options),
+        Command::Health {
+            url,
+            route,
+            timeout,
+        } => health::run(&url, route, timeout),
         Command::Models(action) => models::run(action),
         Command::Bench {
             bundles,

@@ -5,63 +5,13 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+mod server;
+
 use common::*;
+use server::Server;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
-
-/// `wasmpredict serve --models MODELS` on a free port, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    state: PathBuf,
-}
-
-impl Server {
-    fn start(models: &Path, tag: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let state = std::env::temp_dir().join(format!(
-            "wasmpredict-check-url-{}-{tag}",
-            std::process::id()
-        ));
-        let child = Command::new(env!("CARGO_BIN_EXE_wasmpredict"))
-            .arg("serve")
-            .arg("--models")
-            .arg(models)
-            .arg("--state")
-            .arg(&state)
-            .arg("--addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("wasmpredict serve starts");
-        // Stopped by Drop, also when it never listens.
-        let server = Server {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            state,
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("wasmpredict serve did not listen on {port}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.state);
-    }
-}
+use std::process::{Command, Output};
 
 fn check(args: &[&str]) -> (Option<i32>, String, String) {
     let Output {
