@@ -11,6 +11,7 @@
 mod background;
 mod bench;
 mod cold_setup;
+mod container;
 mod deploy;
 mod fuzz;
 mod http;
@@ -153,6 +154,9 @@ enum Build {
     /// The Python module into python/wasmpredict (what the exporter and the Python tests
     /// import from the checkout; `pip install ./python` builds it for users).
     Python,
+    /// The Dockerfile's final image from a static server binary built on this host
+    /// (localhost/wasmpredict:test; docs/containers.md).
+    Container,
     /// build/site from the built predictors and app (bundles, index.json, service worker).
     Site,
     /// The Worker with the bundles of a models directory (tract linked only if one needs it).
@@ -197,6 +201,7 @@ fn build(p: &Paths, what: Build) -> Result {
             steps::timed(&out, "web app", || wasm::build_app(&out, p))
         }
         Build::Python => steps::timed(&out, "Python module", || python::build(&out, p)),
+        Build::Container => container::build(&out, p),
         Build::Site => {
             let tract = p
                 .at(wasm::PKG_TRACT)

@@ -7,13 +7,16 @@
 use crate::background::Background;
 use crate::out::{fail, Context, Out, Result};
 use crate::paths::Paths;
-use crate::process::{self, cmd, output};
+use crate::process::{self, cmd};
 use crate::steps::{self, timed};
 use crate::{deploy, http, tools, venv, web, worker};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
+
+/// The container image's test (run once the wasm side, which builds the image, is done).
+const CONTAINER_TEST: &str = "tests/python/test_container.py";
 
 /// The admin token the protocol tests use against `./run.sh` (tests/python, tests/ops).
 const RUN_ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -37,7 +40,7 @@ const TRACT_WORKER_HOSTILE: [&str; 4] = [
 ];
 
 pub fn run(p: &Paths) -> Result {
-    pin_numeric_kernels(p)?;
+    venv::pin_numeric_kernels(p)?;
     // The CLI the tests run (the exporter replays goldens through it; the ops and bad-input
     // tests serve with it): built below, named for every command from here on.
     std::env::set_var("WASMPREDICT_BIN", p.cli_debug());
@@ -50,19 +53,6 @@ pub fn run(p: &Paths) -> Result {
         Err(_) => steps::summary(&clock, "cargo xtask test failed"),
     }
     result
-}
-
-/// Training in the tests must reproduce the committed bundles on any machine: the variables of
-/// models/pinned_kernels.py, set for every command this one runs (before any thread starts, as
-/// environment variables must be).
-fn pin_numeric_kernels(p: &Paths) -> Result {
-    let json = output(cmd("python3", [p.at("models/pinned_kernels.py")]).arg("--json"))?;
-    let pinned: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(&json).context(|| "models/pinned_kernels.py --json".to_string())?;
-    for (key, value) in pinned {
-        std::env::set_var(key, value);
-    }
-    Ok(())
 }
 
 fn fixtures(p: &Paths) -> PathBuf {
@@ -155,7 +145,10 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
     timed(&out, "Python tests", || {
         process::run(
             &out,
-            cmd(&py, ["-m", "pytest", "-q", "tests/python"]).current_dir(&p.root),
+            // The container's test waits for its image, built on the wasm side (below).
+            cmd(&py, ["-m", "pytest", "-q", "tests/python"])
+                .arg(format!("--ignore={CONTAINER_TEST}"))
+                .current_dir(&p.root),
         )
     })?;
     out.say("operations against the native server: versions, traffic split, shadow, feedback, metrics, admin token, CLI rollback");
@@ -168,6 +161,14 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
         crate::background::log_path(&p.target, "wasm builds").display()
     ));
     background.wait("wasm builds")?;
+    out.say("the container image: built by podman from the static server binary, run under chroot");
+    timed(&out, "container image and test", || {
+        crate::container::image(&out, p, &crate::container::static_binary_path(p)?)?;
+        process::run(
+            &out,
+            cmd(&py, ["-m", "pytest", "-q", CONTAINER_TEST]).current_dir(&p.root),
+        )
+    })?;
     out.say("JS predictor API under Node, app size budget");
     timed(&out, "JS predictor tests", || {
         process::run(&out, &mut node_test(p, &["tests/web/"]))
@@ -217,7 +218,7 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
 
 /// The wasm builds, in the background: the browser side, the Worker, the predictor's
 /// wasm-bindgen tests under Node, then (once this run's fixtures exist) a Worker whose bundles
-/// need tract.
+/// need tract; last the container image.
 fn wasm_builds(out: &Out, p: &Paths) -> Result {
     out.say("building the web app, the JS predictor API (compact and tract builds) and the site");
     timed(out, "web build", || web::build(out, p, web::Mode::All))?;
@@ -251,6 +252,14 @@ fn wasm_builds(out: &Out, p: &Paths) -> Result {
     };
     timed(out, "tract Worker build", || {
         worker::build(out, p, &tract_worker)
+    })?;
+
+    // Native, but here: a release build whose long single-threaded link, like the wasm builds',
+    // leaves the other core to the tests in the foreground. The image is built from it once
+    // this side is done.
+    out.say("building the container's server binary (static, release)");
+    timed(out, "static server binary (release)", || {
+        crate::container::static_binary(out, p).map(|_| ())
     })
 }
 

@@ -177,10 +177,20 @@ pub fn need_chromium(out: &Out) -> Result {
 }
 
 /// The Debian packages the tests use, one apt run at a time: Chromium for the browser tests,
-/// Java for Spark.
+/// Java for Spark, podman for the container image.
 pub fn need_debian_packages(out: &Out) -> Result {
     need_chromium(out)?;
-    need_java(out)
+    need_java(out)?;
+    need_podman(out)
+}
+
+/// podman, which builds the container image (the container test; `cargo xtask build container`).
+pub fn need_podman(out: &Out) -> Result {
+    if on_path("podman") {
+        return Ok(());
+    }
+    out.say("installing Debian's podman (the container test)");
+    timed(out, "podman install", || apt_install(out, &["podman"]))
 }
 
 /// Java 17 or later, for Spark in local mode (the Spark tests).

@@ -4,7 +4,8 @@
 //! changes golden numbers.
 
 use crate::out::{fail, Context, Out, Result};
-use crate::process::{cmd, probe, run};
+use crate::paths::Paths;
+use crate::process::{cmd, output, probe, run};
 use crate::stamps::hex;
 use crate::steps::timed;
 use sha2::{Digest, Sha256};
@@ -211,4 +212,17 @@ mod tests {
         assert_eq!(normalize("jsonschema_rs"), normalize("jsonschema-rs"));
         assert_eq!(normalize("a._-b"), "a-b");
     }
+}
+
+/// Training (in the tests, in the benchmarks) must reproduce the committed bundles on any
+/// machine: the variables of models/pinned_kernels.py, set for every command this one runs
+/// (before any thread starts, as environment variables must be).
+pub fn pin_numeric_kernels(p: &Paths) -> Result {
+    let json = output(cmd("python3", [p.at("models/pinned_kernels.py")]).arg("--json"))?;
+    let pinned: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&json).context(|| "models/pinned_kernels.py --json".to_string())?;
+    for (key, value) in pinned {
+        std::env::set_var(key, value);
+    }
+    Ok(())
 }
