@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick]`: wasmpredict side by side with onnxruntime (web, node,
 //! Python), scikit-learn and the textbook Flask + pickle app, on this machine, in one run.
-//! Writes BENCHMARKS.md and bench/chart.svg; raw results go to target/bench/. ~20 minutes once
+//! Writes BENCHMARKS.md and bench/chart.svg; raw results go to target/bench/. ~25 minutes once
 //! built (first time: the setup of `cargo xtask test` plus wrk from apt and the npm/PyPI
 //! baselines, and a Worker build that links tract for the tract path's rows, ~10 minutes).
 
@@ -8,7 +8,7 @@ use crate::out::{Context, Out, Result};
 use crate::paths::Paths;
 use crate::process::{self, cmd};
 use crate::steps::{self, timed};
-use crate::{stamps, tools, venv, web, worker};
+use crate::{python, stamps, tools, venv, web, worker};
 use std::process::{Command, Stdio};
 
 /// The four bundles every runtime is measured on.
@@ -20,6 +20,9 @@ const MODELS: [&str; 4] = [
 ];
 
 pub fn run(p: &Paths, quick: bool) -> Result {
+    // bench/native.py and the Python scripts train the baselines with models/train.py, which
+    // refuses numpy without the kernels the committed bundles were trained with.
+    venv::pin_numeric_kernels(p)?;
     let out = Out::terminal();
     steps::command(
         &p.target,
@@ -30,10 +33,10 @@ pub fn run(p: &Paths, quick: bool) -> Result {
 }
 
 fn bench(out: &Out, p: &Paths, quick: bool) -> Result {
-    let (rounds, runs, wrk_seconds, wrk_rounds) = if quick {
-        ("2", "2", "3", "1")
+    let (rounds, runs, wrk_seconds, wrk_rounds, scale_rows) = if quick {
+        ("2", "2", "3", "1", "100000")
     } else {
-        ("5", "5", "8", "3")
+        ("5", "5", "8", "3", "1000000")
     };
     let results = p.target.join("bench");
     std::fs::create_dir_all(&results)?;
@@ -46,6 +49,7 @@ fn bench(out: &Out, p: &Paths, quick: bool) -> Result {
     venv::need_venv(out, &p.root)?;
     tools::need_chromium(out)?;
     tools::need_wrk(out)?;
+    tools::need_java(out)?;
     process::run(
         out,
         cmd(
@@ -203,6 +207,22 @@ fn bench(out: &Out, p: &Paths, quick: bool) -> Result {
         in_root(cmd(&py, ["bench/big_file.py", "--rounds", rounds])),
         to("big-file.json")?,
     )?;
+    out.say("Python and Spark: a million churn rows through wasmpredict and scikit-learn (BENCHMARKS.md, Python and Spark)");
+    let package = timed(out, "Python module (release)", || {
+        python::release_package(out, p)
+    })?;
+    let mut scale = in_root(cmd(
+        &py,
+        [
+            "bench/python_scale.py",
+            "--rows",
+            scale_rows,
+            "--rounds",
+            rounds,
+        ],
+    ));
+    scale.env("WASMPREDICT_PACKAGE", package);
+    measure(scale, to("python-scale.json")?)?;
     out.say(&format!(
         "done: BENCHMARKS.md, bench/chart.svg (raw results in {})",
         results.display()
