@@ -22,10 +22,12 @@ pub enum Column {
         values: Vec<u8>,
         valid: Option<Vec<u8>>,
     },
-    /// Arrow's large_string layout: row i is `data[offsets[i]..offsets[i + 1]]`.
+    /// Arrow's large_string layout: row i is `data[offsets[i]..offsets[i + 1]]`. The bytes
+    /// are checked as UTF-8 once, as a whole (Err: where they are not); a row's offsets must
+    /// then fall on character boundaries.
     Strings {
         offsets: Vec<i64>,
-        data: Vec<u8>,
+        data: Result<String, std::string::FromUtf8Error>,
         valid: Option<Vec<u8>>,
     },
     /// A column of a type no field takes (dates, lists, ...): its Arrow type's name.
@@ -58,7 +60,7 @@ impl Column {
             },
             "str" => Column::Strings {
                 offsets: buffer::<i64>(tuple, 1)?,
-                data: buffer::<u8>(tuple, 2)?,
+                data: String::from_utf8(buffer::<u8>(tuple, 2)?),
                 valid: optional_buffer(tuple, 3)?,
             },
             "type" => Column::Unsupported(tuple.get_item(1)?.extract()?),
@@ -123,8 +125,16 @@ impl Column {
     }
 }
 
-fn string_at<'a>(offsets: &[i64], data: &'a [u8], row: usize) -> Option<&'a str> {
+fn string_at<'a>(
+    offsets: &[i64],
+    data: &'a Result<String, std::string::FromUtf8Error>,
+    row: usize,
+) -> Option<&'a str> {
     let start = usize::try_from(*offsets.get(row)?).ok()?;
     let end = usize::try_from(*offsets.get(row + 1)?).ok()?;
-    std::str::from_utf8(data.get(start..end)?).ok()
+    match data {
+        Ok(text) => text.get(start..end),
+        // Some row holds bytes that are not UTF-8: check this row's own.
+        Err(bytes) => std::str::from_utf8(bytes.as_bytes().get(start..end)?).ok(),
+    }
 }

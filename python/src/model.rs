@@ -82,8 +82,13 @@ impl NativeModel {
     }
 
     fn outputs(&self, table: &Table) -> Result<Outputs, ApiError> {
-        let parts = self.in_slices(table, |cells, first, total| {
-            self.predictor.predict_slice(cells, first, total)
+        let fields = &self.predictor.manifest().input;
+        let rows = table.rows(fields)?;
+        let total = rows.len();
+        let parts = in_slices(total, |range| {
+            let first = range.start;
+            let cells = rows.flat_cells(fields, range)?;
+            self.predictor.predict_flat_slice(&cells, first, total)
         })?;
         let mut parts = parts.into_iter();
         let Some(mut all) = parts.next() else {

@@ -83,6 +83,27 @@ impl<'t> Rows<'t> {
         }
     }
 
+    /// The cells of rows `range`, typed against their fields, laid end to end (row i of the
+    /// range is the i-th run of `fields.len()` cells).
+    pub fn flat_cells(
+        &self,
+        fields: &[Field],
+        range: Range<usize>,
+    ) -> Result<Vec<Cell<'t>>, ApiError> {
+        match self {
+            Rows::Typed(rows) => Ok(rows.get(range).unwrap_or_default().concat()),
+            Rows::Columns(columns, total) => {
+                let mut cells = Vec::with_capacity(range.len() * fields.len());
+                for row in range {
+                    for (c, f) in columns.iter().zip(fields) {
+                        cells.push(c.cell(f, row).map_err(|e| e.in_row(row, *total))?);
+                    }
+                }
+                Ok(cells)
+            }
+        }
+    }
+
     /// The cells of rows `range`, each typed against its field.
     pub fn cells(
         &self,

@@ -5,7 +5,7 @@
 use super::Predictor;
 use crate::bundle::limits;
 use crate::error::{ApiError, ErrorCode};
-use crate::featurize::SparseRows;
+use crate::featurize::{Scratch, SparseRows};
 use crate::infer::{Features, Outputs};
 use crate::input::Cell;
 
@@ -103,7 +103,7 @@ impl Predictor {
         self.featurize_each(first..first + rows.len(), total, |i| &rows[i - first])
     }
 
-    fn featurize_each<'c, 'a: 'c>(
+    pub(super) fn featurize_each<'c, 'a: 'c>(
         &self,
         range: std::ops::Range<usize>,
         total: usize,
@@ -119,9 +119,10 @@ impl Predictor {
             return Ok(FeatureBatch::Sparse(out));
         }
         let mut features = Vec::with_capacity(range.len() * self.featurizer.n_features());
+        let mut scratch = Scratch::default();
         for i in range {
             self.featurizer
-                .transform_into(row(i), &mut features)
+                .transform_into(row(i), &mut features, &mut scratch)
                 .map_err(|e| e.in_row(i, total))?;
         }
         Ok(FeatureBatch::Dense(features))

@@ -290,6 +290,32 @@ impl Predictor {
         self.run(features.features(), rows.len())
     }
 
+    /// [`Predictor::predict_slice`] of rows laid end to end, a row per schema-width run of
+    /// `cells` (a table read column by column needs no `Vec` per row).
+    pub fn predict_flat_slice(
+        &self,
+        cells: &[Cell<'_>],
+        first: usize,
+        total: usize,
+    ) -> Result<Outputs, ApiError> {
+        let width = self.manifest().input.len();
+        if width == 0 || cells.len() % width != 0 {
+            return Err(ApiError::new(
+                ErrorCode::WrongFeatureCount,
+                format!(
+                    "{} cells do not make rows of the schema's {width} fields",
+                    cells.len()
+                ),
+            ));
+        }
+        let rows = cells.len() / width;
+        let features = self.featurize_each(first..first + rows, total, |i| {
+            let at = (i - first) * width;
+            &cells[at..at + width]
+        })?;
+        self.run(features.features(), rows)
+    }
+
     /// Predicts positional rows of numbers given as float32 (`rows` rows of the schema's width,
     /// row-major), NaN meaning a missing value: the JS predictor's `predictArray`. Values are
     /// checked as `{"features": [[...]]}` would check them; only for models whose fields are all

@@ -1,6 +1,6 @@
 //! `ColumnTransformer`: each part transforms its own columns; outputs are concatenated in order.
 
-use super::{compile, Cell, Columns, Compiled, Entry, FieldNames};
+use super::{compile, Cell, Columns, Compiled, Entry, FieldNames, Scratch};
 use crate::bundle::manifest::ColumnTransformerPart;
 use crate::error::ApiError;
 
@@ -56,14 +56,20 @@ impl ColumnTransformer {
         input: &[Cell<'a>],
         out: &mut Vec<Cell<'a>>,
         names: &FieldNames,
+        scratch: &mut Scratch<'a>,
     ) -> Result<(), ApiError> {
-        let mut selected = Vec::new();
+        let mut selected = scratch.take();
+        let mut result = Ok(());
         for (columns, step, _) in &self.parts {
             selected.clear();
             selected.extend(columns.iter().map(|&c| input[c]));
-            step.transform(&selected, out, names)?;
+            result = step.transform(&selected, out, names, scratch);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        scratch.give(selected);
+        result
     }
 
     pub fn transform_sparse<'a>(

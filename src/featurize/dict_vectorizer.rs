@@ -2,6 +2,7 @@
 //! `f=v` to 1; a number (or bool) sets column `f` to its value; absent fields and names not seen
 //! in training add nothing, exactly as sklearn ignores them.
 
+use super::fast_hash::FastMap;
 use super::{Cell, Columns, Entry, FieldNames};
 use std::collections::HashMap;
 
@@ -15,7 +16,7 @@ pub(crate) struct DictVectorizer {
 #[derive(Debug, Clone, Default)]
 struct FieldColumns {
     numeric: Option<usize>,
-    strings: HashMap<String, usize>,
+    strings: FastMap<String, usize>,
 }
 
 impl DictVectorizer {

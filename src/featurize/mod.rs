@@ -11,13 +11,16 @@
 
 mod column_transformer;
 mod dict_vectorizer;
+mod fast_hash;
 mod imputer;
 mod one_hot;
 mod scalers;
+mod scratch;
 mod sparse;
 pub mod text;
 mod word_chars;
 
+pub use scratch::Scratch;
 pub use sparse::SparseRows;
 
 use crate::bundle::manifest::{Field, Step};
@@ -158,7 +161,8 @@ impl Featurizer {
     /// sklearn computes them.
     pub fn transform(&self, row: &[Cell<'_>]) -> Result<Vec<f64>, ApiError> {
         let mut cells = Vec::with_capacity(self.n_features());
-        self.root.transform(row, &mut cells, &self.field_names)?;
+        self.root
+            .transform(row, &mut cells, &self.field_names, &mut Scratch::default())?;
         cells
             .iter()
             .enumerate()
@@ -166,11 +170,35 @@ impl Featurizer {
             .collect()
     }
 
-    /// Transforms one raw row and appends its features to `out` as the graph's float32.
-    pub fn transform_into(&self, row: &[Cell<'_>], out: &mut Vec<f32>) -> Result<(), ApiError> {
-        let features = self.transform(row)?;
-        out.extend(features.iter().map(|&x| x as f32));
-        Ok(())
+    /// Transforms one raw row and appends its features to `out` as the graph's float32 (the
+    /// float64 of [`Featurizer::transform`], rounded), reusing `scratch`'s buffers; on error
+    /// nothing is appended.
+    pub fn transform_into<'a>(
+        &'a self,
+        row: &[Cell<'a>],
+        out: &mut Vec<f32>,
+        scratch: &mut Scratch<'a>,
+    ) -> Result<(), ApiError> {
+        let mut cells = std::mem::take(&mut scratch.row);
+        cells.clear();
+        let result = self
+            .root
+            .transform(row, &mut cells, &self.field_names, scratch)
+            .and_then(|()| {
+                let start = out.len();
+                for (i, cell) in cells.iter().enumerate() {
+                    match self.value(i, *cell) {
+                        Ok(x) => out.push(x as f32),
+                        Err(e) => {
+                            out.truncate(start);
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(())
+            });
+        scratch.row = cells;
+        result
     }
 
     /// Transforms one raw row and appends it to `out` as a sparse row: the same values as
@@ -332,24 +360,34 @@ impl Compiled {
         input: &[Cell<'a>],
         out: &mut Vec<Cell<'a>>,
         names: &FieldNames,
+        scratch: &mut Scratch<'a>,
     ) -> Result<(), ApiError> {
         match self {
             Compiled::Pipeline(steps) => {
-                let mut current: Vec<Cell<'a>> = input.to_vec();
-                let mut next = Vec::new();
+                let mut current = scratch.take();
+                current.extend_from_slice(input);
+                let mut next = scratch.take();
+                let mut result = Ok(());
                 for step in steps {
                     next.clear();
-                    step.transform(&current, &mut next, names)?;
+                    result = step.transform(&current, &mut next, names, scratch);
+                    if result.is_err() {
+                        break;
+                    }
                     std::mem::swap(&mut current, &mut next);
                 }
-                out.extend_from_slice(&current);
-                Ok(())
+                if result.is_ok() {
+                    out.extend_from_slice(&current);
+                }
+                scratch.give(current);
+                scratch.give(next);
+                result
             }
             Compiled::Passthrough => {
                 out.extend_from_slice(input);
                 Ok(())
             }
-            Compiled::ColumnTransformer(ct) => ct.transform(input, out, names),
+            Compiled::ColumnTransformer(ct) => ct.transform(input, out, names, scratch),
             Compiled::StandardScaler(s) => s.transform(input, out, names),
             Compiled::MinMaxScaler(s) => s.transform(input, out, names),
             Compiled::Imputer(s) => {
@@ -413,9 +451,10 @@ impl Compiled {
                 Some((last, first)) => {
                     let mut current: Vec<Cell<'a>> = input.to_vec();
                     let mut next = Vec::new();
+                    let mut scratch = Scratch::default();
                     for step in first {
                         next.clear();
-                        step.transform(&current, &mut next, names)?;
+                        step.transform(&current, &mut next, names, &mut scratch)?;
                         std::mem::swap(&mut current, &mut next);
                     }
                     last.transform_sparse(&current, offset, out, names)
@@ -442,7 +481,7 @@ fn dense_entries<'a>(
     names: &FieldNames,
 ) -> Result<(), ApiError> {
     let mut cells = Vec::new();
-    step.transform(input, &mut cells, names)?;
+    step.transform(input, &mut cells, names, &mut Scratch::default())?;
     push_non_zero(cells, offset, out);
     Ok(())
 }

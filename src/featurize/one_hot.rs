@@ -1,10 +1,10 @@
 //! `OneHotEncoder`: one indicator column per fitted category (minus a dropped one), unknown
 //! categories refused or encoded as all zeros per `handle_unknown`.
 
+use super::fast_hash::FastMap;
 use super::{check_width, Cell, Columns, Entry, FieldNames};
 use crate::bundle::manifest::HandleUnknown;
 use crate::error::{ApiError, ErrorCode};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub(crate) struct OneHotEncoder {
@@ -14,7 +14,7 @@ pub(crate) struct OneHotEncoder {
 
 #[derive(Debug, Clone)]
 struct EncodedColumn {
-    strings: HashMap<String, usize>,
+    strings: FastMap<String, usize>,
     numbers: Vec<(f64, usize)>,
     bools: [Option<usize>; 2],
     missing: Option<usize>,
@@ -40,7 +40,7 @@ impl OneHotEncoder {
         let mut columns = Vec::with_capacity(categories.len());
         for (i, cats) in categories.iter().enumerate() {
             let mut col = EncodedColumn {
-                strings: HashMap::new(),
+                strings: FastMap::default(),
                 numbers: Vec::new(),
                 bools: [None, None],
                 missing: None,

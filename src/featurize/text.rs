@@ -3,16 +3,17 @@
 //! lowercase, tokenize, drop stop words, form n-grams, count the terms of the fitted
 //! vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
 
+use super::fast_hash::FastMap;
 use super::word_chars::WORD_RANGES;
 use super::{check_width, Cell, Columns, Entry, FieldNames};
 use crate::bundle::limits;
 use crate::bundle::manifest::{Field, Norm, Step, TextVectorizerParams};
 use crate::error::{ApiError, ErrorCode};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone)]
 pub struct TextVectorizer {
-    vocabulary: HashMap<String, usize>,
+    vocabulary: FastMap<String, usize>,
     width: usize,
     lowercase: bool,
     ngram_range: (usize, usize),
@@ -102,7 +103,8 @@ impl TextVectorizer {
             params.vocabulary.len() as u64,
             limits::MAX_FEATURES,
         )?;
-        let mut vocabulary = HashMap::with_capacity(params.vocabulary.len());
+        let mut vocabulary =
+            FastMap::with_capacity_and_hasher(params.vocabulary.len(), Default::default());
         for (i, term) in params.vocabulary.iter().enumerate() {
             if vocabulary.insert(term.clone(), i).is_some() {
                 return Err(format!("text_vectorizer.vocabulary repeats {term:?}"));
