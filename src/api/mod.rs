@@ -299,7 +299,7 @@ impl Predictor {
         total: usize,
     ) -> Result<Outputs, ApiError> {
         let width = self.manifest().input.len();
-        if width == 0 || cells.len() % width != 0 {
+        if width == 0 || !cells.len().is_multiple_of(width) {
             return Err(ApiError::new(
                 ErrorCode::WrongFeatureCount,
                 format!(

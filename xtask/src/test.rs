@@ -217,8 +217,8 @@ fn every_test(p: &Paths, background: &mut Background) -> Result {
 }
 
 /// The wasm builds, in the background: the browser side, the Worker, the predictor's
-/// wasm-bindgen tests under Node, then (once this run's fixtures exist) a Worker whose bundles
-/// need tract; last the container image.
+/// wasm-bindgen tests under Node, the container's static server binary, then (once this run's
+/// fixtures exist) a Worker whose bundles need tract.
 fn wasm_builds(out: &Out, p: &Paths) -> Result {
     out.say("building the web app, the JS predictor API (compact and tract builds) and the site");
     timed(out, "web build", || web::build(out, p, web::Mode::All))?;
@@ -234,6 +234,14 @@ fn wasm_builds(out: &Out, p: &Paths) -> Result {
     out.say("wasm-bindgen tests of the predictor class under Node");
     timed(out, "wasm-bindgen tests (Node)", || {
         process::run(out, &mut wasm_test(p))
+    })?;
+
+    // Native, but here: a release build whose long single-threaded link, like the wasm builds',
+    // leaves the other core to the foreground, and which fills the time this side would wait
+    // for the fixtures. The image is built from it once this side is done.
+    out.say("building the container's server binary (static, release)");
+    timed(out, "static server binary (release)", || {
+        crate::container::static_binary(out, p).map(|_| ())
     })?;
 
     out.say("building a Worker whose bundles need tract (an MLP and plain ONNX networks from the fixtures)");
@@ -252,14 +260,6 @@ fn wasm_builds(out: &Out, p: &Paths) -> Result {
     };
     timed(out, "tract Worker build", || {
         worker::build(out, p, &tract_worker)
-    })?;
-
-    // Native, but here: a release build whose long single-threaded link, like the wasm builds',
-    // leaves the other core to the tests in the foreground. The image is built from it once
-    // this side is done.
-    out.say("building the container's server binary (static, release)");
-    timed(out, "static server binary (release)", || {
-        crate::container::static_binary(out, p).map(|_| ())
     })
 }
 

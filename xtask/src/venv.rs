@@ -174,6 +174,19 @@ fn normalize(name: &str) -> String {
     out
 }
 
+/// Training (in the tests, in the benchmarks) must reproduce the committed bundles on any
+/// machine: the variables of models/pinned_kernels.py, set for every command this one runs
+/// (before any thread starts, as environment variables must be).
+pub fn pin_numeric_kernels(p: &Paths) -> Result {
+    let json = output(cmd("python3", [p.at("models/pinned_kernels.py")]).arg("--json"))?;
+    let pinned: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&json).context(|| "models/pinned_kernels.py --json".to_string())?;
+    for (key, value) in pinned {
+        std::env::set_var(key, value);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{installed, normalize};
@@ -212,17 +225,4 @@ mod tests {
         assert_eq!(normalize("jsonschema_rs"), normalize("jsonschema-rs"));
         assert_eq!(normalize("a._-b"), "a-b");
     }
-}
-
-/// Training (in the tests, in the benchmarks) must reproduce the committed bundles on any
-/// machine: the variables of models/pinned_kernels.py, set for every command this one runs
-/// (before any thread starts, as environment variables must be).
-pub fn pin_numeric_kernels(p: &Paths) -> Result {
-    let json = output(cmd("python3", [p.at("models/pinned_kernels.py")]).arg("--json"))?;
-    let pinned: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(&json).context(|| "models/pinned_kernels.py --json".to_string())?;
-    for (key, value) in pinned {
-        std::env::set_var(key, value);
-    }
-    Ok(())
 }
