@@ -1,7 +1,7 @@
 //! `wasmpredict health`: asks a running `wasmpredict serve` whether it is ready (or live) and
 //! exits 0 or 1. A container's HEALTHCHECK runs it: the image holds this one binary and no curl.
 
-use crate::http_client::Server;
+use crate::http_client::{block_on, Server};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,17 +39,14 @@ pub fn run(url: &str, route: Route, timeout_seconds: f64) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
+    let answer = match block_on(server.get(route.path(), timeout)) {
+        Ok(answer) => answer,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(server.get(route.path(), timeout)) {
+    match answer {
         Ok((200, _)) => {
             println!("{}{}: 200", server.url(), route.path());
             ExitCode::SUCCESS

@@ -1,7 +1,8 @@
 //! A plain-HTTP/1.1 client over hyper, enough for `wasmpredict check --url` and `wasmpredict
 //! health`: POST a JSON body to (or GET a path of) a server given by its base URL, read the
-//! status and the whole body. One connection per request (a replay sends a handful). https is refused with a clear line: this binary links no
-//! TLS (`cargo xtask deploy` replays against a local workerd).
+//! status and the whole body. One connection per request (a replay sends a handful). https is
+//! refused with a clear line: this binary links no TLS (`cargo xtask deploy` replays against a
+//! local workerd).
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -11,6 +12,16 @@ use std::time::Duration;
 
 /// How long one request may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs `future` to its end on a one-thread runtime (a client command talks to one server at a
+/// time); Err says why the runtime could not start.
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(|runtime| runtime.block_on(future))
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
 
 /// A server's base URL: `http://HOST[:PORT][/PREFIX]`.
 #[derive(Debug, Clone)]

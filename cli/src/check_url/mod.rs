@@ -10,7 +10,7 @@
 mod answers;
 mod models;
 
-use crate::http_client::Server;
+use crate::http_client::{block_on, Server};
 use answers::{ask, Answers, RowAnswer};
 use models::{models_in, Model, Version};
 use std::collections::btree_map::Entry;
@@ -36,17 +36,14 @@ pub fn run(paths: &[PathBuf], url: &str, live: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
+    let replayed = match block_on(replay(&server, &live, &models)) {
+        Ok(replayed) => replayed,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(replay(&server, &live, &models)) {
+    match replayed {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
