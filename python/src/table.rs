@@ -95,9 +95,7 @@ impl<'t> Rows<'t> {
             Rows::Columns(columns, total) => {
                 let mut cells = Vec::with_capacity(range.len() * fields.len());
                 for row in range {
-                    for (c, f) in columns.iter().zip(fields) {
-                        cells.push(c.cell(f, row).map_err(|e| e.in_row(row, *total))?);
-                    }
+                    push_row(columns, fields, row, *total, &mut cells)?;
                 }
                 Ok(cells)
             }
@@ -114,15 +112,28 @@ impl<'t> Rows<'t> {
             Rows::Typed(rows) => Ok(rows.get(range).unwrap_or_default().to_vec()),
             Rows::Columns(columns, total) => range
                 .map(|row| {
-                    columns
-                        .iter()
-                        .zip(fields)
-                        .map(|(c, f)| c.cell(f, row).map_err(|e| e.in_row(row, *total)))
-                        .collect()
+                    let mut cells = Vec::with_capacity(fields.len());
+                    push_row(columns, fields, row, *total, &mut cells)?;
+                    Ok(cells)
                 })
                 .collect(),
         }
     }
+}
+
+/// Appends row `row`'s cells, each typed against its field; an error names the row in the
+/// table of `total` rows.
+fn push_row<'t>(
+    columns: &'t [Column],
+    fields: &[Field],
+    row: usize,
+    total: usize,
+    cells: &mut Vec<Cell<'t>>,
+) -> Result<(), ApiError> {
+    for (c, f) in columns.iter().zip(fields) {
+        cells.push(c.cell(f, row).map_err(|e| e.in_row(row, total))?);
+    }
+    Ok(())
 }
 
 /// Runs `each` over `0..rows` in slices on every core; the results in table order, or the
