@@ -30,19 +30,12 @@ import wasmpredict  # noqa: E402
 import wasmpredict.spark  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "models"))
+from big_file import timed  # noqa: E402  (bench/, this script's directory)
+
 BUNDLE = os.path.join(ROOT, "models", "churn", "1.0.0")
 START, END = "<!-- python-scale:start -->", "<!-- python-scale:end -->"
 # What issue 26 asks: 10x scikit-learn's pipeline on one frame, 5x a scikit-learn pandas UDF.
 PANDAS_GOAL, SPARK_GOAL = 10.0, 5.0
-
-
-def timed(fn, rounds):
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def spread(times):
