@@ -28,7 +28,7 @@ fn sha256_mismatch_is_refused() {
 fn newer_format_version_is_refused_with_a_message_that_says_so() {
     let dir = copy_bundle(&root().join("models/iris"), "format");
     edit_json(&dir.join("manifest.json"), |manifest| {
-        manifest["format_version"] = serde_json::json!(4);
+        manifest["format_version"] = serde_json::json!(5);
         // A newer format may well carry fields this build does not know.
         manifest["quantization"] = serde_json::json!({"bits": 8});
     });
@@ -37,15 +37,15 @@ fn newer_format_version_is_refused_with_a_message_that_says_so() {
         matches!(
             err,
             BundleError::NewerFormat {
-                found: 4,
-                supported: 3
+                found: 5,
+                supported: 4
             }
         ),
         "{err:?}"
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("newer") && msg.contains('4') && msg.contains('3'),
+        msg.contains("newer") && msg.contains('5') && msg.contains('4'),
         "{msg}"
     );
 }
@@ -138,6 +138,26 @@ fn a_profile_in_a_format_1_manifest_is_refused() {
     });
     let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
     assert!(msg.contains("profile needs format_version 2"), "{msg}");
+}
+
+#[test]
+fn format_4_steps_need_format_4() {
+    let dir = copy_bundle(&root().join("models/iris"), "steps-in-3");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["format_version"] = serde_json::json!(3);
+        let scaler = manifest["featurizer"].clone();
+        manifest["featurizer"] = serde_json::json!({
+            "type": "pipeline",
+            "steps": [{"type": "function", "func": "abs"}, scaler]
+        });
+    });
+    let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
+    assert!(
+        msg.contains(
+            "the featurizer step 'function' needs format_version 4 or newer, the manifest says 3"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]

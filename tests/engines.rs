@@ -12,6 +12,12 @@ use wasmpredict::infer::{Engine, Features, Model, Outputs};
 use wasmpredict::{Bundle, Predictor};
 
 const PROBABILITY_TOLERANCE: f64 = 1e-6;
+/// The exception, documented in docs/testing.md: skl2onnx's graphs for GaussianNB and
+/// QuadraticDiscriminantAnalysis sum squared, variance-scaled distances and exponentiate them in
+/// float32, and tract and onnxruntime order those sums differently; on the reference's
+/// off-distribution rows (normal, sd 2) they part by up to 1.9e-6 (GaussianNB) and 1.0e-5 (QDA),
+/// measured 2026-12-07. Both engines stay within 1e-5 of scikit-learn on the golden rows.
+const QUADRATIC_TOLERANCE: f64 = 2e-5;
 
 /// A bundle's graph on an engine (past the featurizer: the engines are compared on the same
 /// graph input), with the bundle's manifest.
@@ -44,6 +50,8 @@ struct Reference {
     features: Vec<f32>,
     labels: Option<Vec<serde_json::Value>>,
     values: Vec<Vec<f64>>,
+    /// Per row, its largest feature magnitude (at least 1).
+    input_scale: Vec<f64>,
 }
 
 fn reference(path: &Path) -> Reference {
@@ -74,17 +82,36 @@ fn reference(path: &Path) -> Reference {
                 .collect()
         })
         .collect();
+    let input_scale = rows
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("row")
+                .iter()
+                .filter_map(serde_json::Value::as_f64)
+                .fold(1.0f64, |m, x| m.max(x.abs()))
+        })
+        .collect();
     Reference {
         rows: rows.len(),
+        input_scale,
         features,
         labels: r["outputs"]["label"].as_array().cloned(),
         values,
     }
 }
 
-fn close(a: f64, b: f64, relative: bool) -> bool {
-    let scale = if relative { b.abs().max(1.0) } else { 1.0 };
-    (a - b).abs() <= PROBABILITY_TOLERANCE * scale || (a.is_nan() && b.is_nan())
+/// Whether the compared values are unbounded (a regression's values, a classifier's decision
+/// scores): they are compared relative to the row's largest output and input magnitudes, as
+/// float32's resolution of the dot products behind them is (the engines sum in different
+/// orders, and a score can be a small difference of large terms: an unscaled Perceptron's
+/// -0.148868 vs -0.148866 beside 15.6 in the same row); probabilities absolutely.
+fn unbounded(m: &Manifest) -> bool {
+    m.classes.is_none() || m.model.scores.is_some()
+}
+
+fn close(a: f64, b: f64, scale: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * scale || (a.is_nan() && b.is_nan())
 }
 
 /// The answer of `p` on the reference rows, as (labels as JSON, values per row).
@@ -127,7 +154,9 @@ fn compare(
     got: &(Option<Vec<serde_json::Value>>, Vec<Vec<f64>>),
     want_labels: Option<&[serde_json::Value]>,
     want: &[Vec<f64>],
+    input_scale: &[f64],
     regression: bool,
+    tolerance: f64,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     if let (Some(g), Some(w)) = (&got.0, want_labels) {
@@ -141,7 +170,16 @@ fn compare(
         problems.push(format!("{what}: {} rows != {}", got.1.len(), want.len()));
     }
     for (i, (g, w)) in got.1.iter().zip(want).enumerate() {
-        if g.len() != w.len() || g.iter().zip(w).any(|(a, b)| !close(*a, *b, regression)) {
+        let scale = if regression {
+            w.iter().fold(input_scale[i], |m, v| m.max(v.abs()))
+        } else {
+            1.0
+        };
+        if g.len() != w.len()
+            || g.iter()
+                .zip(w)
+                .any(|(a, b)| !close(*a, *b, scale, tolerance))
+        {
             problems.push(format!("{what}: row {i}: {g:?} != {w:?}"));
         }
     }
@@ -167,13 +205,21 @@ fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
         let refused =
             Predictor::with_engine(bundle, Some(Engine::Compact)).expect_err("compact refuses");
         assert!(refused.to_string().contains("not covered"), "{refused}");
-        let regression = auto.manifest.classes.is_none();
+        let regression = unbounded(&auto.manifest);
+        let quadratic = ["GaussianNB", "QuadraticDiscriminantAnalysis"];
+        let tolerance = if quadratic.contains(&auto.manifest.estimator.as_str()) {
+            QUADRATIC_TOLERANCE
+        } else {
+            PROBABILITY_TOLERANCE
+        };
         let problems = compare(
             "tract vs onnxruntime",
             &answer(&auto, &r),
             r.labels.as_deref(),
             &r.values,
+            &r.input_scale,
             regression,
+            tolerance,
         );
         assert!(
             problems.is_empty(),
@@ -187,28 +233,34 @@ fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
     let tract = load(dir, Some(Engine::Tract));
     assert_eq!(compact.model.engine(), Engine::Compact);
     assert_eq!(tract.model.engine(), Engine::Tract);
-    let regression = compact.manifest.classes.is_none();
+    let regression = unbounded(&compact.manifest);
     let (a, b) = (answer(&compact, &r), answer(&tract, &r));
     let mut problems = compare(
         "compact vs onnxruntime",
         &a,
         r.labels.as_deref(),
         &r.values,
+        &r.input_scale,
         regression,
+        PROBABILITY_TOLERANCE,
     );
     problems.extend(compare(
         "tract vs onnxruntime",
         &b,
         r.labels.as_deref(),
         &r.values,
+        &r.input_scale,
         regression,
+        PROBABILITY_TOLERANCE,
     ));
     problems.extend(compare(
         "compact vs tract",
         &a,
         b.0.as_deref(),
         &b.1,
+        &r.input_scale,
         regression,
+        PROBABILITY_TOLERANCE,
     ));
     assert!(
         problems.is_empty(),
@@ -261,5 +313,8 @@ fn bundled_models_agree_on_both_engines_and_onnxruntime_and_default_to_compact()
 /// Fixtures made to exercise tract (an MLP, a plain ONNX network).
 fn is_tract_fixture(dir: &Path) -> bool {
     let name = dir.file_name().unwrap().to_string_lossy();
-    name.starts_with("mlp-") || name.starts_with("onnx-")
+    // skl2onnx's graphs for QDA and Gaussian naive Bayes (the fixture matrix) are not linear.
+    ["mlp-", "onnx-", "qda-", "gaussian-nb-"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }

@@ -74,6 +74,30 @@ parity! {
     tfidf_in_hindi_arabic_greek_chinese_and_emoji => "tfidf-multilingual",
 }
 
+/// Every fixture that carries sklearn's transform (the format 4 transformers of the fixture
+/// matrix among them: tests/python/model_matrix.py), not only those named above.
+#[test]
+fn every_fixture_with_a_transform_matches_sklearn() {
+    let with_transform: Vec<_> = bundles_in(&fixtures_dir())
+        .into_iter()
+        .filter(|d| d.join("transform.json").is_file())
+        .collect();
+    for name in [
+        "pca-whiten",
+        "polynomial-degree-2",
+        "ordinal-encoder",
+        "imputer-add-indicator",
+    ] {
+        assert!(
+            with_transform.iter().any(|d| d.ends_with(name)),
+            "{name} has no transform.json among the fixtures"
+        );
+    }
+    for dir in &with_transform {
+        check(dir);
+    }
+}
+
 /// Unknown categories under handle_unknown='ignore' encode as all zeros, like sklearn.
 #[test]
 fn unknown_category_is_all_zeros_when_ignored() {

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from .boosters import BOOSTER_ESTIMATORS, booster_covers, check_booster, convertible, is_booster
 from .errors import ExportError
+from .linear_family import LINEAR_REGRESSORS, head_of, linear_classifier_graph
 
 
-SUPPORTED_ESTIMATORS = (
-    "LogisticRegression", "LinearSVC", "LinearRegression", "Ridge",
+# Classifiers whose graph is one LinearClassifier (written by skl2onnx, or by linear_family).
+LINEAR_CLASSIFIERS = (
+    "LogisticRegression", "LogisticRegressionCV", "LinearSVC", "SGDClassifier", "Perceptron",
+    "PassiveAggressiveClassifier", "RidgeClassifier", "RidgeClassifierCV", "LinearDiscriminantAnalysis",
+    "MultinomialNB", "ComplementNB", "BernoulliNB",
+)
+SUPPORTED_ESTIMATORS = LINEAR_CLASSIFIERS + LINEAR_REGRESSORS + (
+    "QuadraticDiscriminantAnalysis", "GaussianNB",
     "DecisionTreeClassifier", "DecisionTreeRegressor",
     "RandomForestClassifier", "RandomForestRegressor",
     "ExtraTreesClassifier", "ExtraTreesRegressor",
@@ -23,7 +30,9 @@ SUPPORTED_ESTIMATORS = (
 ACCEPTS_NAN = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor") + BOOSTER_ESTIMATORS
 # Estimators whose predictions wasmpredict explains (docs/explanations.md): exact linear
 # contributions against the sample's feature means, TreeSHAP with the trees' node covers.
-LINEAR_ESTIMATORS = ("LogisticRegression", "LinearSVC", "LinearRegression", "Ridge")
+# SGDClassifier(loss="modified_huber") is the one whose graph is not a linear node (its scores
+# are clipped): explain_data checks the graph, not only the name.
+LINEAR_ESTIMATORS = LINEAR_CLASSIFIERS + LINEAR_REGRESSORS
 TREE_ESTIMATORS = (
     "DecisionTreeClassifier", "DecisionTreeRegressor",
     "RandomForestClassifier", "RandomForestRegressor",
@@ -31,6 +40,32 @@ TREE_ESTIMATORS = (
     "GradientBoostingClassifier", "GradientBoostingRegressor",
     "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
 ) + BOOSTER_ESTIMATORS
+
+# What to use instead of an unsupported estimator, where something close is supported.
+ALTERNATIVES = {
+    "SVC": "LinearSVC (a linear kernel), or LogisticRegression for probabilities",
+    "NuSVC": "LinearSVC (a linear kernel), or LogisticRegression for probabilities",
+    "SVR": "LinearSVR (a linear kernel)",
+    "NuSVR": "LinearSVR (a linear kernel)",
+    "KernelRidge": "Ridge",
+    "OneVsRestClassifier": "the estimator itself (LogisticRegression, LinearSVC and SGDClassifier are one-vs-rest already)",
+    "CategoricalNB": "OneHotEncoder + BernoulliNB",
+    "PoissonRegressor": "HistGradientBoostingRegressor",
+    "GammaRegressor": "HistGradientBoostingRegressor",
+    "TweedieRegressor": "HistGradientBoostingRegressor",
+    "QuantileRegressor": "HuberRegressor",
+    "TheilSenRegressor": "HuberRegressor",
+    "RANSACRegressor": "HuberRegressor",
+    "OrthogonalMatchingPursuit": "Lars",
+}
+
+
+def refusal(kind, name, alternatives):
+    """The one line an unsupported class is refused with."""
+    alt = alternatives.get(name)
+    closest = f"; the closest supported is {alt}" if alt else ""
+    return f"{kind} {name} is not supported{closest} (docs/models.md lists every supported class)"
+
 
 CLASSIFICATION_TOLERANCE = 1e-5
 REGRESSION_TOLERANCE = 1e-4
@@ -68,11 +103,13 @@ def split_pipeline(model):
 def check_estimator(est):
     name = type(est).__name__
     if name not in SUPPORTED_ESTIMATORS:
-        raise ExportError(f"estimator {name} is not supported; supported: {', '.join(SUPPORTED_ESTIMATORS)}")
+        raise ExportError(refusal("estimator", name, ALTERNATIVES))
     if is_booster(est):
         check_booster(est)
     if getattr(est, "is_categorical_", None) is not None and bool(est.is_categorical_.any()):
         raise ExportError(f"{name} with categorical_features is not supported; one-hot encode those columns in the pipeline")
+    if name == "SGDClassifier" and est.loss == "modified_huber":
+        raise ExportError("SGDClassifier(loss='modified_huber') is not supported (its probabilities are clipped scores); use loss='log_loss' for probabilities or loss='hinge' for decision scores")
     if name == "MLPRegressor" and est.loss != "squared_error":
         raise ExportError(f"MLPRegressor(loss={est.loss!r}) is not supported (skl2onnx cannot convert its output activation); use loss='squared_error'")
     if name == "MLPClassifier" and est._label_binarizer.y_type_ == "multilabel-indicator":
@@ -95,6 +132,8 @@ def convert_estimator(est, n_features):
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
+    if head_of(est) is not None:
+        return linear_classifier_graph(est, n_features)
     if is_booster(est):
         est = convertible(est)
     options = {id(est): {"zipmap": False}} if hasattr(est, "predict_proba") else None
@@ -179,7 +218,7 @@ def explain_data(est, xt, onx):
     import numpy as np
 
     name = type(est).__name__
-    if name in LINEAR_ESTIMATORS:
+    if name in LINEAR_ESTIMATORS and any(n.op_type in ("LinearClassifier", "LinearRegressor") for n in onx.graph.node):
         means = np.asarray(xt, dtype=np.float64).mean(axis=0)
         return {"kind": "linear", "feature_means": [f32_number(m) for m in means]}
     if name not in TREE_ESTIMATORS:

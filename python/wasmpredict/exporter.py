@@ -22,7 +22,7 @@ from .estimators import (
     split_pipeline,
     verify_with_onnxruntime,
 )
-from .featurizer import convert_step
+from .featurizer import convert_steps, mixes_fields
 from .jsonable import to_py, to_py_record
 from .profile import class_histogram, number_histogram, prediction_margin, text_steps, training_profile
 from .schema import Source, field_kind, field_stats
@@ -150,11 +150,7 @@ def export(model, sample, name, out, version="1.0.0", description=None, golden_r
         return x
 
     # Featurizer steps, starting from the raw fields.
-    names = list(source.fields)
-    steps = []
-    for step in preprocess:
-        converted, names = convert_step(step, names)
-        steps.append(converted)
+    steps, names = convert_steps(preprocess, list(source.fields))
     featurizer = {"type": "pipeline", "steps": steps}
     texts = text_steps(featurizer, list(source.fields), {})
 
@@ -236,7 +232,7 @@ def export(model, sample, name, out, version="1.0.0", description=None, golden_r
         "model": model_spec,
         "profile": profile,
     }
-    explain = explain_data(est, xt, onx)
+    explain = None if mixes_fields(featurizer) else explain_data(est, xt, onx)
     if explain is not None:
         files["explain.json"] = (json.dumps(explain, allow_nan=False, separators=(",", ":")) + "\n").encode()
         manifest["explain"] = "explain.json"

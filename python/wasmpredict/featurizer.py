@@ -12,12 +12,41 @@ from .jsonable import floats, to_py
 
 
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-SUPPORTED_TRANSFORMERS = (
-    "StandardScaler, MinMaxScaler, SimpleImputer (missing_values=nan), OneHotEncoder "
-    "(handle_unknown error|ignore), DictVectorizer (first step), CountVectorizer / TfidfVectorizer "
-    "(word analyzer, default token pattern), ColumnTransformer (passthrough/drop), nested Pipeline, "
-    "'passthrough'"
+# The scikit-learn classes a Pipeline's steps may be (docs/models.md lists them, with fixtures).
+SELECTORS = (
+    "SelectKBest", "SelectPercentile", "VarianceThreshold", "SelectFromModel", "GenericUnivariateSelect",
+    "SelectFpr", "SelectFdr", "SelectFwe", "RFE", "RFECV", "SequentialFeatureSelector",
 )
+SUPPORTED_TRANSFORMER_CLASSES = (
+    "ColumnTransformer", "StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "SimpleImputer",
+    "MissingIndicator", "OneHotEncoder", "OrdinalEncoder", "Binarizer", "Normalizer", "FunctionTransformer",
+    "PolynomialFeatures", "PCA", "TruncatedSVD", "DictVectorizer", "CountVectorizer", "TfidfVectorizer",
+    "TfidfTransformer",
+) + SELECTORS
+SUPPORTED_TRANSFORMERS = (
+    ", ".join(SUPPORTED_TRANSFORMER_CLASSES) + ", nested Pipeline, 'passthrough' (docs/models.md)"
+)
+# What to use instead of an unsupported transformer, where something close is supported.
+TRANSFORMER_ALTERNATIVES = {
+    "KNNImputer": "SimpleImputer",
+    "IterativeImputer": "SimpleImputer",
+    "FeatureUnion": "a ColumnTransformer whose parts read the same columns",
+    "LabelEncoder": "OrdinalEncoder (LabelEncoder is for the target)",
+    "LabelBinarizer": "OneHotEncoder (LabelBinarizer is for the target)",
+    "HashingVectorizer": "CountVectorizer or TfidfVectorizer",
+    "PowerTransformer": "FunctionTransformer(np.log1p) or StandardScaler",
+    "QuantileTransformer": "RobustScaler",
+    "SplineTransformer": "PolynomialFeatures",
+    "KBinsDiscretizer": "OneHotEncoder over binned values computed before the pipeline",
+    "TargetEncoder": "OneHotEncoder or OrdinalEncoder",
+    "KernelPCA": "PCA",
+    "NMF": "TruncatedSVD",
+    "FastICA": "PCA",
+    "Nystroem": "PolynomialFeatures",
+    "RBFSampler": "PolynomialFeatures",
+}
+# FunctionTransformer: the numpy functions the featurizer applies (src/featurize/elementwise.rs).
+NUMPY_FUNCTIONS = ("log1p", "expm1", "sqrt", "abs", "exp", "log")
 
 
 def convert_step(t, in_names):
@@ -37,11 +66,7 @@ def convert_step(t, in_names):
         # How a fitted ColumnTransformer stores 'passthrough' parts: the identity.
         return {"type": "passthrough"}, list(in_names)
     if isinstance(t, Pipeline):
-        steps = []
-        names = list(in_names)
-        for _, sub in t.steps:
-            step, names = convert_step(sub, names)
-            steps.append(step)
+        steps, names = convert_steps([sub for _, sub in t.steps], in_names)
         return {"type": "pipeline", "steps": steps}, names
     if isinstance(t, ColumnTransformer):
         return convert_column_transformer(t, in_names)
@@ -65,12 +90,19 @@ def convert_step(t, in_names):
         mv = t.missing_values
         if not (isinstance(mv, float) and math.isnan(mv)):
             raise ExportError(f"SimpleImputer(missing_values={mv!r}) is not supported; use missing_values=np.nan")
-        if t.add_indicator:
-            raise ExportError("SimpleImputer(add_indicator=True) is not supported")
         stats = [to_py(v) for v in t.statistics_]
         if any(v is None for v in stats):
             raise ExportError("SimpleImputer has an all-missing column (its statistic is NaN); drop that column")
-        return {"type": "simple_imputer", "statistics": stats}, list(in_names)
+        imputer = {"type": "simple_imputer", "statistics": stats}
+        if t.add_indicator:
+            # [imputed columns, indicators]: both read the input as it came.
+            every = list(range(len(in_names)))
+            parts = [
+                {"name": "imputer", "columns": every, "transformer": imputer},
+                {"name": "indicator", "columns": every, "transformer": missing_indicator(t.indicator_)},
+            ]
+            return {"type": "column_transformer", "transformers": parts}, list(in_names) + [None] * len(t.indicator_.features_)
+        return imputer, list(in_names)
     if type(t) is OneHotEncoder:
         if t.handle_unknown not in ("error", "ignore"):
             raise ExportError(f"OneHotEncoder(handle_unknown={t.handle_unknown!r}) is not supported; use 'error' or 'ignore'")
@@ -90,7 +122,98 @@ def convert_step(t, in_names):
         )
     if type(t) in (CountVectorizer, TfidfVectorizer):
         return convert_text_vectorizer(t, in_names)
-    raise ExportError(f"transformer {name} is not supported; supported: {SUPPORTED_TRANSFORMERS}")
+    if name == "TfidfTransformer":
+        raise ExportError("TfidfTransformer is supported right after a CountVectorizer (or use TfidfVectorizer)")
+    converted = convert_numeric_step(t, in_names)
+    if converted is not None:
+        return converted
+    from .estimators import refusal
+
+    raise ExportError(refusal("transformer", name, TRANSFORMER_ALTERNATIVES))
+
+
+def convert_steps(steps, in_names):
+    """A list of fitted steps as manifest steps; a TfidfTransformer after a CountVectorizer
+    becomes the vectorizer's tf-idf parameters (the two are a TfidfVectorizer)."""
+    out = []
+    names = list(in_names)
+    for sub in steps:
+        if type(sub).__name__ == "TfidfTransformer" and out and out[-1]["type"] == "text_vectorizer" and out[-1]["idf"] is None and out[-1]["norm"] is None:
+            out[-1].update(tfidf_parameters(sub))
+            continue
+        step, names = convert_step(sub, names)
+        out.append(step)
+    return out, names
+
+
+def tfidf_parameters(t):
+    """A TfidfVectorizer's or TfidfTransformer's part of the text_vectorizer step."""
+    if t.norm not in (None, "l1", "l2"):
+        raise ExportError(f"{type(t).__name__}(norm={t.norm!r}) is not supported")
+    return {"idf": floats(t.idf_) if t.use_idf else None, "sublinear_tf": bool(t.sublinear_tf), "norm": t.norm}
+
+
+def convert_numeric_step(t, in_names):
+    """The numeric transformers of format 4, or None for another class."""
+    import numpy as np
+
+    name = type(t).__name__
+    same = list(in_names)
+    if name == "RobustScaler":
+        center = floats(t.center_) if t.with_centering else None
+        scale = floats(t.scale_) if t.with_scaling else None
+        return {"type": "standard_scaler", "mean": center, "scale": scale}, same
+    if name == "MaxAbsScaler":
+        return {"type": "standard_scaler", "mean": None, "scale": floats(t.scale_)}, same
+    if name == "Binarizer":
+        return {"type": "binarizer", "threshold": float(t.threshold)}, same
+    if name == "Normalizer":
+        return {"type": "normalizer", "norm": t.norm}, same
+    if name == "FunctionTransformer":
+        func = next((f for f in NUMPY_FUNCTIONS if t.func is getattr(np, f)), None)
+        if func is None:
+            shown = getattr(t.func, "__name__", repr(t.func))
+            raise ExportError(f"FunctionTransformer(func={shown}) is not supported; supported: numpy's {', '.join(NUMPY_FUNCTIONS)}")
+        if t.kw_args:
+            raise ExportError(f"FunctionTransformer(func={func}, kw_args=...) is not supported")
+        return {"type": "function", "func": func}, same
+    if name == "OrdinalEncoder":
+        if t.min_frequency is not None or t.max_categories is not None:
+            raise ExportError("OrdinalEncoder with min_frequency/max_categories (infrequent categories) is not supported")
+        nan_or = lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)  # noqa: E731
+        step = {
+            "type": "ordinal_encoder",
+            "categories": [[to_py(v) for v in cats] for cats in t.categories_],
+            "handle_unknown": t.handle_unknown,
+            "unknown_value": nan_or(t.unknown_value),
+            "encoded_missing_value": nan_or(t.encoded_missing_value),
+        }
+        return step, [None] * len(in_names)
+    if name == "PolynomialFeatures":
+        return {"type": "polynomial", "powers": [[int(p) for p in row] for row in t.powers_]}, [None] * len(t.powers_)
+    if name in ("PCA", "TruncatedSVD"):
+        components = np.asarray(t.components_, dtype=np.float64)
+        step = {"type": "projection", "components": [floats(c) for c in components], "offset": None, "scale": None}
+        if name == "PCA":
+            step["offset"] = floats((np.asarray(t.mean_, dtype=np.float64).reshape(1, -1) @ components.T).reshape(-1))
+            if t.whiten:
+                scale = np.sqrt(t.explained_variance_)
+                scale[scale < np.finfo(scale.dtype).eps] = np.finfo(scale.dtype).eps
+                step["scale"] = floats(scale)
+        return step, [None] * len(components)
+    if name in SELECTORS:
+        idx = [int(i) for i in t.get_support(indices=True)]
+        return {"type": "select", "columns": idx}, [in_names[i] for i in idx]
+    if name == "MissingIndicator":
+        return missing_indicator(t), [None] * len(t.features_)
+    return None
+
+
+def missing_indicator(t):
+    mv = t.missing_values
+    if not (isinstance(mv, float) and math.isnan(mv)):
+        raise ExportError(f"MissingIndicator(missing_values={mv!r}) is not supported; use missing_values=np.nan")
+    return {"type": "missing_indicator", "columns": [int(i) for i in t.features_], "error_on_new": bool(t.error_on_new)}
 
 
 def convert_column_transformer(ct, in_names):
@@ -153,9 +276,18 @@ def convert_text_vectorizer(t, in_names):
         "norm": None,
     }
     if isinstance(t, TfidfVectorizer):
-        step["idf"] = floats(t.idf_) if t.use_idf else None
-        step["sublinear_tf"] = bool(t.sublinear_tf)
-        step["norm"] = t.norm
-        if t.norm not in (None, "l1", "l2"):
-            raise ExportError(f"TfidfVectorizer(norm={t.norm!r}) is not supported")
+        step.update(tfidf_parameters(t))
     return step, [None] * len(vocabulary)
+
+
+def mixes_fields(step):
+    """Whether some model feature is computed from several raw fields (a polynomial term, a
+    principal component): explanations per field are then not exact, and the bundle carries none
+    (the Rust explainer refuses such a featurizer: src/featurize's column origins)."""
+    if step["type"] in ("polynomial", "projection"):
+        return True
+    if step["type"] == "pipeline":
+        return any(mixes_fields(s) for s in step["steps"])
+    if step["type"] == "column_transformer":
+        return any(mixes_fields(p["transformer"]) for p in step["transformers"])
+    return False

@@ -30,28 +30,14 @@ pub fn describe(p: &Predictor) -> serde_json::Value {
 
 fn step_types(step: &crate::bundle::Step) -> Vec<String> {
     use crate::bundle::Step;
-    let mut out = Vec::new();
     fn walk(step: &Step, out: &mut Vec<String>) {
-        let name = match step {
-            Step::Pipeline { steps } => {
-                steps.iter().for_each(|s| walk(s, out));
-                return;
-            }
-            Step::ColumnTransformer { transformers } => {
-                out.push("column_transformer".into());
-                transformers.iter().for_each(|t| walk(&t.transformer, out));
-                return;
-            }
-            Step::Passthrough => "passthrough",
-            Step::StandardScaler { .. } => "standard_scaler",
-            Step::MinMaxScaler { .. } => "min_max_scaler",
-            Step::SimpleImputer { .. } => "simple_imputer",
-            Step::OneHotEncoder { .. } => "one_hot_encoder",
-            Step::DictVectorizer { .. } => "dict_vectorizer",
-            Step::TextVectorizer(_) => "text_vectorizer",
-        };
-        out.push(name.into());
+        // A pipeline is its steps; every other container is listed before what it holds.
+        if !matches!(step, Step::Pipeline { .. }) {
+            out.push(step.type_name().into());
+        }
+        step.children().into_iter().for_each(|s| walk(s, out));
     }
+    let mut out = Vec::new();
     walk(step, &mut out);
     out
 }

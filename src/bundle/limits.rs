@@ -20,6 +20,8 @@ pub const MAX_EXPLAINED_DEPTH: usize = 512;
 /// Elements of one tensor a graph makes tract build while loading (initializers, and the
 /// constants that ConstantOfShape, Expand, Tile and Range fold into).
 pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
+/// The degree of one `PolynomialFeatures` term (the sum of its powers).
+pub const MAX_POLYNOMIAL_DEGREE: usize = 64;
 /// Feature values of one request (rows × `n_features`, dense): the batch is refused past it
 /// with `too_many_rows`, naming how many rows this model takes.
 pub const MAX_BATCH_VALUES: usize = 1 << 27;

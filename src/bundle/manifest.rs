@@ -1,19 +1,22 @@
-//! `manifest.json`, format version 3. Specified in `docs/bundle-format.md`; this file is its
+//! `manifest.json`, format version 4. Specified in `docs/bundle-format.md`; this file is its
 //! Rust mirror and the exporter (`python/wasmpredict/`) writes exactly these fields. Version 2 added
-//! the training `profile`, version 3 the `explain` file; older manifests (without them) still
-//! load.
+//! the training `profile`, version 3 the `explain` file, version 4 the featurizer steps of
+//! [`Step::FORMAT_4_TYPES`]; older manifests (without them) still load.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The newest bundle format this build understands.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The first format version with a training profile.
 pub const PROFILE_FORMAT_VERSION: u32 = 2;
 
 /// The first format version with explanation data (`explain`).
 pub const EXPLAIN_FORMAT_VERSION: u32 = 3;
+
+/// The first format version with the steps of [`Step::FORMAT_4_TYPES`].
+pub const STEPS_4_FORMAT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +182,112 @@ pub enum Step {
     },
     /// `CountVectorizer` / `TfidfVectorizer` with the word analyzer and default token pattern.
     TextVectorizer(TextVectorizerParams),
+    /// `Binarizer`: 1 where `x > threshold`, else 0 (a missing value too, as numpy compares NaN).
+    Binarizer { threshold: f64 },
+    /// `Normalizer`: each row divided by its norm (a zero norm leaves the row as it is).
+    Normalizer { norm: RowNorm },
+    /// `OrdinalEncoder`: a category's index in `categories[i]`.
+    OrdinalEncoder {
+        categories: Vec<Vec<serde_json::Value>>,
+        handle_unknown: OrdinalUnknown,
+        /// The code of an unknown category (`handle_unknown: use_encoded_value`); null is NaN.
+        #[serde(default)]
+        unknown_value: Option<f64>,
+        /// The code of a missing value where `categories[i]` holds null; null is NaN.
+        #[serde(default)]
+        encoded_missing_value: Option<f64>,
+    },
+    /// `FunctionTransformer` with one of numpy's elementwise functions.
+    Function { func: NumpyFunction },
+    /// `PolynomialFeatures`: output `j` is the product over inputs `i` of `x_i ^ powers[j][i]`.
+    Polynomial { powers: Vec<Vec<u32>> },
+    /// `PCA` / `TruncatedSVD`: `(x · componentsᵀ - offset) / scale`, per output; a null vector
+    /// means that part is off.
+    Projection {
+        components: Vec<Vec<f64>>,
+        #[serde(default)]
+        offset: Option<Vec<f64>>,
+        #[serde(default)]
+        scale: Option<Vec<f64>>,
+    },
+    /// Feature selectors (`SelectKBest`, `VarianceThreshold`, ...): the input columns at
+    /// `columns`, in that order.
+    Select { columns: Vec<usize> },
+    /// `MissingIndicator`: 1 where the input column at `columns[j]` is missing, else 0. With
+    /// `error_on_new`, a missing value in a column not listed is refused, as sklearn does.
+    MissingIndicator {
+        columns: Vec<usize>,
+        error_on_new: bool,
+    },
+}
+
+impl Step {
+    /// Every step's `type`, in the order the bundle format lists them.
+    pub const TYPES: [&'static str; 17] = [
+        "pipeline",
+        "passthrough",
+        "column_transformer",
+        "standard_scaler",
+        "min_max_scaler",
+        "simple_imputer",
+        "one_hot_encoder",
+        "dict_vectorizer",
+        "text_vectorizer",
+        "binarizer",
+        "normalizer",
+        "ordinal_encoder",
+        "function",
+        "polynomial",
+        "projection",
+        "select",
+        "missing_indicator",
+    ];
+
+    /// The step types format version 4 added.
+    pub const FORMAT_4_TYPES: [&'static str; 8] = [
+        "binarizer",
+        "normalizer",
+        "ordinal_encoder",
+        "function",
+        "polynomial",
+        "projection",
+        "select",
+        "missing_indicator",
+    ];
+
+    /// This step's `type` in the manifest.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Step::Pipeline { .. } => "pipeline",
+            Step::Passthrough => "passthrough",
+            Step::ColumnTransformer { .. } => "column_transformer",
+            Step::StandardScaler { .. } => "standard_scaler",
+            Step::MinMaxScaler { .. } => "min_max_scaler",
+            Step::SimpleImputer { .. } => "simple_imputer",
+            Step::OneHotEncoder { .. } => "one_hot_encoder",
+            Step::DictVectorizer { .. } => "dict_vectorizer",
+            Step::TextVectorizer(_) => "text_vectorizer",
+            Step::Binarizer { .. } => "binarizer",
+            Step::Normalizer { .. } => "normalizer",
+            Step::OrdinalEncoder { .. } => "ordinal_encoder",
+            Step::Function { .. } => "function",
+            Step::Polynomial { .. } => "polynomial",
+            Step::Projection { .. } => "projection",
+            Step::Select { .. } => "select",
+            Step::MissingIndicator { .. } => "missing_indicator",
+        }
+    }
+
+    /// The steps directly inside this one.
+    pub fn children(&self) -> Vec<&Step> {
+        match self {
+            Step::Pipeline { steps } => steps.iter().collect(),
+            Step::ColumnTransformer { transformers } => {
+                transformers.iter().map(|t| &t.transformer).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Step {
@@ -254,22 +363,46 @@ impl<'de> Deserialize<'de> for Step {
                 TextVectorizerParams::deserialize(&body)
                     .map_err(|e| D::Error::custom(format!("{kind} step: {e}")))?,
             ),
-            other => {
-                return Err(D::Error::unknown_variant(
-                    other,
-                    &[
-                        "pipeline",
-                        "passthrough",
-                        "column_transformer",
-                        "standard_scaler",
-                        "min_max_scaler",
-                        "simple_imputer",
-                        "one_hot_encoder",
-                        "dict_vectorizer",
-                        "text_vectorizer",
-                    ],
-                ))
+            "binarizer" => Step::Binarizer {
+                threshold: body!(threshold: f64).threshold,
+            },
+            "normalizer" => Step::Normalizer {
+                norm: body!(norm: RowNorm).norm,
+            },
+            "ordinal_encoder" => {
+                let b = body!(categories: Vec<Vec<serde_json::Value>>, handle_unknown: OrdinalUnknown, unknown_value: Option<f64> = default, encoded_missing_value: Option<f64> = default);
+                Step::OrdinalEncoder {
+                    categories: b.categories,
+                    handle_unknown: b.handle_unknown,
+                    unknown_value: b.unknown_value,
+                    encoded_missing_value: b.encoded_missing_value,
+                }
             }
+            "function" => Step::Function {
+                func: body!(func: NumpyFunction).func,
+            },
+            "polynomial" => Step::Polynomial {
+                powers: body!(powers: Vec<Vec<u32>>).powers,
+            },
+            "projection" => {
+                let b = body!(components: Vec<Vec<f64>>, offset: Option<Vec<f64>> = default, scale: Option<Vec<f64>> = default);
+                Step::Projection {
+                    components: b.components,
+                    offset: b.offset,
+                    scale: b.scale,
+                }
+            }
+            "select" => Step::Select {
+                columns: body!(columns: Vec<usize>).columns,
+            },
+            "missing_indicator" => {
+                let b = body!(columns: Vec<usize>, error_on_new: bool);
+                Step::MissingIndicator {
+                    columns: b.columns,
+                    error_on_new: b.error_on_new,
+                }
+            }
+            other => return Err(D::Error::unknown_variant(other, &Step::TYPES)),
         })
     }
 }
@@ -315,6 +448,35 @@ pub struct TextVectorizerParams {
 pub enum Norm {
     L1,
     L2,
+}
+
+/// A `Normalizer`'s norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowNorm {
+    L1,
+    L2,
+    Max,
+}
+
+/// What an `OrdinalEncoder` does with a category it was not fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrdinalUnknown {
+    Error,
+    UseEncodedValue,
+}
+
+/// The numpy functions a `FunctionTransformer` may apply (elementwise, on float64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumpyFunction {
+    Log1p,
+    Expm1,
+    Sqrt,
+    Abs,
+    Exp,
+    Log,
 }
 
 /// Where the estimator graph is and which of its outputs mean what.

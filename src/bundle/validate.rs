@@ -4,7 +4,9 @@
 //! profile, read only where drift is computed, is checked there ([`super::Profile::of`]).
 
 use super::limits;
-use super::manifest::{Manifest, Task, EXPLAIN_FORMAT_VERSION, PROFILE_FORMAT_VERSION};
+use super::manifest::{
+    Manifest, Step, Task, EXPLAIN_FORMAT_VERSION, PROFILE_FORMAT_VERSION, STEPS_4_FORMAT_VERSION,
+};
 use crate::error::BundleError;
 use std::collections::BTreeSet;
 
@@ -32,6 +34,14 @@ impl Manifest {
                 "explain needs format_version {EXPLAIN_FORMAT_VERSION} or newer, the manifest says {}",
                 self.format_version
             )));
+        }
+        if self.format_version < STEPS_4_FORMAT_VERSION {
+            if let Some(newer) = first_step_of(&self.featurizer, &Step::FORMAT_4_TYPES) {
+                return Err(invalid(format!(
+                    "the featurizer step '{newer}' needs format_version {STEPS_4_FORMAT_VERSION} or newer, the manifest says {}",
+                    self.format_version
+                )));
+            }
         }
         if let Some(file) = &self.explain {
             if !self.files.contains_key(file) {
@@ -94,4 +104,15 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// The type of the first step in `step` (itself included) whose type is one of `types`.
+fn first_step_of(step: &Step, types: &[&'static str]) -> Option<&'static str> {
+    let own = step.type_name();
+    if types.contains(&own) {
+        return Some(own);
+    }
+    step.children()
+        .into_iter()
+        .find_map(|s| first_step_of(s, types))
 }

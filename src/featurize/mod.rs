@@ -9,13 +9,20 @@
 //!
 //! One file per step, each mirroring that sklearn transformer's `transform`.
 
+mod categories;
 mod column_transformer;
 mod dict_vectorizer;
+mod elementwise;
 mod fast_hash;
 mod imputer;
+mod normalizer;
 mod one_hot;
+mod ordinal;
+mod polynomial;
+mod projection;
 mod scalers;
 mod scratch;
+mod select;
 mod sparse;
 pub mod text;
 mod word_chars;
@@ -96,6 +103,14 @@ enum Compiled {
     OneHot(one_hot::OneHotEncoder),
     Dict(dict_vectorizer::DictVectorizer),
     Text(text::TextVectorizer),
+    Binarizer(elementwise::Binarizer),
+    Function(elementwise::Function),
+    Normalizer(normalizer::Normalizer),
+    Ordinal(ordinal::OrdinalEncoder),
+    Polynomial(polynomial::Polynomial),
+    Projection(projection::Projection),
+    Select(select::Select),
+    MissingIndicator(select::MissingIndicator),
 }
 
 impl Featurizer {
@@ -351,6 +366,59 @@ fn compile(
                 Columns::encoded(input, vec![Some(0); width]),
             )
         }
+        Step::Binarizer { threshold } => (
+            Compiled::Binarizer(elementwise::Binarizer::compile(*threshold, input)?),
+            input.clone(),
+        ),
+        Step::Function { func } => (
+            Compiled::Function(elementwise::Function::compile(*func, input)),
+            input.clone(),
+        ),
+        Step::Normalizer { norm } => (
+            Compiled::Normalizer(normalizer::Normalizer::compile(*norm, input)),
+            input.clone(),
+        ),
+        Step::OrdinalEncoder {
+            categories,
+            handle_unknown,
+            unknown_value,
+            encoded_missing_value,
+        } => {
+            let enc = ordinal::OrdinalEncoder::compile(
+                categories,
+                *handle_unknown,
+                *unknown_value,
+                *encoded_missing_value,
+                input,
+                names,
+            )?;
+            let out = Columns::encoded(input, (0..input.width()).map(Some));
+            (Compiled::Ordinal(enc), out)
+        }
+        Step::Polynomial { powers } => {
+            let (p, sources) = polynomial::Polynomial::compile(powers, input)?;
+            (Compiled::Polynomial(p), Columns::encoded(input, sources))
+        }
+        Step::Projection {
+            components,
+            offset,
+            scale,
+        } => {
+            let p = projection::Projection::compile(components, offset, scale, input)?;
+            let out = Columns::encoded(input, vec![None; p.width()]);
+            (Compiled::Projection(p), out)
+        }
+        Step::Select { columns } => {
+            let (s, out) = select::Select::compile(columns, input)?;
+            (Compiled::Select(s), out)
+        }
+        Step::MissingIndicator {
+            columns,
+            error_on_new,
+        } => {
+            let (m, out) = select::MissingIndicator::compile(columns, *error_on_new, input)?;
+            (Compiled::MissingIndicator(m), out)
+        }
     })
 }
 
@@ -400,6 +468,17 @@ impl Compiled {
                 Ok(())
             }
             Compiled::Text(s) => s.transform(input, out),
+            Compiled::Binarizer(s) => s.transform(input, out, names),
+            Compiled::Function(s) => s.transform(input, out, names),
+            Compiled::Normalizer(s) => s.transform(input, out, names),
+            Compiled::Ordinal(s) => s.transform(input, out),
+            Compiled::Polynomial(s) => s.transform(input, out, names),
+            Compiled::Projection(s) => s.transform(input, out, names),
+            Compiled::Select(s) => {
+                s.transform(input, out);
+                Ok(())
+            }
+            Compiled::MissingIndicator(s) => s.transform(input, out, names),
         }
     }
 }
@@ -408,24 +487,40 @@ impl Compiled {
     /// [`Featurizer::column_label`] of this step's output `column`.
     fn label(&self, column: usize) -> Option<String> {
         match self {
-            // The last step that encodes decides what a column stands for; scalers, imputers and
-            // passthrough keep their input's columns.
-            Compiled::Pipeline(steps) => steps.iter().rev().find_map(|s| match s {
-                Compiled::Passthrough
-                | Compiled::StandardScaler(_)
-                | Compiled::MinMaxScaler(_)
-                | Compiled::Imputer(_) => None,
-                encoding => Some(encoding.label(column)),
-            })?,
+            // The last step that encodes decides what a column stands for; steps that keep
+            // their input's columns are looked through, and a selection maps the column back.
+            Compiled::Pipeline(steps) => {
+                let mut column = column;
+                for step in steps.iter().rev() {
+                    match step {
+                        Compiled::Select(s) => column = s.source(column)?,
+                        keeps if keeps.keeps_columns() => {}
+                        encoding => return encoding.label(column),
+                    }
+                }
+                None
+            }
             Compiled::ColumnTransformer(ct) => ct.label(column),
             Compiled::OneHot(s) => s.label(column),
             Compiled::Dict(s) => s.label(column),
             Compiled::Text(s) => s.label(column),
-            Compiled::Passthrough
-            | Compiled::StandardScaler(_)
-            | Compiled::MinMaxScaler(_)
-            | Compiled::Imputer(_) => None,
+            Compiled::MissingIndicator(_) => Some("missing".to_string()),
+            _ => None,
         }
+    }
+
+    /// Whether output column `j` is input column `j`, transformed by itself.
+    fn keeps_columns(&self) -> bool {
+        matches!(
+            self,
+            Compiled::Passthrough
+                | Compiled::StandardScaler(_)
+                | Compiled::MinMaxScaler(_)
+                | Compiled::Imputer(_)
+                | Compiled::Binarizer(_)
+                | Compiled::Function(_)
+                | Compiled::Normalizer(_)
+        )
     }
 }
 

@@ -34,6 +34,8 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 import wasmpredict  # noqa: E402
 from wasmpredict.estimators import dense  # noqa: E402
 
+import model_matrix  # noqa: E402
+
 warnings.filterwarnings("ignore")
 
 SENTENCES = [
@@ -699,6 +701,8 @@ def churn_drift_samples():
 
 def main(out):
     os.makedirs(out, exist_ok=True)
+    if os.path.exists(os.path.join(out, "_matrix", "cases.json")):
+        os.remove(os.path.join(out, "_matrix", "cases.json"))
     # For the app's drift view in headless Chromium (tests/browser).
     os.makedirs(os.path.join(out, "_drift"), exist_ok=True)
     os.makedirs(os.path.join(out, "_text"), exist_ok=True)
@@ -713,12 +717,14 @@ def main(out):
         with open(os.path.join(out, "_drift", f"churn-{name}.json"), "w") as f:
             json.dump({"instances": records}, f)
     with tempfile.TemporaryDirectory() as work:
-        def build(name, model, data, y, rows=40, to_input=lambda f: f):
+        def build(name, model, data, y, rows=40, to_input=lambda f: f, matrix=False):
             model.fit(to_input(data), y)
             mpath, spath = os.path.join(work, name + ".joblib"), os.path.join(work, name + ".csv")
             joblib.dump(model, mpath)
             data.to_csv(spath, index=False)
-            return wasmpredict.export(mpath, spath, name, os.path.join(out, name), golden_rows=rows)
+            manifest = wasmpredict.export(mpath, spath, name, os.path.join(out, name), golden_rows=rows)
+            model_matrix.record(out, name, model, matrix)
+            return manifest
 
         for name, (model, data, y, frame_fn) in featurizer_cases().items():
             fn = frame_fn
@@ -732,6 +738,11 @@ def main(out):
             write_transform(name, os.path.join(out, name), model, fn)
         for name, (est, data, y) in estimator_cases().items():
             build(name, est, data, y, rows=80)
+        for name, (model, data, y, to_input) in model_matrix.matrix_cases(numeric_frame, corpus).items():
+            build(name, model, data, y, rows=60, to_input=to_input, matrix=True)
+        for name, (model, data, y, to_input) in model_matrix.transformer_cases(numeric_frame, mixed_frame, corpus).items():
+            build(name, model, data, y, rows=60, to_input=to_input, matrix=True)
+            write_transform(name, os.path.join(out, name), model, to_input)
         for name, (model, data, y) in mlp_cases().items():
             build(name, model, data, y, rows=60)
             if hasattr(model, "steps"):

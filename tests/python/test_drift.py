@@ -187,7 +187,7 @@ def test_every_field_kind_and_a_regressor_have_no_drift_on_their_own_sample(tmp_
     proc, bundle = run_export(tmp_path, model, frame)
     assert proc.returncode == 0, proc.stderr
     manifest = json.load(open(bundle / "manifest.json"))
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     kinds = {f["name"]: f["type"] for f in manifest["input"]}
     assert kinds == {"x": "number", "colour": "category", "flag": "bool", "review": "text"}
     assert "oov" in manifest["profile"]["fields"][3] and "edges" in manifest["profile"]["predictions"]

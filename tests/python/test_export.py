@@ -41,29 +41,41 @@ def small_frame():
     return X, y
 
 
-def test_unsupported_estimator_is_refused_with_the_supported_list(tmp_path):
-    from sklearn.neighbors import KNeighborsClassifier
+def test_unsupported_estimator_is_refused_in_one_line_naming_it(tmp_path):
+    from sklearn.gaussian_process import GaussianProcessClassifier
+    from sklearn.svm import SVC
 
     X, y = small_frame()
-    proc, out = run_export(tmp_path, KNeighborsClassifier().fit(X, y), X)
+    proc, out = run_export(tmp_path, GaussianProcessClassifier().fit(X, y), X)
     assert proc.returncode == 2
-    assert "KNeighborsClassifier is not supported" in proc.stderr
-    assert "RandomForestClassifier" in proc.stderr and "HistGradientBoostingRegressor" in proc.stderr
+    assert "estimator GaussianProcessClassifier is not supported (docs/models.md lists every supported class)" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not out.exists()
+    # With the closest supported alternative where there is one.
+    proc, out = run_export(tmp_path, SVC().fit(X, y), X)
+    assert proc.returncode == 2
+    assert "estimator SVC is not supported; the closest supported is LinearSVC" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_unsupported_transformer_is_refused_with_the_supported_list(tmp_path):
-    from sklearn.linear_model import LogisticRegression
+def test_unsupported_transformer_or_option_is_refused_with_the_alternative(tmp_path):
+    from sklearn.impute import KNNImputer
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import PolynomialFeatures
+    from sklearn.preprocessing import FunctionTransformer
 
     X, y = small_frame()
-    proc, out = run_export(tmp_path, make_pipeline(PolynomialFeatures(), LogisticRegression()).fit(X, y), X)
+    proc, out = run_export(tmp_path, make_pipeline(KNNImputer(), LogisticRegression()).fit(X, y), X)
     assert proc.returncode == 2
-    assert "PolynomialFeatures is not supported" in proc.stderr
-    assert "OneHotEncoder" in proc.stderr and "TfidfVectorizer" in proc.stderr
+    assert "transformer KNNImputer is not supported; the closest supported is SimpleImputer" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
     assert not out.exists()
+    proc, _ = run_export(tmp_path, make_pipeline(FunctionTransformer(np.tanh), LogisticRegression()).fit(X, y), X)
+    assert proc.returncode == 2
+    assert "FunctionTransformer(func=tanh) is not supported; supported: numpy's log1p, expm1, sqrt, abs, exp, log" in proc.stderr
+    proc, _ = run_export(tmp_path, SGDClassifier(loss="modified_huber").fit(X, y), X)
+    assert proc.returncode == 2
+    assert "SGDClassifier(loss='modified_huber') is not supported" in proc.stderr and "use loss='log_loss'" in proc.stderr
 
 
 def test_a_failed_export_leaves_the_existing_bundle_untouched(tmp_path):
@@ -102,7 +114,7 @@ def test_manifest_records_schema_stats_and_hashes(tmp_path):
     proc, out = run_export(tmp_path, pipe, X, name="demo", extra=["--version", "2.1.0"])
     assert proc.returncode == 0, proc.stderr
     m = json.loads((out / "manifest.json").read_text())
-    assert m["format_version"] == 3 and m["name"] == "demo" and m["version"] == "2.1.0"
+    assert m["format_version"] == 4 and m["name"] == "demo" and m["version"] == "2.1.0"
     assert m["explain"] == "explain.json" and json.loads((out / "explain.json").read_text())["kind"] == "linear"
     assert [f["name"] for f in m["input"]] == ["a", "b", "c", "kind"]
     kinds = {f["name"]: f["type"] for f in m["input"]}

@@ -119,6 +119,19 @@ test("XGBoost and LightGBM, alone and as a pipeline's last step, answer as the b
   }
 });
 
+test("every bundle of the fixture matrix (linear family, naive Bayes, format 4 transformers) answers as sklearn in JS", async () => {
+  const cases = JSON.parse(readFileSync(`${FIXTURES}/_matrix/cases.json`, "utf8"));
+  const matrix = Object.keys(cases).filter((n) => cases[n].matrix).sort();
+  assert.ok(matrix.length >= 60, `${matrix.length} matrix cases`);
+  for (const name of matrix) {
+    const p = await Predictor.load(bundle(name, FIXTURES));
+    // skl2onnx's graphs for QDA and Gaussian naive Bayes are the only ones the compact build leaves to tract.
+    assert.equal(p.engine, /^(qda|gaussian-nb)-/.test(name) ? "tract" : "compact", name);
+    const g = golden(name, FIXTURES);
+    assertGolden(name, g, p.predict({ instances: g.rows.map((row) => row.input) }));
+  }
+});
+
 test("driftTally counts answered rows against the training profile, as the CLI does", async () => {
   const p = await Predictor.load(bundle("churn"));
   const tally = p.driftTally();
@@ -205,7 +218,7 @@ test("a tampered or newer bundle is refused", async () => {
   await assert.rejects(Predictor.load(b), (e) => e.code === "invalid_bundle" && /sha256 mismatch/.test(e.message));
   const n = bundle("iris");
   const m = JSON.parse(new TextDecoder().decode(n.manifest));
-  m.format_version = 4;
+  m.format_version = 5;
   n.manifest = new TextEncoder().encode(JSON.stringify(m));
   await assert.rejects(Predictor.load(n), (e) => e.code === "invalid_bundle" && /newer/.test(e.message));
 });

@@ -32,10 +32,12 @@ const HOSTILE = JSON.parse(readFileSync(`${FIXTURES}/_hostile/cases.json`, "utf8
 const isHostile = (name) => HOSTILE.some((c) => c.name === name);
 const embedded = readdirSync(MODELS).filter((n) => existsSync(`${MODELS}/${n}/manifest.json`)).sort();
 const bundles = embedded.filter((n) => !isHostile(n));
-const needsTract = (name) => name.startsWith("mlp-") || name.startsWith("onnx-");
+// The graphs only tract runs: MLPs, plain ONNX networks, and skl2onnx's graphs for quadratic
+// discriminant analysis and Gaussian naive Bayes (the fixture matrix's cases ride along).
+const needsTract = (name) => /^(mlp-|onnx-|qda-|gaussian-nb-)/.test(name);
 
-test("the embedded bundles include tract graphs and compact ones (XGBoost and LightGBM pipelines among them)", () => {
-  for (const name of ["mlp-classifier", "onnx-net-classifier", "onnx-net-regressor", "iris", "xgb-pipeline", "lgbm-pipeline"]) {
+test("the embedded bundles include tract graphs and compact ones (XGBoost and LightGBM pipelines and the fixture matrix among them)", () => {
+  for (const name of ["mlp-classifier", "onnx-net-classifier", "onnx-net-regressor", "iris", "xgb-pipeline", "lgbm-pipeline", "count-multinomial-nb", "qda-multiclass", "pca-whiten", "ordinal-encoder"]) {
     assert.ok(bundles.includes(name), `${name} is not embedded (${bundles})`);
   }
 });

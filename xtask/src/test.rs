@@ -263,12 +263,15 @@ fn wasm_builds(out: &Out, p: &Paths) -> Result {
     })
 }
 
-/// target/worker-tract-models: iris, the fixtures that need tract, the hostile bundles.
+/// target/worker-tract-models: iris, the fixtures that need tract, the fixture matrix's cases
+/// (tests/python/model_matrix.py), the hostile bundles.
 fn tract_worker_models(p: &Paths, models: &Path) -> Result {
     let _ = std::fs::remove_dir_all(models);
     copy_tree(&p.at("models/iris"), &models.join("iris"))?;
     let fixtures = fixtures(p);
-    for name in TRACT_WORKER_FIXTURES {
+    let mut names: Vec<String> = TRACT_WORKER_FIXTURES.map(String::from).to_vec();
+    names.extend(matrix_cases(&fixtures)?);
+    for name in &names {
         let to = models.join(name);
         std::fs::create_dir_all(&to)?;
         for file in ["manifest.json", "model.onnx", "golden.json", "explain.json"] {
@@ -284,6 +287,22 @@ fn tract_worker_models(p: &Paths, models: &Path) -> Result {
         copy_tree(&fixtures.join("_hostile").join(name), &models.join(name))?;
     }
     Ok(())
+}
+
+/// The fixtures `_matrix/cases.json` marks as the matrix's own.
+fn matrix_cases(fixtures: &Path) -> Result<Vec<String>> {
+    let path = fixtures.join("_matrix/cases.json");
+    let text =
+        std::fs::read_to_string(&path).context(|| format!("cannot read {}", path.display()))?;
+    let cases: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&text) {
+        Ok(cases) => cases,
+        Err(e) => return fail(format!("{} does not parse: {e}", path.display())),
+    };
+    Ok(cases
+        .into_iter()
+        .filter(|(_, case)| case["matrix"] == serde_json::Value::Bool(true))
+        .map(|(name, _)| name)
+        .collect())
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result {
