@@ -1,6 +1,6 @@
 //! `ColumnTransformer`: each part transforms its own columns; outputs are concatenated in order.
 
-use super::{compile, Cell, Columns, Compiled, Entry, FieldNames, Scratch};
+use super::{check_positions, compile, Cell, Columns, Compiled, Entry, FieldNames, Scratch};
 use crate::bundle::manifest::ColumnTransformerPart;
 use crate::error::ApiError;
 
@@ -22,13 +22,11 @@ impl ColumnTransformer {
             origin: Vec::new(),
         };
         for part in parts {
-            if let Some(bad) = part.columns.iter().find(|&&c| c >= input.width()) {
-                return Err(format!(
-                    "column_transformer part '{}' reads column {bad} of {}",
-                    part.name,
-                    input.width()
-                ));
-            }
+            check_positions(
+                &format!("column_transformer part '{}'", part.name),
+                &part.columns,
+                input,
+            )?;
             let sub = input.select(&part.columns);
             let (step, part_out) = compile(&part.transformer, &sub, names)
                 .map_err(|e| format!("column_transformer part '{}': {e}", part.name))?;

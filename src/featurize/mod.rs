@@ -620,6 +620,27 @@ pub(crate) fn numeric(
     }
 }
 
+/// A row's cells as numbers ([`numeric`] each), for steps that combine several columns.
+pub(crate) fn numeric_row(
+    input: &[Cell<'_>],
+    lineage: &[Option<usize>],
+    names: &FieldNames,
+) -> Result<Vec<f64>, ApiError> {
+    input
+        .iter()
+        .zip(lineage)
+        .map(|(c, l)| numeric(*c, *l, names))
+        .collect()
+}
+
+/// Every input position a step reads (`what` names the step) exists.
+fn check_positions(what: &str, columns: &[usize], input: &Columns) -> Result<(), String> {
+    match columns.iter().find(|&&c| c >= input.width()) {
+        Some(bad) => Err(format!("{what} reads column {bad} of {}", input.width())),
+        None => Ok(()),
+    }
+}
+
 fn check_width(what: &str, len: usize, input: &Columns) -> Result<(), String> {
     if len != input.width() {
         return Err(format!(

@@ -2,7 +2,7 @@
 //! multiplied in sklearn's order (ascending input, one factor at a time) so that float64
 //! rounding matches.
 
-use super::{check_width, numeric, Cell, Columns, FieldNames};
+use super::{check_width, numeric_row, Cell, Columns, FieldNames};
 use crate::bundle::limits;
 use crate::error::ApiError;
 
@@ -57,11 +57,7 @@ impl Polynomial {
         out: &mut Vec<Cell<'a>>,
         names: &FieldNames,
     ) -> Result<(), ApiError> {
-        let x = input
-            .iter()
-            .zip(&self.lineage)
-            .map(|(c, l)| numeric(*c, *l, names))
-            .collect::<Result<Vec<f64>, _>>()?;
+        let x = numeric_row(input, &self.lineage, names)?;
         for term in &self.factors {
             let value = match term.split_first() {
                 None => 1.0,

@@ -1,7 +1,7 @@
 //! `PCA` and `TruncatedSVD`: each output is a dot product with a fitted component, minus the
 //! projected mean and divided by a whitening scale, in that order, as sklearn's `transform`.
 
-use super::{check_width, numeric, Cell, Columns, FieldNames};
+use super::{check_width, numeric_row, Cell, Columns, FieldNames};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
@@ -49,11 +49,7 @@ impl Projection {
         out: &mut Vec<Cell<'a>>,
         names: &FieldNames,
     ) -> Result<(), ApiError> {
-        let x = input
-            .iter()
-            .zip(&self.lineage)
-            .map(|(c, l)| numeric(*c, *l, names))
-            .collect::<Result<Vec<f64>, _>>()?;
+        let x = numeric_row(input, &self.lineage, names)?;
         for (k, component) in self.components.iter().enumerate() {
             let mut v: f64 = x.iter().zip(component).map(|(a, b)| a * b).sum();
             if let Some(offset) = &self.offset {

@@ -1,14 +1,7 @@
 //! Steps that pick input columns: feature selectors (`select`) and `MissingIndicator`.
 
-use super::{Cell, Columns, FieldNames};
+use super::{check_positions, Cell, Columns, FieldNames};
 use crate::error::{ApiError, ErrorCode};
-
-fn check_columns(what: &str, columns: &[usize], input: &Columns) -> Result<(), String> {
-    match columns.iter().find(|&&c| c >= input.width()) {
-        Some(bad) => Err(format!("{what} reads column {bad} of {}", input.width())),
-        None => Ok(()),
-    }
-}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Select {
@@ -17,7 +10,7 @@ pub(crate) struct Select {
 
 impl Select {
     pub fn compile(columns: &[usize], input: &Columns) -> Result<(Self, Columns), String> {
-        check_columns("select", columns, input)?;
+        check_positions("select", columns, input)?;
         Ok((
             Select {
                 columns: columns.to_vec(),
@@ -51,7 +44,7 @@ impl MissingIndicator {
         error_on_new: bool,
         input: &Columns,
     ) -> Result<(Self, Columns), String> {
-        check_columns("missing_indicator", columns, input)?;
+        check_positions("missing_indicator", columns, input)?;
         let refused = if error_on_new {
             (0..input.width())
                 .filter(|c| !columns.contains(c))
