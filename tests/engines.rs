@@ -1,7 +1,8 @@
 //! Engine parity: the compact engine, tract and onnxruntime agree on every fixture and every
 //! committed model (labels equal, probabilities within 1e-6), on the same float32 feature rows
 //! (tests/python/make_fixtures.py records onnxruntime's answers); and the compact engine is the
-//! one a bundle gets by default whenever it covers the graph.
+//! one a bundle gets by default whenever it covers the graph. Where the graph is one linear node,
+//! every engine is held to scikit-learn's own float64 answer instead (documented below).
 
 mod common;
 
@@ -18,6 +19,14 @@ const PROBABILITY_TOLERANCE: f64 = 1e-6;
 /// off-distribution rows (normal, sd 2) they part by up to 1.9e-6 (GaussianNB) and 1.0e-5 (QDA),
 /// measured 2026-12-07. Both engines stay within 1e-5 of scikit-learn on the golden rows.
 const QUADRATIC_TOLERANCE: f64 = 2e-5;
+/// The other documented exception: a linear graph holds its weights in float32 (ONNX's
+/// `coefficients` attribute), and where the reference's off-distribution rows give large scores
+/// (an SGD log-loss model's reach |34|) a sigmoid or softmax shows the weights' and the sums'
+/// last digits. Measured 2026-12-07 on sgd-log-loss-multiclass: the compact engine (float64
+/// sums) is up to 3.9e-6 from scikit-learn, onnxruntime 2.7e-6, and tract 1.7e-6 from
+/// onnxruntime. Linear graphs are held to the parity bound, 1e-5, against scikit-learn's
+/// own float64 answer; every other graph to 1e-6 between the engines.
+const FLOAT32_LINEAR_TOLERANCE: f64 = 1e-5;
 
 /// A bundle's graph on an engine (past the featurizer: the engines are compared on the same
 /// graph input), with the bundle's manifest.
@@ -45,6 +54,9 @@ fn load(dir: &Path, engine: Option<Engine>) -> Loaded {
     }
 }
 
+/// Labels (as JSON) when the model has them, and the values of each row.
+type Answer = (Option<Vec<serde_json::Value>>, Vec<Vec<f64>>);
+
 struct Reference {
     rows: usize,
     features: Vec<f32>,
@@ -52,6 +64,8 @@ struct Reference {
     values: Vec<Vec<f64>>,
     /// Per row, its largest feature magnitude (at least 1).
     input_scale: Vec<f64>,
+    /// scikit-learn's float64 answer on the same rows, recorded for linear graphs.
+    sklearn: Option<Answer>,
 }
 
 fn reference(path: &Path) -> Reference {
@@ -70,18 +84,23 @@ fn reference(path: &Path) -> Reference {
                 .map(|v| v.as_f64().map_or(f32::NAN, |x| x as f32))
         })
         .collect();
-    let values = r["outputs"]["values"]
-        .as_array()
-        .expect("values")
-        .iter()
-        .map(|row| {
-            row.as_array()
-                .expect("row")
-                .iter()
-                .map(|v| v.as_f64().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
+    let values_of = |v: &serde_json::Value| -> Vec<Vec<f64>> {
+        v.as_array()
+            .expect("values")
+            .iter()
+            .map(|row| {
+                row.as_array()
+                    .expect("row")
+                    .iter()
+                    .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect()
+    };
+    let values = values_of(&r["outputs"]["values"]);
+    let sklearn = r
+        .get("sklearn")
+        .map(|s| (s["label"].as_array().cloned(), values_of(&s["values"])));
     let input_scale = rows
         .iter()
         .map(|row| {
@@ -98,6 +117,7 @@ fn reference(path: &Path) -> Reference {
         features,
         labels: r["outputs"]["label"].as_array().cloned(),
         values,
+        sklearn,
     }
 }
 
@@ -115,7 +135,7 @@ fn close(a: f64, b: f64, scale: f64, tolerance: f64) -> bool {
 }
 
 /// The answer of `p` on the reference rows, as (labels as JSON, values per row).
-fn answer(p: &Loaded, r: &Reference) -> (Option<Vec<serde_json::Value>>, Vec<Vec<f64>>) {
+fn answer(p: &Loaded, r: &Reference) -> Answer {
     let out = p
         .model
         .run(Features::Dense(&r.features), r.rows)
@@ -151,7 +171,7 @@ fn same_label(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 fn compare(
     what: &str,
-    got: &(Option<Vec<serde_json::Value>>, Vec<Vec<f64>>),
+    got: &Answer,
     want_labels: Option<&[serde_json::Value]>,
     want: &[Vec<f64>],
     input_scale: &[f64],
@@ -235,33 +255,63 @@ fn check_parity(dir: &Path, reference_path: &Path) -> Engine {
     assert_eq!(tract.model.engine(), Engine::Tract);
     let regression = unbounded(&compact.manifest);
     let (a, b) = (answer(&compact, &r), answer(&tract, &r));
-    let mut problems = compare(
-        "compact vs onnxruntime",
-        &a,
-        r.labels.as_deref(),
-        &r.values,
-        &r.input_scale,
-        regression,
-        PROBABILITY_TOLERANCE,
-    );
-    problems.extend(compare(
-        "tract vs onnxruntime",
-        &b,
-        r.labels.as_deref(),
-        &r.values,
-        &r.input_scale,
-        regression,
-        PROBABILITY_TOLERANCE,
-    ));
-    problems.extend(compare(
-        "compact vs tract",
-        &a,
-        b.0.as_deref(),
-        &b.1,
-        &r.input_scale,
-        regression,
-        PROBABILITY_TOLERANCE,
-    ));
+    let compare_to = |what: &str, got, labels: Option<&[serde_json::Value]>, want, tolerance| {
+        compare(
+            what,
+            got,
+            labels,
+            want,
+            &r.input_scale,
+            regression,
+            tolerance,
+        )
+    };
+    let mut problems = Vec::new();
+    if let Some((labels, values)) = &r.sklearn {
+        problems.extend(compare_to(
+            "compact vs scikit-learn",
+            &a,
+            labels.as_deref(),
+            values,
+            FLOAT32_LINEAR_TOLERANCE,
+        ));
+        problems.extend(compare_to(
+            "tract vs scikit-learn",
+            &b,
+            labels.as_deref(),
+            values,
+            FLOAT32_LINEAR_TOLERANCE,
+        ));
+        problems.extend(compare_to(
+            "tract vs onnxruntime",
+            &b,
+            r.labels.as_deref(),
+            &r.values,
+            FLOAT32_LINEAR_TOLERANCE,
+        ));
+    } else {
+        problems.extend(compare_to(
+            "compact vs onnxruntime",
+            &a,
+            r.labels.as_deref(),
+            &r.values,
+            PROBABILITY_TOLERANCE,
+        ));
+        problems.extend(compare_to(
+            "tract vs onnxruntime",
+            &b,
+            r.labels.as_deref(),
+            &r.values,
+            PROBABILITY_TOLERANCE,
+        ));
+        problems.extend(compare_to(
+            "compact vs tract",
+            &a,
+            b.0.as_deref(),
+            &b.1,
+            PROBABILITY_TOLERANCE,
+        ));
+    }
     assert!(
         problems.is_empty(),
         "{}:\n{}",
@@ -310,11 +360,14 @@ fn bundled_models_agree_on_both_engines_and_onnxruntime_and_default_to_compact()
     }
 }
 
-/// Fixtures made to exercise tract (an MLP, a plain ONNX network).
+/// Fixtures whose bundle runs on tract, as make_fixtures.py records them in
+/// `_matrix/cases.json` (MLPs, plain ONNX networks, skl2onnx's QDA and GaussianNB graphs); a
+/// fixture it does not list (a rewritten tree, a graph carrying its scaling) is compact.
 fn is_tract_fixture(dir: &Path) -> bool {
     let name = dir.file_name().unwrap().to_string_lossy();
-    // skl2onnx's graphs for QDA and Gaussian naive Bayes (the fixture matrix) are not linear.
-    ["mlp-", "onnx-", "qda-", "gaussian-nb-"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    let cases: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures_dir().join("_matrix/cases.json")).expect("_matrix/cases.json"),
+    )
+    .expect("cases.json parses");
+    cases[name.as_ref()]["engine"] == "tract"
 }

@@ -25,6 +25,8 @@ SUPPORTED_ESTIMATORS = LINEAR_CLASSIFIERS + LINEAR_REGRESSORS + (
     "MLPClassifier", "MLPRegressor",
     "XGBClassifier", "XGBRegressor", "LGBMClassifier", "LGBMRegressor",
 )
+# Estimators whose graphs the compact engine does not cover: their bundles run on tract.
+TRACT_ESTIMATORS = ("QuadraticDiscriminantAnalysis", "GaussianNB", "MLPClassifier", "MLPRegressor")
 # Estimators whose exported graph routes NaN features itself (nodes_missing_value_tracks_true).
 # A booster's routing is also checked against the booster column by column before it is trusted.
 ACCEPTS_NAN = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor") + BOOSTER_ESTIMATORS

@@ -371,6 +371,7 @@ def onnx_nets(out):
             onnx.save(model, mpath)
             sample.to_csv(spath, index=False)
             wasmpredict.export_onnx(mpath, spath, name, os.path.join(out, name), golden_rows=60, **kwargs)
+            model_matrix.record(out, name, None)
 
 
 def rewrite_modes(src_dir, dst_dir, mode):
@@ -475,11 +476,15 @@ def scaling_in_graph(out, name, div):
     json.dump(manifest, open(os.path.join(bundle, "manifest.json"), "w"), indent=1)
 
 
-def write_onnxruntime_reference(bundle_dir, out_path, seed=0):
+def write_onnxruntime_reference(bundle_dir, out_path, seed=0, estimator=None):
     """onnxruntime's outputs for a fixed float32 feature matrix, for tests/engines.rs: the realistic
     rows we have (sklearn's transform of the golden inputs, or the golden inputs themselves when the
     featurizer passes them through) plus random rows (sparse-ish when the input is wide, with NaN
-    where the graph routes it). The Rust test runs both engines on the same matrix."""
+    where the graph routes it). The Rust test runs both engines on the same matrix. When the graph
+    is one linear node and `estimator` (the pipeline's last step) is given, scikit-learn's own
+    float64 answer on the same float32 rows is recorded too (`sklearn`): the compact engine sums
+    linear models in float64 and is held to it."""
+    import onnx
     import onnxruntime as ort
 
     manifest = json.load(open(os.path.join(bundle_dir, "manifest.json")))
@@ -510,6 +515,18 @@ def write_onnxruntime_reference(bundle_dir, out_path, seed=0):
             ref["outputs"]["label"] = [v.decode() if isinstance(v, bytes) else (v if isinstance(v, str) else int(v)) for v in out.reshape(-1)]
         else:
             ref["outputs"]["values"] = [as_json(r) for r in out.reshape(len(x), -1)]
+    graph = onnx.load(os.path.join(bundle_dir, "model.onnx")).graph
+    if estimator is not None and any(n.op_type in ("LinearClassifier", "LinearRegressor") for n in graph.node):
+        x64 = x.astype(np.float64)
+        if manifest["task"] == "regression":
+            values = estimator.predict(x64).reshape(len(x), -1)
+        elif spec.get("probabilities"):
+            values = estimator.predict_proba(x64)
+        else:
+            values = estimator.decision_function(x64).reshape(len(x), -1)
+        ref["sklearn"] = {"values": [as_json(r) for r in values]}
+        if manifest["task"] == "classification":
+            ref["sklearn"]["label"] = [v.item() if hasattr(v, "item") else v for v in estimator.predict(x64)]
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     json.dump(ref, open(out_path, "w"))
 
@@ -717,6 +734,8 @@ def main(out):
         with open(os.path.join(out, "_drift", f"churn-{name}.json"), "w") as f:
             json.dump({"instances": records}, f)
     with tempfile.TemporaryDirectory() as work:
+        final_estimators = {}
+
         def build(name, model, data, y, rows=40, to_input=lambda f: f, matrix=False):
             model.fit(to_input(data), y)
             mpath, spath = os.path.join(work, name + ".joblib"), os.path.join(work, name + ".csv")
@@ -724,6 +743,7 @@ def main(out):
             data.to_csv(spath, index=False)
             manifest = wasmpredict.export(mpath, spath, name, os.path.join(out, name), golden_rows=rows)
             model_matrix.record(out, name, model, matrix)
+            final_estimators[name] = model.steps[-1][1] if hasattr(model, "steps") else model
             return manifest
 
         for name, (model, data, y, frame_fn) in featurizer_cases().items():
@@ -757,7 +777,7 @@ def main(out):
     # onnxruntime's answers, for the engine parity test: every fixture and every committed model.
     for name in sorted(os.listdir(out)):
         if os.path.exists(os.path.join(out, name, "manifest.json")):
-            write_onnxruntime_reference(os.path.join(out, name), os.path.join(out, name, "onnxruntime.json"))
+            write_onnxruntime_reference(os.path.join(out, name), os.path.join(out, name, "onnxruntime.json"), estimator=final_estimators.get(name))
     models = os.path.join(ROOT, "models")
     # models/NAME/ (one version) -> NAME.json; models/NAME/VERSION/ -> NAME@VERSION.json
     for name in sorted(os.listdir(models)):

@@ -201,13 +201,20 @@ def transformer_cases(numeric_frame, mixed_frame, corpus):
     }
 
 
-def record(out, name, model, matrix=False):
-    """Adds fixture `name` and its classes to `_matrix/cases.json` under `out`; `matrix` marks
-    the cases of this file (the Worker test embeds those beside its own)."""
+def record(out, name, model, matrix=False, engine=None):
+    """Adds fixture `name`, its classes and the engine its bundle must land on to
+    `_matrix/cases.json` under `out` (the engine tests in Rust, the Worker and the page read it);
+    `matrix` marks the cases of this file (the Worker test embeds those beside its own). `model`
+    is None for a plain ONNX graph, which runs on tract."""
+    from wasmpredict.estimators import TRACT_ESTIMATORS
+
     path = os.path.join(out, "_matrix", "cases.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     cases = json.load(open(path)) if os.path.exists(path) else {}
-    cases[name] = {"classes": subjects(model), "matrix": matrix}
+    classes = subjects(model) if model is not None else []
+    if engine is None:
+        engine = "tract" if model is None or any(c in TRACT_ESTIMATORS for c in classes) else "compact"
+    cases[name] = {"classes": classes, "matrix": matrix, "engine": engine}
     with open(path, "w") as f:
         json.dump(cases, f, indent=1, sort_keys=True)
 

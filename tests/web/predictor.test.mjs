@@ -125,8 +125,7 @@ test("every bundle of the fixture matrix (linear family, naive Bayes, format 4 t
   assert.ok(matrix.length >= 60, `${matrix.length} matrix cases`);
   for (const name of matrix) {
     const p = await Predictor.load(bundle(name, FIXTURES));
-    // skl2onnx's graphs for QDA and Gaussian naive Bayes are the only ones the compact build leaves to tract.
-    assert.equal(p.engine, /^(qda|gaussian-nb)-/.test(name) ? "tract" : "compact", name);
+    assert.equal(p.engine, cases[name].engine, name);
     const g = golden(name, FIXTURES);
     assertGolden(name, g, p.predict({ instances: g.rows.map((row) => row.input) }));
   }

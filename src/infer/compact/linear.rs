@@ -112,18 +112,20 @@ impl Linear {
     }
 
     /// Scores of dense rows (`x` row-major, `n_features` wide) into `out` (`n_targets` per row).
+    /// The sums run in f64, as scikit-learn's do: a float32 sum of large terms (an unscaled
+    /// feature, a log-probability weight) loses digits that a sigmoid or softmax then shows.
     pub fn scores_dense(&self, x: &[f32], out: &mut [f32]) {
         let k = self.n_targets;
-        for (row, acc) in x.chunks_exact(self.n_features).zip(out.chunks_exact_mut(k)) {
+        let mut acc = vec![0f64; k];
+        for (row, scores) in x.chunks_exact(self.n_features).zip(out.chunks_exact_mut(k)) {
             acc.fill(0.0);
             for (&v, w) in row.iter().zip(self.weights.chunks_exact(k)) {
+                let v = f64::from(v);
                 for (a, &w) in acc.iter_mut().zip(w) {
-                    *a += v * w;
+                    *a += v * f64::from(w);
                 }
             }
-            for (a, &b) in acc.iter_mut().zip(&self.intercepts) {
-                *a += b;
-            }
+            self.finish_sums(&acc, scores);
         }
     }
 
@@ -131,7 +133,8 @@ impl Linear {
     /// nothing), in the same column order.
     pub fn scores_sparse(&self, x: &SparseRows, out: &mut [f32]) -> Result<(), GraphError> {
         let k = self.n_targets;
-        for (r, acc) in out.chunks_exact_mut(k).enumerate() {
+        let mut acc = vec![0f64; k];
+        for (r, scores) in out.chunks_exact_mut(k).enumerate() {
             acc.fill(0.0);
             for (&j, &v) in x.row(r) {
                 let j = j as usize;
@@ -141,15 +144,21 @@ impl Linear {
                         self.n_features
                     ))
                 })?;
+                let v = f64::from(v);
                 for (a, &w) in acc.iter_mut().zip(w) {
-                    *a += v * w;
+                    *a += v * f64::from(w);
                 }
             }
-            for (a, &b) in acc.iter_mut().zip(&self.intercepts) {
-                *a += b;
-            }
+            self.finish_sums(&acc, scores);
         }
         Ok(())
+    }
+
+    /// One row's sums plus the intercepts, rounded once to the graph's float32.
+    fn finish_sums(&self, acc: &[f64], scores: &mut [f32]) {
+        for ((s, &a), &b) in scores.iter_mut().zip(acc).zip(&self.intercepts) {
+            *s = (a + f64::from(b)) as f32;
+        }
     }
 
     /// Regressor: ORT transforms only rows of two or more targets.
