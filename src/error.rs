@@ -73,6 +73,8 @@ pub enum ErrorCode {
     /// A setting of the deployment does not parse (a Worker variable set to `10k` rows): every
     /// request says which, until it is fixed.
     InvalidConfiguration,
+    /// A number outside what a fitted transform accepts (Box-Cox needs values above 0).
+    OutOfDomain,
 }
 
 /// A unit variant's name on the wire (its serde name): the one spelling adapters use, never a
@@ -88,7 +90,7 @@ impl ErrorCode {
     /// Every code, in declaration order: for what must cover them all (docs/api.md's error table
     /// and docs/openapi.yaml's code list are tested against it, tests/docs.rs). The compiler
     /// keeps it complete: see the check below the `impl`.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::InvalidJson,
         ErrorCode::UnknownBodyShape,
         ErrorCode::WrongFeatureCount,
@@ -116,6 +118,7 @@ impl ErrorCode {
         ErrorCode::StorageFailed,
         ErrorCode::ExplanationUnavailable,
         ErrorCode::InvalidConfiguration,
+        ErrorCode::OutOfDomain,
     ];
 
     /// The code as the error body spells it (`invalid_json`).
@@ -150,7 +153,7 @@ const _: () = {
     const fn is_last(code: ErrorCode) -> bool {
         use ErrorCode::*;
         match code {
-            InvalidConfiguration => true,
+            OutOfDomain => true,
             InvalidJson
             | UnknownBodyShape
             | WrongFeatureCount
@@ -176,7 +179,8 @@ const _: () = {
             | FeedbackExpired
             | DuplicateFeedback
             | StorageFailed
-            | ExplanationUnavailable => false,
+            | ExplanationUnavailable
+            | InvalidConfiguration => false,
         }
     }
     let all = ErrorCode::ALL;

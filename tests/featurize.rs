@@ -116,6 +116,32 @@ fn unknown_category_is_all_zeros_when_ignored() {
     );
 }
 
+/// What sklearn refuses in these transforms is refused naming the field: Box-Cox of a value at
+/// or below 0 ("strictly positive data"), a missing value before KBinsDiscretizer ("Input X
+/// contains NaN"); a value Box-Cox takes is answered.
+#[test]
+fn power_and_kbins_refuse_what_sklearn_refuses_naming_the_field() {
+    use wasmpredict::error::ErrorCode;
+    let power = predictor(&fixture("power-box-cox"));
+    for income in [0.0, -5.0] {
+        let e = power
+            .features(&json!({"record": {"age": 40, "income": income, "visits": 3.0}}))
+            .expect_err("refused");
+        assert_eq!(e.code, ErrorCode::OutOfDomain, "{}", e.message);
+        assert_eq!(e.field.as_deref(), Some("income"));
+        assert!(e.message.contains("Box-Cox"), "{}", e.message);
+    }
+    assert!(power
+        .features(&json!({"record": {"age": 40, "income": 1e-3, "visits": 3.0}}))
+        .is_ok());
+    let kbins = predictor(&fixture("kbins-ordinal-uniform"));
+    let e = kbins
+        .features(&json!({"features": [[1.0, null, 0.5, 0.1, 0.2, 0.3]]}))
+        .expect_err("refused");
+    assert_eq!(e.code, ErrorCode::MissingValue, "{}", e.message);
+    assert_eq!(e.field.as_deref(), Some("x1"));
+}
+
 #[derive(serde::Deserialize)]
 struct TokenCase {
     text: String,

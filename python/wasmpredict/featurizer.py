@@ -21,7 +21,7 @@ SUPPORTED_TRANSFORMER_CLASSES = (
     "ColumnTransformer", "StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "SimpleImputer",
     "MissingIndicator", "OneHotEncoder", "OrdinalEncoder", "Binarizer", "Normalizer", "FunctionTransformer",
     "PolynomialFeatures", "PCA", "TruncatedSVD", "DictVectorizer", "CountVectorizer", "TfidfVectorizer",
-    "TfidfTransformer",
+    "TfidfTransformer", "PowerTransformer", "KBinsDiscretizer", "TargetEncoder",
 ) + SELECTORS
 SUPPORTED_TRANSFORMERS = (
     ", ".join(SUPPORTED_TRANSFORMER_CLASSES) + ", nested Pipeline, 'passthrough' (docs/models.md)"
@@ -34,11 +34,8 @@ TRANSFORMER_ALTERNATIVES = {
     "LabelEncoder": "OrdinalEncoder (LabelEncoder is for the target)",
     "LabelBinarizer": "OneHotEncoder (LabelBinarizer is for the target)",
     "HashingVectorizer": "CountVectorizer or TfidfVectorizer",
-    "PowerTransformer": "FunctionTransformer(np.log1p) or StandardScaler",
     "QuantileTransformer": "RobustScaler",
     "SplineTransformer": "PolynomialFeatures",
-    "KBinsDiscretizer": "OneHotEncoder over binned values computed before the pipeline",
-    "TargetEncoder": "OneHotEncoder or OrdinalEncoder",
     "KernelPCA": "PCA",
     "NMF": "TruncatedSVD",
     "FastICA": "PCA",
@@ -206,7 +203,45 @@ def convert_numeric_step(t, in_names):
         return {"type": "select", "columns": idx}, [in_names[i] for i in idx]
     if name == "MissingIndicator":
         return missing_indicator(t), [None] * len(t.features_)
+    if name == "PowerTransformer":
+        power = {"type": "power", "method": t.method, "lambdas": floats(t.lambdas_)}
+        if not t.standardize:
+            return power, same
+        scaler = t._scaler  # fitted by sklearn on the transformed training data
+        standardize = {"type": "standard_scaler", "mean": floats(scaler.mean_), "scale": floats(scaler.scale_)}
+        return {"type": "pipeline", "steps": [power, standardize]}, same
+    if name == "KBinsDiscretizer":
+        return kbins(t, in_names)
+    if name == "TargetEncoder":
+        import numpy as np
+
+        means = np.atleast_1d(np.asarray(t.target_mean_, dtype=np.float64))
+        step = {
+            "type": "target_encoder",
+            "categories": [[to_py(v) for v in cats] for cats in t.categories_],
+            "encodings": [floats(e) for e in t.encodings_],
+            "target_mean": floats(means),
+        }
+        return step, [None] * len(t.encodings_)
     return None
+
+
+def kbins(t, in_names):
+    """KBinsDiscretizer: the bin index (`kbins`), one-hot encoded after it unless encode='ordinal'."""
+    import numpy as np
+
+    if t.dtype not in (None, np.float64):
+        raise ExportError(f"KBinsDiscretizer(dtype={t.dtype.__name__}) is not supported; use the default dtype")
+    step = {"type": "kbins", "edges": [floats(e) for e in t.bin_edges_]}
+    if t.encode == "ordinal":
+        return step, list(in_names)
+    one_hot = {
+        "type": "one_hot_encoder",
+        "categories": [list(range(int(n))) for n in t.n_bins_],
+        "handle_unknown": "error",
+        "drop_idx": None,
+    }
+    return {"type": "pipeline", "steps": [step, one_hot]}, [None] * int(sum(t.n_bins_))
 
 
 def missing_indicator(t):

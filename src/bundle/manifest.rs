@@ -219,11 +219,28 @@ pub enum Step {
         columns: Vec<usize>,
         error_on_new: bool,
     },
+    /// `PowerTransformer` without its standardization (the exporter writes that as a
+    /// `standard_scaler` after it): column `i` through the method with `lambdas[i]`.
+    Power {
+        method: PowerMethod,
+        lambdas: Vec<f64>,
+    },
+    /// `KBinsDiscretizer`'s bin index: per column, how many of its inner edges
+    /// (`edges[i][1..len-1]`) are at most the value (numpy's `searchsorted(side="right")`). A
+    /// one-hot encoding is a `one_hot_encoder` step after it.
+    Kbins { edges: Vec<Vec<f64>> },
+    /// `TargetEncoder`: output column `e` reads input column `e / target_mean.len()`; a category
+    /// gives `encodings[e][its index]`, an unknown one `target_mean[e % target_mean.len()]`.
+    TargetEncoder {
+        categories: Vec<Vec<serde_json::Value>>,
+        encodings: Vec<Vec<f64>>,
+        target_mean: Vec<f64>,
+    },
 }
 
 impl Step {
     /// Every step's `type`, in the order the bundle format lists them.
-    pub const TYPES: [&'static str; 17] = [
+    pub const TYPES: [&'static str; 20] = [
         "pipeline",
         "passthrough",
         "column_transformer",
@@ -241,10 +258,13 @@ impl Step {
         "projection",
         "select",
         "missing_indicator",
+        "power",
+        "kbins",
+        "target_encoder",
     ];
 
     /// The step types format version 4 added.
-    pub const FORMAT_4_TYPES: [&'static str; 8] = [
+    pub const FORMAT_4_TYPES: [&'static str; 11] = [
         "binarizer",
         "normalizer",
         "ordinal_encoder",
@@ -253,6 +273,9 @@ impl Step {
         "projection",
         "select",
         "missing_indicator",
+        "power",
+        "kbins",
+        "target_encoder",
     ];
 
     /// This step's `type` in the manifest.
@@ -275,6 +298,9 @@ impl Step {
             Step::Projection { .. } => "projection",
             Step::Select { .. } => "select",
             Step::MissingIndicator { .. } => "missing_indicator",
+            Step::Power { .. } => "power",
+            Step::Kbins { .. } => "kbins",
+            Step::TargetEncoder { .. } => "target_encoder",
         }
     }
 
@@ -402,6 +428,24 @@ impl<'de> Deserialize<'de> for Step {
                     error_on_new: b.error_on_new,
                 }
             }
+            "power" => {
+                let b = body!(method: PowerMethod, lambdas: Vec<f64>);
+                Step::Power {
+                    method: b.method,
+                    lambdas: b.lambdas,
+                }
+            }
+            "kbins" => Step::Kbins {
+                edges: body!(edges: Vec<Vec<f64>>).edges,
+            },
+            "target_encoder" => {
+                let b = body!(categories: Vec<Vec<serde_json::Value>>, encodings: Vec<Vec<f64>>, target_mean: Vec<f64>);
+                Step::TargetEncoder {
+                    categories: b.categories,
+                    encodings: b.encodings,
+                    target_mean: b.target_mean,
+                }
+            }
             other => return Err(D::Error::unknown_variant(other, &Step::TYPES)),
         })
     }
@@ -477,6 +521,15 @@ pub enum NumpyFunction {
     Abs,
     Exp,
     Log,
+}
+
+/// A `PowerTransformer`'s method, spelled as sklearn spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PowerMethod {
+    #[serde(rename = "yeo-johnson")]
+    YeoJohnson,
+    #[serde(rename = "box-cox")]
+    BoxCox,
 }
 
 /// Where the estimator graph is and which of its outputs mean what.

@@ -1,7 +1,7 @@
 //! Steps that map each value by itself: `Binarizer` and `FunctionTransformer` with a numpy
 //! function.
 
-use super::{numeric, Cell, Columns, FieldNames};
+use super::{field_error, numeric, Cell, Columns, FieldNames};
 use crate::bundle::manifest::NumpyFunction;
 use crate::error::{ApiError, ErrorCode};
 
@@ -68,14 +68,12 @@ impl Function {
                     "gives {}({x}) = {y}, which the model cannot read",
                     self.name()
                 );
-                return Err(match lineage.and_then(|f| names.get(f)) {
-                    Some(name) => ApiError::for_field(
-                        ErrorCode::NonFiniteNumber,
-                        name.clone(),
-                        format!("field '{name}' {what}"),
-                    ),
-                    None => ApiError::new(ErrorCode::NonFiniteNumber, format!("a value {what}")),
-                });
+                return Err(field_error(
+                    ErrorCode::NonFiniteNumber,
+                    *lineage,
+                    names,
+                    &what,
+                ));
             }
             out.push(Cell::Num(y));
         }

@@ -15,15 +15,18 @@ mod dict_vectorizer;
 mod elementwise;
 mod fast_hash;
 mod imputer;
+mod kbins;
 mod normalizer;
 mod one_hot;
 mod ordinal;
 mod polynomial;
+mod power;
 mod projection;
 mod scalers;
 mod scratch;
 mod select;
 mod sparse;
+mod target_encoder;
 pub mod text;
 mod word_chars;
 
@@ -111,6 +114,9 @@ enum Compiled {
     Projection(projection::Projection),
     Select(select::Select),
     MissingIndicator(select::MissingIndicator),
+    Power(power::Power),
+    Kbins(kbins::Kbins),
+    TargetEncoder(target_encoder::TargetEncoder),
 }
 
 impl Featurizer {
@@ -419,6 +425,30 @@ fn compile(
             let (m, out) = select::MissingIndicator::compile(columns, *error_on_new, input)?;
             (Compiled::MissingIndicator(m), out)
         }
+        Step::Power { method, lambdas } => (
+            Compiled::Power(power::Power::compile(*method, lambdas, input)?),
+            input.clone(),
+        ),
+        Step::Kbins { edges } => {
+            let k = kbins::Kbins::compile(edges, input)?;
+            let out = Columns::encoded(input, (0..input.width()).map(Some));
+            (Compiled::Kbins(k), out)
+        }
+        Step::TargetEncoder {
+            categories,
+            encodings,
+            target_mean,
+        } => {
+            let (t, sources) = target_encoder::TargetEncoder::compile(
+                categories,
+                encodings,
+                target_mean,
+                input,
+                names,
+            )?;
+            let out = Columns::encoded(input, sources.into_iter().map(Some));
+            (Compiled::TargetEncoder(t), out)
+        }
     })
 }
 
@@ -479,6 +509,12 @@ impl Compiled {
                 Ok(())
             }
             Compiled::MissingIndicator(s) => s.transform(input, out, names),
+            Compiled::Power(s) => s.transform(input, out, names),
+            Compiled::Kbins(s) => s.transform(input, out, names),
+            Compiled::TargetEncoder(s) => {
+                s.transform(input, out);
+                Ok(())
+            }
         }
     }
 }
@@ -520,6 +556,7 @@ impl Compiled {
                 | Compiled::Binarizer(_)
                 | Compiled::Function(_)
                 | Compiled::Normalizer(_)
+                | Compiled::Power(_)
         )
     }
 }
@@ -617,6 +654,20 @@ pub(crate) fn numeric(
                 format!("a numeric step got the string {s:?}"),
             ),
         }),
+    }
+}
+
+/// An error about one input cell: "field 'x' {what}" when the cell comes from a field, else
+/// "a value {what}".
+pub(crate) fn field_error(
+    code: ErrorCode,
+    lineage: Option<usize>,
+    names: &FieldNames,
+    what: &str,
+) -> ApiError {
+    match lineage.and_then(|f| names.get(f)) {
+        Some(name) => ApiError::for_field(code, name.clone(), format!("field '{name}' {what}")),
+        None => ApiError::new(code, format!("a value {what}")),
     }
 }
 

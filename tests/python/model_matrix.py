@@ -144,7 +144,7 @@ def transformer_cases(numeric_frame, mixed_frame, corpus):
     dn, yn = numeric_frame(classes=2, seed=32, nan=True)
     dr, _ = numeric_frame(classes=2, seed=33)
     yr = dr["x0"] * 3 - dr["x1"] * dr["x2"] + dr["x3"] ** 2 + 10
-    mixed, m2, _, _ = mixed_frame(seed=34)
+    mixed, m2, m3, mr = mixed_frame(seed=34)
     num, cat = ["age", "income", "visits"], ["plan", "region", "smoker"]
     texts = corpus()
     tx, ty = texts[["text"]], texts["category"]
@@ -198,6 +198,38 @@ def transformer_cases(numeric_frame, mixed_frame, corpus):
             dn, yn, same,
         ),
         "count-tfidf-transformer": (make_pipeline(CountVectorizer(), TfidfTransformer(sublinear_tf=True), nb.ComplementNB()), tx, ty, text),
+        "power-yeo-johnson": (make_pipeline(pp.PowerTransformer(), lr()), d3, y3, same),
+        "power-box-cox": (
+            make_pipeline(
+                ColumnTransformer([
+                    ("p", make_pipeline(SimpleImputer(), pp.PowerTransformer(method="box-cox", standardize=False)), ["income"]),
+                    ("n", SimpleImputer(), ["age", "visits"]),
+                ]),
+                lr(),
+            ),
+            mixed, m2, same,
+        ),
+        "kbins-onehot-quantile": (
+            make_pipeline(pp.KBinsDiscretizer(n_bins=5, quantile_method="averaged_inverted_cdf"), lr()), d3, y3, same,
+        ),
+        "kbins-ordinal-uniform": (make_pipeline(pp.KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="uniform"), lr()), d3, y3, same),
+        "target-encoder-binary": (
+            make_pipeline(
+                ColumnTransformer([("t", pp.TargetEncoder(random_state=0), cat), ("n", SimpleImputer(), num)]), lr(),
+            ),
+            mixed, m2, same,
+        ),
+        "target-encoder-multiclass": (
+            make_pipeline(ColumnTransformer([("t", pp.TargetEncoder(random_state=0), cat), ("n", SimpleImputer(), num)]), lr()),
+            mixed, m3, same,
+        ),
+        "target-encoder-continuous": (
+            make_pipeline(ColumnTransformer([("t", pp.TargetEncoder(smooth=5.0, random_state=0), cat), ("n", SimpleImputer(), num)]), lm.Ridge()),
+            mixed, mr, same,
+        ),
+        "kbins-onehot-dense-kmeans": (
+            make_pipeline(pp.KBinsDiscretizer(n_bins=3, encode="onehot-dense", strategy="kmeans"), lm.Ridge()), dr, yr, same,
+        ),
     }
 
 
