@@ -22,6 +22,7 @@ SUPPORTED_TRANSFORMER_CLASSES = (
     "MissingIndicator", "OneHotEncoder", "OrdinalEncoder", "Binarizer", "Normalizer", "FunctionTransformer",
     "PolynomialFeatures", "PCA", "TruncatedSVD", "DictVectorizer", "CountVectorizer", "TfidfVectorizer",
     "TfidfTransformer", "PowerTransformer", "KBinsDiscretizer", "TargetEncoder",
+    "QuantileTransformer",
 ) + SELECTORS
 SUPPORTED_TRANSFORMERS = (
     ", ".join(SUPPORTED_TRANSFORMER_CLASSES) + ", nested Pipeline, 'passthrough' (docs/models.md)"
@@ -34,7 +35,6 @@ TRANSFORMER_ALTERNATIVES = {
     "LabelEncoder": "OrdinalEncoder (LabelEncoder is for the target)",
     "LabelBinarizer": "OneHotEncoder (LabelBinarizer is for the target)",
     "HashingVectorizer": "CountVectorizer or TfidfVectorizer",
-    "QuantileTransformer": "RobustScaler",
     "SplineTransformer": "PolynomialFeatures",
     "KernelPCA": "PCA",
     "NMF": "TruncatedSVD",
@@ -212,6 +212,17 @@ def convert_numeric_step(t, in_names):
         return {"type": "pipeline", "steps": [power, standardize]}, same
     if name == "KBinsDiscretizer":
         return kbins(t, in_names)
+    if name == "QuantileTransformer":
+        import numpy as np
+
+        quantiles = np.asarray(t.quantiles_, dtype=np.float64)
+        step = {
+            "type": "quantile",
+            "output": t.output_distribution,
+            "quantiles": [floats(quantiles[:, i]) for i in range(quantiles.shape[1])],
+            "references": floats(t.references_),
+        }
+        return step, same
     if name == "TargetEncoder":
         import numpy as np
 

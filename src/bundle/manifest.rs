@@ -229,6 +229,13 @@ pub enum Step {
     /// (`edges[i][1..len-1]`) are at most the value (numpy's `searchsorted(side="right")`). A
     /// one-hot encoding is a `one_hot_encoder` step after it.
     Kbins { edges: Vec<Vec<f64>> },
+    /// `QuantileTransformer`: column `i`'s place among `quantiles[i]` (ascending, one per
+    /// reference), as a uniform value or through the normal quantile function.
+    Quantile {
+        output: QuantileOutput,
+        quantiles: Vec<Vec<f64>>,
+        references: Vec<f64>,
+    },
     /// `TargetEncoder`: output column `e` reads input column `e / target_mean.len()`; a category
     /// gives `encodings[e][its index]`, an unknown one `target_mean[e % target_mean.len()]`.
     TargetEncoder {
@@ -240,7 +247,7 @@ pub enum Step {
 
 impl Step {
     /// Every step's `type`, in the order the bundle format lists them.
-    pub const TYPES: [&'static str; 20] = [
+    pub const TYPES: [&'static str; 21] = [
         "pipeline",
         "passthrough",
         "column_transformer",
@@ -261,10 +268,11 @@ impl Step {
         "power",
         "kbins",
         "target_encoder",
+        "quantile",
     ];
 
     /// The step types format version 4 added.
-    pub const FORMAT_4_TYPES: [&'static str; 11] = [
+    pub const FORMAT_4_TYPES: [&'static str; 12] = [
         "binarizer",
         "normalizer",
         "ordinal_encoder",
@@ -276,6 +284,7 @@ impl Step {
         "power",
         "kbins",
         "target_encoder",
+        "quantile",
     ];
 
     /// This step's `type` in the manifest.
@@ -301,6 +310,7 @@ impl Step {
             Step::Power { .. } => "power",
             Step::Kbins { .. } => "kbins",
             Step::TargetEncoder { .. } => "target_encoder",
+            Step::Quantile { .. } => "quantile",
         }
     }
 
@@ -438,6 +448,14 @@ impl<'de> Deserialize<'de> for Step {
             "kbins" => Step::Kbins {
                 edges: body!(edges: Vec<Vec<f64>>).edges,
             },
+            "quantile" => {
+                let b = body!(output: QuantileOutput, quantiles: Vec<Vec<f64>>, references: Vec<f64>);
+                Step::Quantile {
+                    output: b.output,
+                    quantiles: b.quantiles,
+                    references: b.references,
+                }
+            }
             "target_encoder" => {
                 let b = body!(categories: Vec<Vec<serde_json::Value>>, encodings: Vec<Vec<f64>>, target_mean: Vec<f64>);
                 Step::TargetEncoder {
@@ -521,6 +539,14 @@ pub enum NumpyFunction {
     Abs,
     Exp,
     Log,
+}
+
+/// A `QuantileTransformer`'s `output_distribution`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantileOutput {
+    Uniform,
+    Normal,
 }
 
 /// A `PowerTransformer`'s method, spelled as sklearn spells it.

@@ -22,6 +22,7 @@ mod ordinal;
 mod polynomial;
 mod power;
 mod projection;
+mod quantile;
 mod scalers;
 mod scratch;
 mod select;
@@ -117,6 +118,7 @@ enum Compiled {
     Power(power::Power),
     Kbins(kbins::Kbins),
     TargetEncoder(target_encoder::TargetEncoder),
+    Quantile(quantile::Quantile),
 }
 
 impl Featurizer {
@@ -449,6 +451,16 @@ fn compile(
             let out = Columns::encoded(input, sources.into_iter().map(Some));
             (Compiled::TargetEncoder(t), out)
         }
+        Step::Quantile {
+            output,
+            quantiles,
+            references,
+        } => (
+            Compiled::Quantile(quantile::Quantile::compile(
+                *output, quantiles, references, input,
+            )?),
+            input.clone(),
+        ),
     })
 }
 
@@ -515,6 +527,7 @@ impl Compiled {
                 s.transform(input, out);
                 Ok(())
             }
+            Compiled::Quantile(s) => s.transform(input, out, names),
         }
     }
 }
@@ -557,6 +570,7 @@ impl Compiled {
                 | Compiled::Function(_)
                 | Compiled::Normalizer(_)
                 | Compiled::Power(_)
+                | Compiled::Quantile(_)
         )
     }
 }

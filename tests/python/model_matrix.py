@@ -213,6 +213,17 @@ def transformer_cases(numeric_frame, mixed_frame, corpus):
             make_pipeline(pp.KBinsDiscretizer(n_bins=5, quantile_method="averaged_inverted_cdf"), lr()), d3, y3, same,
         ),
         "kbins-ordinal-uniform": (make_pipeline(pp.KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="uniform"), lr()), d3, y3, same),
+        "quantile-uniform": (make_pipeline(pp.QuantileTransformer(n_quantiles=50), lr()), d3, y3, same),
+        "quantile-normal-nan": (
+            make_pipeline(pp.QuantileTransformer(n_quantiles=100, output_distribution="normal"), SimpleImputer(), lr()), dn, yn, same,
+        ),
+        "quantile-normal-repeats": (
+            make_pipeline(
+                ColumnTransformer([("q", make_pipeline(SimpleImputer(), pp.QuantileTransformer(n_quantiles=40, output_distribution="normal")), ["visits", "age"])]),
+                lm.Ridge(),
+            ),
+            mixed, mr, same,
+        ),
         "target-encoder-binary": (
             make_pipeline(
                 ColumnTransformer([("t", pp.TargetEncoder(random_state=0), cat), ("n", SimpleImputer(), num)]), lr(),
