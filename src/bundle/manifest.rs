@@ -449,7 +449,8 @@ impl<'de> Deserialize<'de> for Step {
                 edges: body!(edges: Vec<Vec<f64>>).edges,
             },
             "quantile" => {
-                let b = body!(output: QuantileOutput, quantiles: Vec<Vec<f64>>, references: Vec<f64>);
+                let b =
+                    body!(output: QuantileOutput, quantiles: Vec<Vec<f64>>, references: Vec<f64>);
                 Step::Quantile {
                     output: b.output,
                     quantiles: b.quantiles,

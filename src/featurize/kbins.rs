@@ -16,9 +16,7 @@ impl Kbins {
         check_width("kbins.edges", edges.len(), input)?;
         let mut inner = Vec::with_capacity(edges.len());
         for (i, e) in edges.iter().enumerate() {
-            if e.len() < 2
-                || e.iter().any(|x| !x.is_finite())
-                || e.windows(2).any(|w| w[0] > w[1])
+            if e.len() < 2 || e.iter().any(|x| !x.is_finite()) || e.windows(2).any(|w| w[0] > w[1])
             {
                 return Err(format!(
                     "kbins.edges[{i}] must be two or more finite edges in ascending order"

@@ -28,9 +28,12 @@ impl Quantile {
         input: &Columns,
     ) -> Result<Self, String> {
         check_width("quantile.quantiles", quantiles.len(), input)?;
-        let ascending = |v: &[f64]| v.iter().all(|x| x.is_finite()) && v.windows(2).all(|w| w[0] <= w[1]);
+        let ascending =
+            |v: &[f64]| v.iter().all(|x| x.is_finite()) && v.windows(2).all(|w| w[0] <= w[1]);
         if references.len() < 2 || !ascending(references) {
-            return Err("quantile.references must be two or more finite values in ascending order".into());
+            return Err(
+                "quantile.references must be two or more finite values in ascending order".into(),
+            );
         }
         let mut columns = Vec::with_capacity(quantiles.len());
         for (i, q) in quantiles.iter().enumerate() {
@@ -60,7 +63,8 @@ impl Quantile {
         out: &mut Vec<Cell<'a>>,
         names: &FieldNames,
     ) -> Result<(), ApiError> {
-        for ((cell, lineage), (q, negated)) in input.iter().zip(&self.lineage).zip(&self.quantiles) {
+        for ((cell, lineage), (q, negated)) in input.iter().zip(&self.lineage).zip(&self.quantiles)
+        {
             let x = numeric(*cell, *lineage, names)?;
             out.push(Cell::Num(self.map(x, q, negated)));
         }
@@ -76,8 +80,8 @@ impl Quantile {
             QuantileOutput::Uniform => (x == low, x == high),
             QuantileOutput::Normal => (x - BOUNDS_THRESHOLD < low, x + BOUNDS_THRESHOLD > high),
         };
-        let mut p = 0.5
-            * (interp(x, q, &self.references) - interp(-x, negated, &self.references_reversed));
+        let mut p =
+            0.5 * (interp(x, q, &self.references) - interp(-x, negated, &self.references_reversed));
         // sklearn sets the upper bound first, then the lower one.
         if at_high {
             p = 1.0;
@@ -143,8 +147,9 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
 /// Φ⁻¹(p) for 0 < p <= 0.5.
 fn lower_quantile(p: f64) -> f64 {
     let t = (-2.0 * p.ln()).sqrt();
-    let mut x = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t)
-        / (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
+    let mut x = -(t
+        - (2.515517 + 0.802853 * t + 0.010328 * t * t)
+            / (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
     let root_two_pi = (2.0 * std::f64::consts::PI).sqrt();
     for _ in 0..4 {
         let cdf = 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
@@ -174,7 +179,10 @@ mod tests {
             (1e-300, -37.0470962993612),
         ] {
             let got = normal_quantile(p);
-            assert!((got - want).abs() <= 1e-13 * want.abs().max(1.0), "{p}: {got} != {want}");
+            assert!(
+                (got - want).abs() <= 1e-13 * want.abs().max(1.0),
+                "{p}: {got} != {want}"
+            );
         }
         assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
     }

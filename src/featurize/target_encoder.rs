@@ -34,7 +34,11 @@ impl TargetEncoder {
                 categories.len()
             ));
         }
-        if target_mean.iter().chain(encodings.iter().flatten()).any(|x| !x.is_finite()) {
+        if target_mean
+            .iter()
+            .chain(encodings.iter().flatten())
+            .any(|x| !x.is_finite())
+        {
             return Err("target_encoder encodings and target_mean must be finite".into());
         }
         let columns = categories
@@ -54,7 +58,9 @@ impl TargetEncoder {
             }
             sources.push(source);
         }
-        let unknown = (0..encodings.len()).map(|e| target_mean[e % per_input]).collect();
+        let unknown = (0..encodings.len())
+            .map(|e| target_mean[e % per_input])
+            .collect();
         Ok((
             TargetEncoder {
                 columns,
