@@ -169,6 +169,46 @@ fn every_body_shape_and_the_open_inference_protocol_take_explain() {
         listed.contains(&"dull") || listed.contains(&"tedious"),
         "{listed:?}"
     );
+    // Each listed term says where it is in the text (code points); one that is absent, nowhere.
+    let text: Vec<char> = "a dull, tedious and lifeless film".chars().collect();
+    for t in terms {
+        let term = t["term"].as_str().unwrap();
+        let spans = t["spans"].as_array().expect("spans");
+        let found: Vec<String> = spans
+            .iter()
+            .map(|s| {
+                let (a, b) = (
+                    s[0].as_u64().unwrap() as usize,
+                    s[1].as_u64().unwrap() as usize,
+                );
+                text[a..b].iter().collect()
+            })
+            .collect();
+        let present = ["dull", "tedious", "and", "lifeless", "film"].contains(&term);
+        assert_eq!(
+            found,
+            if present {
+                vec![term.to_string()]
+            } else {
+                vec![]
+            },
+            "{t}"
+        );
+    }
+    // Offsets count code points of the text as sent, whatever lowercasing does to it.
+    let (_, upper) = post(
+        &s,
+        "/models/news/predict",
+        &json!({"record": {"text": "Éé DULL, tedious"}, "explain": true}),
+    );
+    let dull = upper["explanation"]["terms"]["text"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["term"] == "dull")
+        .cloned()
+        .unwrap_or_else(|| panic!("{upper}"));
+    assert_eq!(dull["spans"], json!([[3, 7]]));
 }
 
 #[test]

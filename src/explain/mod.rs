@@ -17,6 +17,7 @@ mod tree_shap;
 
 use crate::bundle::{Bundle, FieldKind, Manifest, Task};
 use crate::error::{ApiError, ErrorCode};
+use crate::featurize::text::TextVectorizer;
 use crate::featurize::Featurizer;
 use crate::input::Cell;
 use forest::Forest;
@@ -97,6 +98,8 @@ pub struct Explainer {
     /// Per model feature, its raw field.
     origins: Vec<usize>,
     fields: Vec<(String, FieldKind)>,
+    /// Per raw field, its text vectorizer (text fields), to find where terms occur.
+    vectorizers: Vec<Option<TextVectorizer>>,
 }
 
 /// One row's explanation.
@@ -115,6 +118,9 @@ pub struct Explanation {
 pub struct Term {
     pub term: String,
     pub contribution: Vec<f64>,
+    /// Where the term occurs in the field's text: `[start, end)` in Unicode code points (none
+    /// when its absence is what counts).
+    pub spans: Vec<(usize, usize)>,
 }
 
 fn values<S: Serializer>(v: &[f64], scalar: bool, s: S) -> Result<S::Ok, S::Error> {
@@ -134,12 +140,14 @@ impl Serialize for Values<'_> {
 
 impl Serialize for Term {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
+        let mut m = s.serialize_map(Some(3))?;
         m.serialize_entry("term", &self.term)?;
         m.serialize_entry(
             "contribution",
             &Values(&self.contribution, self.contribution.len() == 1),
         )?;
+        let spans: Vec<[usize; 2]> = self.spans.iter().map(|&(a, b)| [a, b]).collect();
+        m.serialize_entry("spans", &spans)?;
         m.end()
     }
 }
@@ -247,6 +255,15 @@ impl Explainer {
                 .iter()
                 .map(|f| (f.name.clone(), f.kind))
                 .collect(),
+            vectorizers: (0..manifest.input.len())
+                .map(|i| {
+                    (manifest.input[i].kind == FieldKind::Text)
+                        .then(|| {
+                            TextVectorizer::for_field(&manifest.featurizer, &manifest.input, i)
+                        })
+                        .flatten()
+                })
+                .collect(),
         })
     }
 
@@ -314,7 +331,7 @@ impl Explainer {
                 cols.truncate(TOP_TERMS);
             }
             cols.sort_by(strongest_first);
-            let top = cols
+            let mut top: Vec<Term> = cols
                 .into_iter()
                 .filter(|&j| strength(j) > 0.0)
                 .map(|j| Term {
@@ -322,8 +339,18 @@ impl Explainer {
                         .column_label(j)
                         .unwrap_or_else(|| format!("feature {j}")),
                     contribution: column(j).to_vec(),
+                    spans: Vec::new(),
                 })
                 .collect();
+            if let (Some(Some(vectorizer)), Some(Cell::Str(text))) =
+                (self.vectorizers.get(field), row.get(field))
+            {
+                let wanted: Vec<&str> = top.iter().map(|t| t.term.as_str()).collect();
+                let spans = vectorizer.term_spans(text, &wanted);
+                for (t, s) in top.iter_mut().zip(spans) {
+                    t.spans = s;
+                }
+            }
             terms.push((self.fields[field].0.clone(), top));
         }
         Ok(Explanation {

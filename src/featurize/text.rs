@@ -48,6 +48,14 @@ pub fn is_word_char(c: char) -> bool {
 
 /// sklearn's default tokenizer: every maximal run of word characters at least two long.
 pub fn tokenize(text: &str) -> Vec<&str> {
+    token_ranges(text)
+        .into_iter()
+        .map(|(start, end)| &text[start..end])
+        .collect()
+}
+
+/// [`tokenize`]'s tokens as byte ranges of `text`.
+fn token_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut tokens = Vec::new();
     let mut start = None;
     let mut len = 0usize;
@@ -60,13 +68,13 @@ pub fn tokenize(text: &str) -> Vec<&str> {
             len += 1;
         } else if let Some(s) = start.take() {
             if len >= 2 {
-                tokens.push(&text[s..i]);
+                tokens.push((s, i));
             }
         }
     }
     if let Some(s) = start {
         if len >= 2 {
-            tokens.push(&text[s..]);
+            tokens.push((s, text.len()));
         }
     }
     tokens
@@ -177,6 +185,56 @@ impl TextVectorizer {
             }
         }
         counts
+    }
+
+    /// Where each of `terms` occurs in `text`, as the analyzer reads it (lowercase, tokens, stop
+    /// words out, n-grams): per term, `[start, end)` offsets in Unicode code points of `text`
+    /// itself (an n-gram spans its first to its last word).
+    pub fn term_spans(&self, text: &str, terms: &[&str]) -> Vec<Vec<(usize, usize)>> {
+        // The analyzed text, and for each of its byte offsets the code point of `text` it came
+        // from. A character lowercases to the same UTF-8 length in place or in context (only
+        // the final sigma depends on context, and σ and ς are both two bytes).
+        let analyzed = if self.lowercase {
+            text.to_lowercase()
+        } else {
+            text.to_string()
+        };
+        let mut origin = Vec::with_capacity(analyzed.len() + 1);
+        for (k, c) in text.chars().enumerate() {
+            let len = if self.lowercase {
+                c.to_lowercase().map(char::len_utf8).sum()
+            } else {
+                c.len_utf8()
+            };
+            origin.extend(std::iter::repeat_n(k, len));
+        }
+        origin.push(text.chars().count());
+        if origin.len() != analyzed.len() + 1 {
+            // Not expected (see above); no spans rather than wrong ones.
+            return vec![Vec::new(); terms.len()];
+        }
+        let tokens: Vec<(usize, usize)> = token_ranges(&analyzed)
+            .into_iter()
+            .filter(|&(a, b)| !self.stop_words.contains(&analyzed[a..b]))
+            .collect();
+        let mut spans = vec![Vec::new(); terms.len()];
+        let (lo, hi) = self.ngram_range;
+        let mut gram = String::new();
+        for n in lo..=hi.min(tokens.len()) {
+            for window in tokens.windows(n) {
+                gram.clear();
+                for (k, &(a, b)) in window.iter().enumerate() {
+                    if k > 0 {
+                        gram.push(' ');
+                    }
+                    gram.push_str(&analyzed[a..b]);
+                }
+                if let Some(t) = terms.iter().position(|t| *t == gram) {
+                    spans[t].push((origin[window[0].0], origin[window[n - 1].1]));
+                }
+            }
+        }
+        spans
     }
 
     /// The share of `text`'s terms that are not in the vocabulary; `None` when the analyzer
@@ -299,7 +357,7 @@ fn find(
 
 #[cfg(test)]
 mod tests {
-    use super::tokenize;
+    use super::*;
 
     #[test]
     fn tokens_are_runs_of_two_or_more_word_chars() {
@@ -309,5 +367,49 @@ mod tests {
         );
         assert_eq!(tokenize(""), Vec::<&str>::new());
         assert_eq!(tokenize("ab"), vec!["ab"]);
+    }
+
+    fn vectorizer(lowercase: bool, ngram_range: (usize, usize)) -> TextVectorizer {
+        TextVectorizer {
+            vocabulary: FastMap::default(),
+            width: 0,
+            lowercase,
+            ngram_range,
+            stop_words: ["the".to_string()].into_iter().collect(),
+            binary: false,
+            idf: None,
+            sublinear_tf: false,
+            norm: None,
+            field: None,
+        }
+    }
+
+    #[test]
+    fn term_spans_are_code_point_offsets_of_the_original_text() {
+        // "İ" lowercases to two code points (i + combining dot): offsets stay those of the text.
+        let text = "İ Café: the CAFÉ in New York, new york!";
+        let v = vectorizer(true, (1, 2));
+        let spans = v.term_spans(text, &["café", "new york", "in new", "absent"]);
+        let chars: Vec<char> = text.chars().collect();
+        let show = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
+        assert_eq!(
+            spans[0].iter().map(|&s| show(s)).collect::<Vec<_>>(),
+            ["Café", "CAFÉ"]
+        );
+        assert_eq!(
+            spans[1].iter().map(|&s| show(s)).collect::<Vec<_>>(),
+            ["New York", "new york"]
+        );
+        assert_eq!(
+            spans[2].iter().map(|&s| show(s)).collect::<Vec<_>>(),
+            ["in New"]
+        );
+        assert!(spans[3].is_empty());
+        // A stop word is no term, and case matters without lowercase.
+        assert!(v.term_spans(text, &["the"])[0].is_empty());
+        assert_eq!(
+            vectorizer(false, (1, 1)).term_spans(text, &["café"])[0].len(),
+            0
+        );
     }
 }

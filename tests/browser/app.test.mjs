@@ -140,6 +140,27 @@ test("news: typing a review predicts while typing", async () => {
   await page.waitForFunction(() => /empty text/.test(document.querySelector('[data-testid="prediction"]')?.textContent ?? ""));
 });
 
+test("news: the words that decided are marked in the review, on the side they pushed", async () => {
+  await choose("news");
+  const review = "Tedious, OVERLONG and badly acted. Tedious!";
+  await page.locator('main [name="text"]').fill(review);
+  await page.waitForFunction(() => document.querySelector('.label[data-testid="prediction"]')?.textContent === "rotten");
+  const box = page.locator('[data-testid="term-highlights"]');
+  await box.waitFor();
+  assert.equal(await box.locator("figcaption").textContent(), "The words of 'text' that weighed most: warm toward rotten, cool away from it");
+  // The text is shown whole, as typed (marks only wrap parts of it).
+  assert.equal(await box.locator("p").textContent(), review);
+  const marks = await box.locator("mark").evaluateAll((ms) => ms.map((m) => ({ text: m.textContent, term: m.dataset.term, up: m.classList.contains("up"), title: m.title })));
+  assert.ok(marks.length >= 2, JSON.stringify(marks));
+  // Each mark is an occurrence of its term (the vectorizer lowercases), both "Tedious" marked.
+  for (const m of marks) assert.equal(m.text.toLowerCase(), m.term, JSON.stringify(m));
+  assert.equal(marks.filter((m) => m.term === "tedious").length, 2, JSON.stringify(marks));
+  // "tedious" pushes toward "rotten", the class shown: a positive contribution, marked up.
+  const tedious = marks.find((m) => m.term === "tedious");
+  assert.ok(tedious.up && /^tedious: \+/.test(tedious.title), JSON.stringify(tedious));
+  await page.locator(".result").screenshot({ path: `${ARTIFACTS}/term-highlights.png` });
+});
+
 test("CSV batch: bad rows are reported by line, good ones predicted, results downloadable", async () => {
   await choose("iris");
   await page.getByRole("button", { name: "CSV batch" }).click();

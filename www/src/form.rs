@@ -62,9 +62,13 @@ pub(crate) fn predict_now(
         }
     }
     let start = now_ms();
-    let answer = p.predict(record);
+    let answer = p.predict(record.clone());
     let millis = now_ms() - start;
-    outcome.set(Some(answer.map(|answer| Outcome { answer, millis })));
+    outcome.set(Some(answer.map(|answer| Outcome {
+        answer,
+        millis,
+        record,
+    })));
 }
 
 #[component]

@@ -18,6 +18,7 @@ mod batch;
 mod charts;
 mod drift;
 mod form;
+mod highlight;
 mod predictor;
 mod result;
 

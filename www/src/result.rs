@@ -5,11 +5,14 @@ use serde_json::Value;
 
 use crate::charts::{Chart, Contributions};
 use crate::form::value_to_text;
+use crate::highlight::{segments, ListedTerm, Segment, TermHighlights};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Outcome {
     pub(crate) answer: Value,
     pub(crate) millis: f64,
+    /// The record sent, whose texts the explanation's terms point into.
+    pub(crate) record: serde_json::Map<String, Value>,
 }
 
 #[component]
@@ -24,12 +27,13 @@ pub(crate) fn ResultView(
             <div class="result error" data-testid="prediction" role="alert" aria-live="polite">{e}</div>
         }
         .into_any(),
-        Some(Ok(Outcome { answer, millis })) => {
+        Some(Ok(Outcome { answer, millis, record })) => {
             let label = value_to_text(&answer["prediction"]);
             let classes: Vec<String> = answer["classes"].as_array().map(|c| c.iter().map(value_to_text).collect()).unwrap_or_default();
             let probs: Vec<f64> = answer["probabilities"].as_array().map(|p| p.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
             let model = format!("{} {}", value_to_text(&answer["model"]), value_to_text(&answer["version"]));
             let why = explanation(&answer);
+            let marked = highlights(&answer, &record);
             let _ = selected;
             view! {
                 <div class="result" aria-live="polite">
@@ -38,6 +42,7 @@ pub(crate) fn ResultView(
                         {(!probs.is_empty()).then(|| view! { <Chart classes=classes probs=probs /> })}
                         {why.map(|(bars, base, caption)| view! { <Contributions bars=bars base=base caption=caption /> })}
                     </div>
+                    {marked.into_iter().map(|(caption, segments)| view! { <TermHighlights caption=caption segments=segments /> }).collect_view()}
                     <div class="meta">{format!("{model} · computed in the page in {millis:.2} ms")}</div>
                 </div>
             }
@@ -54,33 +59,18 @@ type Why = (Vec<(String, f64)>, f64, String);
 /// class; a binary one its positive class; a regressor its value), the base value and a caption.
 fn explanation(answer: &Value) -> Option<Why> {
     let e = answer.get("explanation")?;
+    let pick = reported_value(answer)?;
     let classes = answer["classes"].as_array();
-    let (k, caption) = match (&e["base_value"], classes) {
-        (Value::Array(_), Some(classes)) => {
-            let k = classes.iter().position(|c| *c == answer["prediction"])?;
-            (
-                Some(k),
-                format!(
-                    "Why {}: each field's push on that class's score",
-                    value_to_text(&classes[k])
-                ),
-            )
-        }
-        (_, Some(classes)) => (
-            None,
-            format!(
-                "Why: each field's push on the score of {}",
-                classes.get(1).map(value_to_text).unwrap_or_default()
-            ),
+    let caption = match (&e["base_value"], classes) {
+        (Value::Array(_), Some(_)) => format!(
+            "Why {}: each field's push on that class's score",
+            value_to_text(&answer["prediction"])
         ),
-        (_, None) => (
-            None,
-            "Why: each field's push on the predicted value".to_string(),
+        (_, Some(classes)) => format!(
+            "Why: each field's push on the score of {}",
+            classes.get(1).map(value_to_text).unwrap_or_default()
         ),
-    };
-    let pick = |v: &Value| match (k, v) {
-        (Some(k), Value::Array(a)) => a.get(k).and_then(Value::as_f64),
-        (_, v) => v.as_f64(),
+        (_, None) => "Why: each field's push on the predicted value".to_string(),
     };
     let base = pick(&e["base_value"])?;
     let bars = e["contributions"]
@@ -93,4 +83,76 @@ fn explanation(answer: &Value) -> Option<Why> {
         base,
         format!("{caption} (from {base:.3}, the training average)"),
     ))
+}
+
+/// The explanation's value that the view shows of a per-output value: the predicted class's
+/// where the explanation has one value per class, else the value itself.
+fn reported_value(answer: &Value) -> Option<impl Fn(&Value) -> Option<f64>> {
+    let e = answer.get("explanation")?;
+    let k = match (&e["base_value"], answer["classes"].as_array()) {
+        (Value::Array(_), Some(classes)) => {
+            Some(classes.iter().position(|c| *c == answer["prediction"])?)
+        }
+        _ => None,
+    };
+    Some(move |v: &Value| match (k, v) {
+        (Some(k), Value::Array(a)) => a.get(k).and_then(Value::as_f64),
+        (_, v) => v.as_f64(),
+    })
+}
+
+/// Per text field of the record with listed terms, a caption saying what the marks mean and its
+/// text cut at the terms' spans.
+fn highlights(
+    answer: &Value,
+    record: &serde_json::Map<String, Value>,
+) -> Vec<(String, Vec<Segment>)> {
+    let (Some(pick), Some(fields)) = (
+        reported_value(answer),
+        answer["explanation"]["terms"].as_object(),
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (field, terms) in fields {
+        let Some(text) = record.get(field).and_then(Value::as_str) else {
+            continue;
+        };
+        let terms: Vec<ListedTerm> = terms
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                let spans = t["spans"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|s| Some((s[0].as_u64()? as usize, s[1].as_u64()? as usize)))
+                    .collect();
+                Some(ListedTerm {
+                    term: t["term"].as_str()?.to_string(),
+                    contribution: pick(&t["contribution"])?,
+                    spans,
+                })
+            })
+            .collect();
+        if terms.iter().any(|t| !t.spans.is_empty()) {
+            let meaning = match (
+                &answer["explanation"]["base_value"],
+                answer["classes"].as_array(),
+            ) {
+                (Value::Array(_), Some(_)) => format!(
+                    "warm for {}, cool against",
+                    value_to_text(&answer["prediction"])
+                ),
+                (_, Some(classes)) => format!(
+                    "warm toward {}, cool away from it",
+                    classes.get(1).map(value_to_text).unwrap_or_default()
+                ),
+                (_, None) => "warm raised the value, cool lowered it".to_string(),
+            };
+            let caption = format!("The words of '{field}' that weighed most: {meaning}");
+            out.push((caption, segments(text, &terms)));
+        }
+    }
+    out
 }
