@@ -161,6 +161,22 @@ fn format_4_steps_need_format_4() {
 }
 
 #[test]
+fn a_character_analyzer_needs_format_4() {
+    let dir = copy_bundle(&root().join("models/news"), "char-analyzer-in-3");
+    edit_json(&dir.join("manifest.json"), |manifest| {
+        manifest["format_version"] = serde_json::json!(3);
+        manifest["featurizer"]["steps"][0]["analyzer"] = serde_json::json!("char_wb");
+    });
+    let msg = Bundle::from_dir(&dir).expect_err("refused").to_string();
+    assert!(
+        msg.contains(
+            "the text_vectorizer analyzer 'char_wb' needs format_version 4 or newer, the manifest says 3"
+        ),
+        "{msg}"
+    );
+}
+
+#[test]
 fn explanation_data_needs_format_3_and_a_listed_file() {
     let dir = copy_bundle(&root().join("models/iris"), "explain-in-2");
     edit_json(&dir.join("manifest.json"), |manifest| {

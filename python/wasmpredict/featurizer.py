@@ -286,18 +286,22 @@ def convert_text_vectorizer(t, in_names):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     problems = []
-    if t.analyzer != "word":
-        problems.append(f"analyzer={t.analyzer!r}")
+    words = t.analyzer == "word"
+    if t.analyzer not in ("word", "char", "char_wb"):
+        problems.append(f"analyzer={getattr(t.analyzer, '__name__', t.analyzer)!r}")
     if t.tokenizer is not None or t.preprocessor is not None:
         problems.append("a custom tokenizer/preprocessor")
-    if t.token_pattern != DEFAULT_TOKEN_PATTERN:
+    if words and t.token_pattern != DEFAULT_TOKEN_PATTERN:
         problems.append(f"token_pattern={t.token_pattern!r}")
     if t.strip_accents is not None:
         problems.append(f"strip_accents={t.strip_accents!r}")
     if t.input != "content":
         problems.append(f"input={t.input!r}")
     if problems:
-        raise ExportError(f"{type(t).__name__} with {', '.join(problems)} is not supported (only the word analyzer with the default token pattern)")
+        raise ExportError(
+            f"{type(t).__name__} with {', '.join(problems)} is not supported "
+            "(the analyzers 'word' with the default token pattern, 'char' and 'char_wb')"
+        )
     if unicodedata.unidata_version != WORD_CHARS_UNICODE:
         print(
             f"warning: this Python's `\\w` follows Unicode {unicodedata.unidata_version}, wasmpredict's tokenizer Unicode "
@@ -309,10 +313,12 @@ def convert_text_vectorizer(t, in_names):
     vocabulary = [None] * len(t.vocabulary_)
     for term, i in t.vocabulary_.items():
         vocabulary[int(i)] = term
-    stop = t.get_stop_words()
+    # Stop words only apply to words (sklearn's character analyzers ignore them).
+    stop = t.get_stop_words() if words else None
     step = {
         "type": "text_vectorizer",
         "vocabulary": vocabulary,
+        "analyzer": t.analyzer,
         "lowercase": bool(t.lowercase),
         "ngram_range": [int(t.ngram_range[0]), int(t.ngram_range[1])],
         "stop_words": sorted(stop) if stop else [],

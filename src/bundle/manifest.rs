@@ -491,6 +491,9 @@ pub enum HandleUnknown {
 pub struct TextVectorizerParams {
     /// Terms in output-column order (sklearn's `vocabulary_` inverted).
     pub vocabulary: Vec<String>,
+    /// What a term is: words (the default), or character n-grams (format 4).
+    #[serde(default)]
+    pub analyzer: Analyzer,
     pub lowercase: bool,
     pub ngram_range: (usize, usize),
     /// Removed after tokenization, before n-grams.
@@ -504,6 +507,19 @@ pub struct TextVectorizerParams {
     pub sublinear_tf: bool,
     #[serde(default)]
     pub norm: Option<Norm>,
+}
+
+/// A text vectorizer's `analyzer`, spelled as sklearn spells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Analyzer {
+    /// Runs of two or more word characters (the default `token_pattern`).
+    #[default]
+    Word,
+    /// Character n-grams of the whole text, whitespace runs collapsed to one space.
+    Char,
+    /// Character n-grams inside each whitespace-separated word, padded with a space.
+    CharWb,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,8 @@
 
 use super::limits;
 use super::manifest::{
-    Manifest, Step, Task, EXPLAIN_FORMAT_VERSION, PROFILE_FORMAT_VERSION, STEPS_4_FORMAT_VERSION,
+    Analyzer, Manifest, Step, Task, EXPLAIN_FORMAT_VERSION, PROFILE_FORMAT_VERSION,
+    STEPS_4_FORMAT_VERSION,
 };
 use crate::error::BundleError;
 use std::collections::BTreeSet;
@@ -36,9 +37,9 @@ impl Manifest {
             )));
         }
         if self.format_version < STEPS_4_FORMAT_VERSION {
-            if let Some(newer) = first_step_of(&self.featurizer, &Step::FORMAT_4_TYPES) {
+            if let Some(newer) = first_format_4_feature(&self.featurizer) {
                 return Err(invalid(format!(
-                    "the featurizer step '{newer}' needs format_version {STEPS_4_FORMAT_VERSION} or newer, the manifest says {}",
+                    "{newer} needs format_version {STEPS_4_FORMAT_VERSION} or newer, the manifest says {}",
                     self.format_version
                 )));
             }
@@ -106,13 +107,22 @@ impl Manifest {
     }
 }
 
-/// The type of the first step in `step` (itself included) whose type is one of `types`.
-fn first_step_of(step: &Step, types: &[&'static str]) -> Option<&'static str> {
+/// The first thing in `step` (itself included) that format version 4 added: a step type, or a
+/// character analyzer of a text vectorizer.
+fn first_format_4_feature(step: &Step) -> Option<String> {
     let own = step.type_name();
-    if types.contains(&own) {
-        return Some(own);
+    if Step::FORMAT_4_TYPES.contains(&own) {
+        return Some(format!("the featurizer step '{own}'"));
+    }
+    if let Step::TextVectorizer(params) = step {
+        if params.analyzer != Analyzer::Word {
+            return Some(format!(
+                "the text_vectorizer analyzer '{}'",
+                crate::error::wire_name(&params.analyzer)
+            ));
+        }
     }
     step.children()
         .into_iter()
-        .find_map(|s| first_step_of(s, types))
+        .find_map(first_format_4_feature)
 }

@@ -1,13 +1,13 @@
-//! `CountVectorizer` / `TfidfVectorizer` with `analyzer='word'` and the default
-//! `token_pattern=r"(?u)\b\w\w+\b"`, following sklearn's `build_analyzer` step by step:
-//! lowercase, tokenize, drop stop words, form n-grams, count the terms of the fitted
-//! vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
+//! `CountVectorizer` / `TfidfVectorizer`, following sklearn's `build_analyzer` step by step:
+//! lowercase; then words (the default `token_pattern=r"(?u)\b\w\w+\b"`, stop words dropped,
+//! word n-grams) or character n-grams (`analyzer='char'` / `'char_wb'`); count the terms of the
+//! fitted vocabulary, then (tf-idf) binary / sublinear tf, multiply by idf and normalize.
 
 use super::fast_hash::FastMap;
 use super::word_chars::WORD_RANGES;
 use super::{check_width, Cell, Columns, Entry, FieldNames};
 use crate::bundle::limits;
-use crate::bundle::manifest::{Field, Norm, Step, TextVectorizerParams};
+use crate::bundle::manifest::{Analyzer, Field, Norm, Step, TextVectorizerParams};
 use crate::error::{ApiError, ErrorCode};
 use std::collections::HashSet;
 
@@ -15,6 +15,7 @@ use std::collections::HashSet;
 pub struct TextVectorizer {
     vocabulary: FastMap<String, usize>,
     width: usize,
+    analyzer: Analyzer,
     lowercase: bool,
     ngram_range: (usize, usize),
     stop_words: HashSet<String>,
@@ -52,6 +53,37 @@ pub fn tokenize(text: &str) -> Vec<&str> {
         .into_iter()
         .map(|(start, end)| &text[start..end])
         .collect()
+}
+
+/// Python's `str.isspace()`, which its `\s` and `str.split()` use: Unicode's White_Space and
+/// the four information separators U+001C..U+001F.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `re.sub(r"\s\s+", " ", text)` as characters: a run of two or more whitespace characters
+/// becomes one space; a single one stays as it is.
+fn collapse_whitespace(text: &str) -> Vec<char> {
+    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    let mut run = 0usize;
+    for c in text.chars() {
+        if is_python_space(c) {
+            run += 1;
+            if run == 2 {
+                // The run's first character becomes the one space.
+                if let Some(last) = out.last_mut() {
+                    *last = ' ';
+                }
+            }
+            if run >= 2 {
+                continue;
+            }
+        } else {
+            run = 0;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// [`tokenize`]'s tokens as byte ranges of `text`.
@@ -121,6 +153,7 @@ impl TextVectorizer {
         Ok(TextVectorizer {
             vocabulary,
             width: params.vocabulary.len(),
+            analyzer: params.analyzer,
             lowercase: params.lowercase,
             ngram_range: params.ngram_range,
             stop_words: params.stop_words.iter().cloned().collect(),
@@ -142,6 +175,10 @@ impl TextVectorizer {
         } else {
             text
         };
+        if self.analyzer != Analyzer::Word {
+            self.for_each_char_gram(text, &mut visit);
+            return;
+        }
         let tokens: Vec<&str> = tokenize(text)
             .into_iter()
             .filter(|t| !self.stop_words.contains(*t))
@@ -187,10 +224,56 @@ impl TextVectorizer {
         counts
     }
 
+    /// sklearn's `_char_ngrams` / `_char_wb_ngrams` of the (lowercased) text: whitespace runs
+    /// of two or more become one space; `char` takes n-grams of the whole text, `char_wb` of each
+    /// whitespace-separated word padded with a space on both sides (a word shorter than an n
+    /// counted once, whole).
+    fn for_each_char_gram(&self, text: &str, visit: &mut impl FnMut(Option<usize>)) {
+        let chars = collapse_whitespace(text);
+        let (lo, hi) = self.ngram_range;
+        let mut gram = String::new();
+        let mut visit_gram = |grams: &[char]| {
+            gram.clear();
+            gram.extend(grams);
+            visit(self.vocabulary.get(gram.as_str()).copied());
+        };
+        if self.analyzer == Analyzer::Char {
+            for n in lo..=hi.min(chars.len()) {
+                for window in chars.windows(n) {
+                    visit_gram(window);
+                }
+            }
+            return;
+        }
+        let mut padded = Vec::new();
+        for word in chars.split(|&c| is_python_space(c)).filter(|w| !w.is_empty()) {
+            padded.clear();
+            padded.push(' ');
+            padded.extend_from_slice(word);
+            padded.push(' ');
+            let len = padded.len();
+            for n in lo..=hi {
+                let mut offset = 0;
+                visit_gram(&padded[..n.min(len)]);
+                while offset + n < len {
+                    offset += 1;
+                    visit_gram(&padded[offset..offset + n]);
+                }
+                if offset == 0 {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Where each of `terms` occurs in `text`, as the analyzer reads it (lowercase, tokens, stop
     /// words out, n-grams): per term, `[start, end)` offsets in Unicode code points of `text`
-    /// itself (an n-gram spans its first to its last word).
+    /// itself (an n-gram spans its first to its last word). Character n-grams have none: a
+    /// mark on every "ing" of a text tells a reader nothing.
     pub fn term_spans(&self, text: &str, terms: &[&str]) -> Vec<Vec<(usize, usize)>> {
+        if self.analyzer != Analyzer::Word {
+            return vec![Vec::new(); terms.len()];
+        }
         // The analyzed text, and for each of its byte offsets the code point of `text` it came
         // from. A character lowercases to the same UTF-8 length in place or in context (only
         // the final sigma depends on context, and σ and ς are both two bytes).
@@ -373,6 +456,7 @@ mod tests {
         TextVectorizer {
             vocabulary: FastMap::default(),
             width: 0,
+            analyzer: Analyzer::Word,
             lowercase,
             ngram_range,
             stop_words: ["the".to_string()].into_iter().collect(),
@@ -411,5 +495,48 @@ mod tests {
             vectorizer(false, (1, 1)).term_spans(text, &["café"])[0].len(),
             0
         );
+    }
+
+    /// Every character n-gram an analyzer makes of `text`, in order.
+    fn grams(analyzer: Analyzer, ngram_range: (usize, usize), text: &str) -> Vec<String> {
+        // A vocabulary of every gram of the text, so that each visit names its gram.
+        let mut all: Vec<String> = Vec::new();
+        let chars: Vec<char> = text.chars().collect();
+        for a in 0..chars.len() {
+            for b in a + 1..=chars.len().min(a + 8) {
+                all.push(chars[a..b].iter().collect());
+            }
+        }
+        for w in ["  ", " x", "x "] {
+            all.push(w.to_string());
+        }
+        all.sort();
+        all.dedup();
+        let mut v = vectorizer(false, ngram_range);
+        v.analyzer = analyzer;
+        v.vocabulary = all.iter().cloned().enumerate().map(|(i, t)| (t, i)).collect();
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        v.for_each_term(text, |c| seen.push(c));
+        for c in seen {
+            out.push(c.map_or_else(|| "?".to_string(), |i| all[i].clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn char_grams_follow_sklearn() {
+        // CountVectorizer(analyzer="char", ngram_range=(1, 2)).build_analyzer()("ab  c\td")
+        assert_eq!(
+            grams(Analyzer::Char, (1, 2), "ab  c\td"),
+            ["a", "b", " ", "c", "\t", "d", "ab", "b ", " c", "c\t", "\td"]
+        );
+        // analyzer="char_wb", ngram_range=(2, 3), on "ab c" (" c " is the padded short word,
+        // taken once, whole).
+        assert_eq!(
+            grams(Analyzer::CharWb, (2, 3), "ab c"),
+            [" a", "ab", "b ", " ab", "ab ", " c", "c ", " c "]
+        );
+        assert_eq!(collapse_whitespace("a \u{1c}\u{a0}b\u{2003}c"), ['a', ' ', 'b', '\u{2003}', 'c']);
     }
 }

@@ -198,6 +198,11 @@ def transformer_cases(numeric_frame, mixed_frame, corpus):
             dn, yn, same,
         ),
         "count-tfidf-transformer": (make_pipeline(CountVectorizer(), TfidfTransformer(sublinear_tf=True), nb.ComplementNB()), tx, ty, text),
+        "char-ngrams": (make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2), lr()), tx, ty, text),
+        "char-wb-ngrams": (
+            make_pipeline(CountVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=False, max_features=500), nb.MultinomialNB()),
+            tx, ty, text,
+        ),
         "power-yeo-johnson": (make_pipeline(pp.PowerTransformer(), lr()), d3, y3, same),
         "power-box-cox": (
             make_pipeline(

@@ -76,6 +76,16 @@ def test_unsupported_transformer_or_option_is_refused_with_the_alternative(tmp_p
     proc, _ = run_export(tmp_path, SGDClassifier(loss="modified_huber").fit(X, y), X)
     assert proc.returncode == 2
     assert "SGDClassifier(loss='modified_huber') is not supported" in proc.stderr and "use loss='log_loss'" in proc.stderr
+    # A text option outside what the featurizer reimplements: a custom token pattern.
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = pd.DataFrame({"text": ["good film", "bad film", "great movie", "awful movie"] * 5})
+    labels = [1, 0, 1, 0] * 5
+    model = make_pipeline(CountVectorizer(token_pattern=r"\b\w+\b"), LogisticRegression()).fit(texts["text"], labels)
+    proc, _ = run_export(tmp_path, model, texts)
+    assert proc.returncode == 2
+    assert "CountVectorizer with token_pattern=" in proc.stderr and "'char' and 'char_wb'" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_a_failed_export_leaves_the_existing_bundle_untouched(tmp_path):
