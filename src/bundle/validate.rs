@@ -122,7 +122,5 @@ fn first_format_4_feature(step: &Step) -> Option<String> {
             ));
         }
     }
-    step.children()
-        .into_iter()
-        .find_map(first_format_4_feature)
+    step.children().into_iter().find_map(first_format_4_feature)
 }

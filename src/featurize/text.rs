@@ -246,7 +246,10 @@ impl TextVectorizer {
             return;
         }
         let mut padded = Vec::new();
-        for word in chars.split(|&c| is_python_space(c)).filter(|w| !w.is_empty()) {
+        for word in chars
+            .split(|&c| is_python_space(c))
+            .filter(|w| !w.is_empty())
+        {
             padded.clear();
             padded.push(' ');
             padded.extend_from_slice(word);
@@ -501,20 +504,23 @@ mod tests {
     fn grams(analyzer: Analyzer, ngram_range: (usize, usize), text: &str) -> Vec<String> {
         // A vocabulary of every gram of the text, so that each visit names its gram.
         let mut all: Vec<String> = Vec::new();
-        let chars: Vec<char> = text.chars().collect();
+        // Padded, so that char_wb's space-padded grams are in it too.
+        let chars: Vec<char> = format!(" {text} ").chars().collect();
         for a in 0..chars.len() {
             for b in a + 1..=chars.len().min(a + 8) {
                 all.push(chars[a..b].iter().collect());
             }
         }
-        for w in ["  ", " x", "x "] {
-            all.push(w.to_string());
-        }
         all.sort();
         all.dedup();
         let mut v = vectorizer(false, ngram_range);
         v.analyzer = analyzer;
-        v.vocabulary = all.iter().cloned().enumerate().map(|(i, t)| (t, i)).collect();
+        v.vocabulary = all
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, t)| (t, i))
+            .collect();
         let mut out = Vec::new();
         let mut seen = Vec::new();
         v.for_each_term(text, |c| seen.push(c));
@@ -537,6 +543,9 @@ mod tests {
             grams(Analyzer::CharWb, (2, 3), "ab c"),
             [" a", "ab", "b ", " ab", "ab ", " c", "c ", " c "]
         );
-        assert_eq!(collapse_whitespace("a \u{1c}\u{a0}b\u{2003}c"), ['a', ' ', 'b', '\u{2003}', 'c']);
+        assert_eq!(
+            collapse_whitespace("a \u{1c}\u{a0}b\u{2003}c"),
+            ['a', ' ', 'b', '\u{2003}', 'c']
+        );
     }
 }
