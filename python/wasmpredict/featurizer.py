@@ -318,7 +318,6 @@ def convert_text_vectorizer(t, in_names):
     step = {
         "type": "text_vectorizer",
         "vocabulary": vocabulary,
-        "analyzer": t.analyzer,
         "lowercase": bool(t.lowercase),
         "ngram_range": [int(t.ngram_range[0]), int(t.ngram_range[1])],
         "stop_words": sorted(stop) if stop else [],
@@ -327,6 +326,8 @@ def convert_text_vectorizer(t, in_names):
         "sublinear_tf": False,
         "norm": None,
     }
+    if not words:
+        step["analyzer"] = t.analyzer  # absent means words, as in every manifest before it
     if isinstance(t, TfidfVectorizer):
         step.update(tfidf_parameters(t))
     return step, [None] * len(vocabulary)

@@ -155,6 +155,11 @@ fn lower_quantile(p: f64) -> f64 {
         let cdf = 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
         let u = (cdf - p) * root_two_pi * (x * x / 2.0).exp();
         let step = u / (1.0 + x * u / 2.0);
+        // Below ~1e-308 erfc leaves the normal range and the step is no longer a number: the
+        // guess stands (sklearn clips such values at -5.199 anyway).
+        if !step.is_finite() {
+            break;
+        }
         x -= step;
         if step.abs() <= 1e-17 * x.abs().max(1e-300) {
             break;
@@ -185,6 +190,9 @@ mod tests {
             );
         }
         assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
+        for p in [1e-310, 5e-324, 1.0 - 1e-16] {
+            assert!(!normal_quantile(p).is_nan(), "{p}");
+        }
     }
 
     #[test]
