@@ -55,28 +55,57 @@ pub(crate) fn ResultView(
 /// What the contributions chart draws: a bar per field, the base value, the caption.
 type Why = (Vec<(String, f64)>, f64, String);
 
+/// What an explanation's values push on.
+enum Target {
+    /// The predicted class's score (one value per class: the `k`th).
+    Class { name: String, k: usize },
+    /// The positive class's score (a binary classifier: one value).
+    Positive(String),
+    /// The predicted value (a regressor).
+    Value,
+}
+
+impl Target {
+    fn of(answer: &Value) -> Option<Target> {
+        let e = answer.get("explanation")?;
+        Some(match (&e["base_value"], answer["classes"].as_array()) {
+            (Value::Array(_), Some(classes)) => Target::Class {
+                name: value_to_text(&answer["prediction"]),
+                k: classes.iter().position(|c| *c == answer["prediction"])?,
+            },
+            (_, Some(classes)) => {
+                Target::Positive(classes.get(1).map(value_to_text).unwrap_or_default())
+            }
+            (_, None) => Target::Value,
+        })
+    }
+
+    /// The value the view shows of a per-output value.
+    fn pick(&self, v: &Value) -> Option<f64> {
+        match (self, v) {
+            (Target::Class { k, .. }, Value::Array(a)) => a.get(*k).and_then(Value::as_f64),
+            (_, v) => v.as_f64(),
+        }
+    }
+}
+
 /// The answer's explanation as bars for the predicted class (a multiclass model explains every
 /// class; a binary one its positive class; a regressor its value), the base value and a caption.
 fn explanation(answer: &Value) -> Option<Why> {
     let e = answer.get("explanation")?;
-    let pick = reported_value(answer)?;
-    let classes = answer["classes"].as_array();
-    let caption = match (&e["base_value"], classes) {
-        (Value::Array(_), Some(_)) => format!(
-            "Why {}: each field's push on that class's score",
-            value_to_text(&answer["prediction"])
-        ),
-        (_, Some(classes)) => format!(
-            "Why: each field's push on the score of {}",
-            classes.get(1).map(value_to_text).unwrap_or_default()
-        ),
-        (_, None) => "Why: each field's push on the predicted value".to_string(),
+    let target = Target::of(answer)?;
+    let caption = match &target {
+        Target::Class { name, .. } => {
+            format!("Why {name}: each field's push on that class's score")
+        }
+        Target::Positive(class) => format!("Why: each field's push on the score of {class}"),
+        Target::Value => "Why: each field's push on the predicted value".to_string(),
     };
-    let base = pick(&e["base_value"])?;
+    let base = target.pick(&e["base_value"])?;
     let bars = e["contributions"]
         .as_object()?
         .iter()
-        .map(|(field, v)| Some((field.clone(), pick(v)?)))
+        .map(|(field, v)| Some((field.clone(), target.pick(v)?)))
         .collect::<Option<Vec<_>>>()?;
     Some((
         bars,
@@ -85,33 +114,22 @@ fn explanation(answer: &Value) -> Option<Why> {
     ))
 }
 
-/// The explanation's value that the view shows of a per-output value: the predicted class's
-/// where the explanation has one value per class, else the value itself.
-fn reported_value(answer: &Value) -> Option<impl Fn(&Value) -> Option<f64>> {
-    let e = answer.get("explanation")?;
-    let k = match (&e["base_value"], answer["classes"].as_array()) {
-        (Value::Array(_), Some(classes)) => {
-            Some(classes.iter().position(|c| *c == answer["prediction"])?)
-        }
-        _ => None,
-    };
-    Some(move |v: &Value| match (k, v) {
-        (Some(k), Value::Array(a)) => a.get(k).and_then(Value::as_f64),
-        (_, v) => v.as_f64(),
-    })
-}
-
 /// Per text field of the record with listed terms, a caption saying what the marks mean and its
 /// text cut at the terms' spans.
 fn highlights(
     answer: &Value,
     record: &serde_json::Map<String, Value>,
 ) -> Vec<(String, Vec<Segment>)> {
-    let (Some(pick), Some(fields)) = (
-        reported_value(answer),
+    let (Some(target), Some(fields)) = (
+        Target::of(answer),
         answer["explanation"]["terms"].as_object(),
     ) else {
         return Vec::new();
+    };
+    let meaning = match &target {
+        Target::Class { name, .. } => format!("warm for {name}, cool against"),
+        Target::Positive(class) => format!("warm toward {class}, cool away from it"),
+        Target::Value => "warm raised the value, cool lowered it".to_string(),
     };
     let mut out = Vec::new();
     for (field, terms) in fields {
@@ -130,26 +148,12 @@ fn highlights(
                     .collect();
                 Some(ListedTerm {
                     term: t["term"].as_str()?.to_string(),
-                    contribution: pick(&t["contribution"])?,
+                    contribution: target.pick(&t["contribution"])?,
                     spans,
                 })
             })
             .collect();
         if terms.iter().any(|t| !t.spans.is_empty()) {
-            let meaning = match (
-                &answer["explanation"]["base_value"],
-                answer["classes"].as_array(),
-            ) {
-                (Value::Array(_), Some(_)) => format!(
-                    "warm for {}, cool against",
-                    value_to_text(&answer["prediction"])
-                ),
-                (_, Some(classes)) => format!(
-                    "warm toward {}, cool away from it",
-                    classes.get(1).map(value_to_text).unwrap_or_default()
-                ),
-                (_, None) => "warm raised the value, cool lowered it".to_string(),
-            };
             let caption = format!("The words of '{field}' that weighed most: {meaning}");
             out.push((caption, segments(text, &terms)));
         }
