@@ -246,7 +246,8 @@ pub enum Step {
 }
 
 impl Step {
-    /// Every step's `type`, in the order the bundle format lists them.
+    /// Every step's `type`, in the order the bundle format lists them, which is the order in
+    /// which format versions added them.
     pub const TYPES: [&'static str; 21] = [
         "pipeline",
         "passthrough",
@@ -271,21 +272,9 @@ impl Step {
         "quantile",
     ];
 
-    /// The step types format version 4 added.
-    pub const FORMAT_4_TYPES: [&'static str; 12] = [
-        "binarizer",
-        "normalizer",
-        "ordinal_encoder",
-        "function",
-        "polynomial",
-        "projection",
-        "select",
-        "missing_indicator",
-        "power",
-        "kbins",
-        "target_encoder",
-        "quantile",
-    ];
+    /// The step types format version 4 added: the ones after `text_vectorizer` in [`Step::TYPES`]
+    /// (the list keeps the order in which formats added them).
+    pub const FORMAT_4_TYPES: &'static [&'static str] = Step::TYPES.split_at(9).1;
 
     /// This step's `type` in the manifest.
     pub fn type_name(&self) -> &'static str {
@@ -596,4 +585,15 @@ pub struct ModelSpec {
     /// Whether the graph accepts NaN features (tree ensembles with missing-value routing).
     #[serde(default)]
     pub accepts_nan: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Step;
+
+    #[test]
+    fn format_4_types_start_after_the_text_vectorizer() {
+        assert_eq!(Step::FORMAT_4_TYPES.first(), Some(&"binarizer"));
+        assert_eq!(Step::TYPES[..9].last(), Some(&"text_vectorizer"));
+    }
 }
