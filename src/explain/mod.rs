@@ -17,7 +17,6 @@ mod tree_shap;
 
 use crate::bundle::{Bundle, FieldKind, Manifest, Task};
 use crate::error::{ApiError, ErrorCode};
-use crate::featurize::text::TextVectorizer;
 use crate::featurize::Featurizer;
 use crate::input::Cell;
 use forest::Forest;
@@ -98,8 +97,6 @@ pub struct Explainer {
     /// Per model feature, its raw field.
     origins: Vec<usize>,
     fields: Vec<(String, FieldKind)>,
-    /// Per raw field, its text vectorizer (text fields), to find where terms occur.
-    vectorizers: Vec<Option<TextVectorizer>>,
 }
 
 /// One row's explanation.
@@ -255,15 +252,6 @@ impl Explainer {
                 .iter()
                 .map(|f| (f.name.clone(), f.kind))
                 .collect(),
-            vectorizers: (0..manifest.input.len())
-                .map(|i| {
-                    (manifest.input[i].kind == FieldKind::Text)
-                        .then(|| {
-                            TextVectorizer::for_field(&manifest.featurizer, &manifest.input, i)
-                        })
-                        .flatten()
-                })
-                .collect(),
         })
     }
 
@@ -342,8 +330,9 @@ impl Explainer {
                     spans: Vec::new(),
                 })
                 .collect();
-            if let (Some(Some(vectorizer)), Some(Cell::Str(text))) =
-                (self.vectorizers.get(field), row.get(field))
+            let name = &self.fields[field].0;
+            if let (Some(vectorizer), Some(Cell::Str(text))) =
+                (featurizer.text_vectorizer(name), row.get(field))
             {
                 let wanted: Vec<&str> = top.iter().map(|t| t.term.as_str()).collect();
                 let spans = vectorizer.term_spans(text, &wanted);
@@ -351,7 +340,7 @@ impl Explainer {
                     t.spans = s;
                 }
             }
-            terms.push((self.fields[field].0.clone(), top));
+            terms.push((name.clone(), top));
         }
         Ok(Explanation {
             base_value: self.reported_part(&base).to_vec(),

@@ -38,6 +38,11 @@ impl ColumnTransformer {
         Ok((ColumnTransformer { parts: compiled }, out))
     }
 
+    /// Its parts' steps, in order.
+    pub fn steps(&self) -> impl Iterator<Item = &Compiled> {
+        self.parts.iter().map(|(_, step, _)| step)
+    }
+
     /// What output `column` stands for (see `Featurizer::column_label`).
     pub fn label(&self, mut column: usize) -> Option<String> {
         for (_, step, width) in &self.parts {

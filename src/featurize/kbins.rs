@@ -1,14 +1,14 @@
 //! `KBinsDiscretizer`'s bin index of each value; its one-hot encodings are a `one_hot_encoder`
 //! step after this one.
 
-use super::{check_width, field_error, numeric, Cell, Columns, FieldNames};
+use super::elementwise::ValueMap;
+use super::{check_width, field_error, Columns, FieldNames};
 use crate::error::{ApiError, ErrorCode};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Kbins {
     /// Per column, the inner edges (sklearn's `bin_edges_[i][1:-1]`), ascending.
     inner: Vec<Vec<f64>>,
-    lineage: Vec<Option<usize>>,
 }
 
 impl Kbins {
@@ -24,33 +24,28 @@ impl Kbins {
             }
             inner.push(e[1..e.len() - 1].to_vec());
         }
-        Ok(Kbins {
-            inner,
-            lineage: input.lineage.clone(),
-        })
+        Ok(Kbins { inner })
     }
+}
 
-    pub fn transform<'a>(
+impl ValueMap for Kbins {
+    fn map(
         &self,
-        input: &[Cell<'a>],
-        out: &mut Vec<Cell<'a>>,
+        i: usize,
+        x: f64,
+        field: Option<usize>,
         names: &FieldNames,
-    ) -> Result<(), ApiError> {
-        for ((cell, lineage), inner) in input.iter().zip(&self.lineage).zip(&self.inner) {
-            let x = numeric(*cell, *lineage, names)?;
-            if x.is_nan() {
-                // sklearn's KBinsDiscretizer refuses NaN ("Input X contains NaN").
-                return Err(field_error(
-                    ErrorCode::MissingValue,
-                    *lineage,
-                    names,
-                    "is missing and the model's binning has no bin for it",
-                ));
-            }
-            let bin = inner.partition_point(|&edge| edge <= x);
-            out.push(Cell::Num(bin as f64));
+    ) -> Result<f64, ApiError> {
+        if x.is_nan() {
+            // sklearn's KBinsDiscretizer refuses NaN ("Input X contains NaN").
+            return Err(field_error(
+                ErrorCode::MissingValue,
+                field,
+                names,
+                "is missing and the model's binning has no bin for it",
+            ));
         }
-        Ok(())
+        Ok(self.inner[i].partition_point(|&edge| edge <= x) as f64)
     }
 }
 
@@ -64,14 +59,7 @@ mod tests {
         let names = ["x".to_string()];
         let bins: Vec<f64> = [-5.0, 0.5, 1.0, 1.5, 2.0, 9.0]
             .iter()
-            .map(|&v| {
-                let mut out = Vec::new();
-                k.transform(&[Cell::Num(v)], &mut out, &names).unwrap();
-                match out[0] {
-                    Cell::Num(b) => b,
-                    _ => f64::NAN,
-                }
-            })
+            .map(|&v| k.map(0, v, Some(0), &names).unwrap())
             .collect();
         assert_eq!(bins, [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]);
     }

@@ -31,6 +31,7 @@ mod target_encoder;
 pub mod text;
 mod word_chars;
 
+use elementwise::PerValue;
 pub use scratch::Scratch;
 pub use sparse::SparseRows;
 
@@ -101,24 +102,24 @@ enum Compiled {
     Pipeline(Vec<Compiled>),
     Passthrough,
     ColumnTransformer(column_transformer::ColumnTransformer),
-    StandardScaler(scalers::StandardScaler),
-    MinMaxScaler(scalers::MinMaxScaler),
+    StandardScaler(PerValue<scalers::StandardScaler>),
+    MinMaxScaler(PerValue<scalers::MinMaxScaler>),
     Imputer(imputer::SimpleImputer),
     OneHot(one_hot::OneHotEncoder),
     Dict(dict_vectorizer::DictVectorizer),
     Text(text::TextVectorizer),
-    Binarizer(elementwise::Binarizer),
-    Function(elementwise::Function),
+    Binarizer(PerValue<elementwise::Binarizer>),
+    Function(PerValue<elementwise::Function>),
     Normalizer(normalizer::Normalizer),
     Ordinal(ordinal::OrdinalEncoder),
     Polynomial(polynomial::Polynomial),
     Projection(projection::Projection),
     Select(select::Select),
     MissingIndicator(select::MissingIndicator),
-    Power(power::Power),
-    Kbins(kbins::Kbins),
+    Power(PerValue<power::Power>),
+    Kbins(PerValue<kbins::Kbins>),
     TargetEncoder(target_encoder::TargetEncoder),
-    Quantile(quantile::Quantile),
+    Quantile(PerValue<quantile::Quantile>),
 }
 
 impl Featurizer {
@@ -160,6 +161,11 @@ impl Featurizer {
     /// a category's value.
     pub fn column_label(&self, column: usize) -> Option<String> {
         self.root.label(column)
+    }
+
+    /// The compiled text vectorizer that reads raw field `field`, if one does.
+    pub fn text_vectorizer(&self, field: &str) -> Option<&text::TextVectorizer> {
+        self.root.text_vectorizer(field)
     }
 
     /// Whether the featurizer hands every raw field to the model unchanged, in order.
@@ -327,7 +333,10 @@ fn compile(
         }
         Step::StandardScaler { mean, scale } => {
             let s = scalers::StandardScaler::compile(mean, scale, input)?;
-            (Compiled::StandardScaler(s), input.clone())
+            (
+                Compiled::StandardScaler(PerValue::new(s, input)),
+                input.clone(),
+            )
         }
         Step::MinMaxScaler {
             scale,
@@ -336,7 +345,10 @@ fn compile(
             feature_range,
         } => {
             let s = scalers::MinMaxScaler::compile(scale, min, *clip, *feature_range, input)?;
-            (Compiled::MinMaxScaler(s), input.clone())
+            (
+                Compiled::MinMaxScaler(PerValue::new(s, input)),
+                input.clone(),
+            )
         }
         Step::SimpleImputer { statistics } => (
             Compiled::Imputer(imputer::SimpleImputer::compile(statistics, input)?),
@@ -375,11 +387,14 @@ fn compile(
             )
         }
         Step::Binarizer { threshold } => (
-            Compiled::Binarizer(elementwise::Binarizer::compile(*threshold, input)?),
+            Compiled::Binarizer(PerValue::new(
+                elementwise::Binarizer::compile(*threshold)?,
+                input,
+            )),
             input.clone(),
         ),
         Step::Function { func } => (
-            Compiled::Function(elementwise::Function::compile(*func, input)),
+            Compiled::Function(PerValue::new(elementwise::Function::compile(*func), input)),
             input.clone(),
         ),
         Step::Normalizer { norm } => (
@@ -428,13 +443,16 @@ fn compile(
             (Compiled::MissingIndicator(m), out)
         }
         Step::Power { method, lambdas } => (
-            Compiled::Power(power::Power::compile(*method, lambdas, input)?),
+            Compiled::Power(PerValue::new(
+                power::Power::compile(*method, lambdas, input)?,
+                input,
+            )),
             input.clone(),
         ),
         Step::Kbins { edges } => {
             let k = kbins::Kbins::compile(edges, input)?;
             let out = Columns::encoded(input, (0..input.width()).map(Some));
-            (Compiled::Kbins(k), out)
+            (Compiled::Kbins(PerValue::new(k, input)), out)
         }
         Step::TargetEncoder {
             categories,
@@ -456,9 +474,10 @@ fn compile(
             quantiles,
             references,
         } => (
-            Compiled::Quantile(quantile::Quantile::compile(
-                *output, quantiles, references, input,
-            )?),
+            Compiled::Quantile(PerValue::new(
+                quantile::Quantile::compile(*output, quantiles, references, input)?,
+                input,
+            )),
             input.clone(),
         ),
     })
@@ -533,6 +552,16 @@ impl Compiled {
 }
 
 impl Compiled {
+    /// [`Featurizer::text_vectorizer`] within this step.
+    fn text_vectorizer(&self, field: &str) -> Option<&text::TextVectorizer> {
+        match self {
+            Compiled::Text(t) if t.reads(field) => Some(t),
+            Compiled::Pipeline(steps) => steps.iter().find_map(|s| s.text_vectorizer(field)),
+            Compiled::ColumnTransformer(ct) => ct.steps().find_map(|s| s.text_vectorizer(field)),
+            _ => None,
+        }
+    }
+
     /// [`Featurizer::column_label`] of this step's output `column`.
     fn label(&self, column: usize) -> Option<String> {
         match self {

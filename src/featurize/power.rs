@@ -1,7 +1,8 @@
 //! `PowerTransformer`'s power maps, as scipy computes them (`stats.yeojohnson`,
 //! `special.boxcox`); its standardization is a `standard_scaler` step after this one.
 
-use super::{check_width, field_error, numeric, Cell, Columns, FieldNames};
+use super::elementwise::ValueMap;
+use super::{check_width, field_error, Columns, FieldNames};
 use crate::bundle::manifest::PowerMethod;
 use crate::error::{ApiError, ErrorCode};
 
@@ -9,7 +10,6 @@ use crate::error::{ApiError, ErrorCode};
 pub(crate) struct Power {
     method: PowerMethod,
     lambdas: Vec<f64>,
-    lineage: Vec<Option<usize>>,
 }
 
 impl Power {
@@ -21,39 +21,37 @@ impl Power {
         Ok(Power {
             method,
             lambdas: lambdas.to_vec(),
-            lineage: input.lineage.clone(),
         })
     }
+}
 
-    pub fn transform<'a>(
+impl ValueMap for Power {
+    fn map(
         &self,
-        input: &[Cell<'a>],
-        out: &mut Vec<Cell<'a>>,
+        i: usize,
+        x: f64,
+        field: Option<usize>,
         names: &FieldNames,
-    ) -> Result<(), ApiError> {
-        for ((cell, lineage), &lambda) in input.iter().zip(&self.lineage).zip(&self.lambdas) {
-            let x = numeric(*cell, *lineage, names)?;
-            let y = match self.method {
-                PowerMethod::YeoJohnson => yeo_johnson(x, lambda),
-                PowerMethod::BoxCox => {
-                    // sklearn refuses a batch whose smallest value is not positive (NaN is
-                    // skipped by its nanmin, and maps to NaN).
-                    if x <= 0.0 {
-                        return Err(field_error(
-                            ErrorCode::OutOfDomain,
-                            *lineage,
-                            names,
-                            &format!(
-                                "is {x}, but the Box-Cox transform the model uses needs a value above 0"
-                            ),
-                        ));
-                    }
-                    box_cox(x, lambda)
+    ) -> Result<f64, ApiError> {
+        let lambda = self.lambdas[i];
+        Ok(match self.method {
+            PowerMethod::YeoJohnson => yeo_johnson(x, lambda),
+            PowerMethod::BoxCox => {
+                // sklearn refuses a batch whose smallest value is not positive (NaN is skipped
+                // by its nanmin, and maps to NaN).
+                if x <= 0.0 {
+                    return Err(field_error(
+                        ErrorCode::OutOfDomain,
+                        field,
+                        names,
+                        &format!(
+                            "is {x}, but the Box-Cox transform the model uses needs a value above 0"
+                        ),
+                    ));
                 }
-            };
-            out.push(Cell::Num(y));
-        }
-        Ok(())
+                box_cox(x, lambda)
+            }
+        })
     }
 }
 

@@ -2,7 +2,8 @@
 //! `interp`, taken in both directions and averaged as sklearn does for repeated quantiles),
 //! then, for a normal output, the standard normal's quantile function, clipped as sklearn clips.
 
-use super::{check_width, numeric, Cell, Columns, FieldNames};
+use super::elementwise::ValueMap;
+use super::{check_width, Columns, FieldNames};
 use crate::bundle::manifest::QuantileOutput;
 use crate::error::ApiError;
 
@@ -17,7 +18,6 @@ pub(crate) struct Quantile {
     references: Vec<f64>,
     references_reversed: Vec<f64>,
     clip: (f64, f64),
-    lineage: Vec<Option<usize>>,
 }
 
 impl Quantile {
@@ -53,25 +53,20 @@ impl Quantile {
             references: references.to_vec(),
             references_reversed: references.iter().rev().map(|x| -x).collect(),
             clip: (normal_quantile(edge), normal_quantile(1.0 - edge)),
-            lineage: input.lineage.clone(),
         })
     }
+}
 
-    pub fn transform<'a>(
-        &self,
-        input: &[Cell<'a>],
-        out: &mut Vec<Cell<'a>>,
-        names: &FieldNames,
-    ) -> Result<(), ApiError> {
-        for ((cell, lineage), (q, negated)) in input.iter().zip(&self.lineage).zip(&self.quantiles)
-        {
-            let x = numeric(*cell, *lineage, names)?;
-            out.push(Cell::Num(self.map(x, q, negated)));
-        }
-        Ok(())
+impl ValueMap for Quantile {
+    fn map(&self, i: usize, x: f64, _: Option<usize>, _: &FieldNames) -> Result<f64, ApiError> {
+        let (q, negated) = &self.quantiles[i];
+        Ok(self.place(x, q, negated))
     }
+}
 
-    fn map(&self, x: f64, q: &[f64], negated: &[f64]) -> f64 {
+impl Quantile {
+    /// `x`'s place among the quantiles `q` (`negated`: the same negated, in reverse order).
+    fn place(&self, x: f64, q: &[f64], negated: &[f64]) -> f64 {
         if x.is_nan() {
             return x;
         }

@@ -1,13 +1,13 @@
 //! `StandardScaler` and `MinMaxScaler`. Missing values (NaN) pass through, as in sklearn.
 
-use super::{check_width, numeric, Cell, Columns, FieldNames};
+use super::elementwise::ValueMap;
+use super::{check_width, Columns, FieldNames};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct StandardScaler {
     mean: Option<Vec<f64>>,
     scale: Option<Vec<f64>>,
-    lineage: Vec<Option<usize>>,
 }
 
 impl StandardScaler {
@@ -28,27 +28,20 @@ impl StandardScaler {
         Ok(StandardScaler {
             mean: mean.clone(),
             scale: scale.clone(),
-            lineage: input.lineage.clone(),
         })
     }
+}
 
-    pub fn transform<'a>(
-        &self,
-        input: &[Cell<'a>],
-        out: &mut Vec<Cell<'a>>,
-        names: &FieldNames,
-    ) -> Result<(), ApiError> {
-        for (i, cell) in input.iter().enumerate() {
-            let mut x = numeric(*cell, self.lineage[i], names)?;
-            if let Some(mean) = &self.mean {
-                x -= mean[i];
-            }
-            if let Some(scale) = &self.scale {
-                x /= scale[i];
-            }
-            out.push(Cell::Num(x));
+impl ValueMap for StandardScaler {
+    fn map(&self, i: usize, x: f64, _: Option<usize>, _: &FieldNames) -> Result<f64, ApiError> {
+        let mut x = x;
+        if let Some(mean) = &self.mean {
+            x -= mean[i];
         }
-        Ok(())
+        if let Some(scale) = &self.scale {
+            x /= scale[i];
+        }
+        Ok(x)
     }
 }
 
@@ -57,7 +50,6 @@ pub(crate) struct MinMaxScaler {
     scale: Vec<f64>,
     min: Vec<f64>,
     clip: Option<(f64, f64)>,
-    lineage: Vec<Option<usize>>,
 }
 
 impl MinMaxScaler {
@@ -74,26 +66,19 @@ impl MinMaxScaler {
             scale: scale.to_vec(),
             min: min.to_vec(),
             clip: clip.then_some(feature_range),
-            lineage: input.lineage.clone(),
         })
     }
+}
 
-    pub fn transform<'a>(
-        &self,
-        input: &[Cell<'a>],
-        out: &mut Vec<Cell<'a>>,
-        names: &FieldNames,
-    ) -> Result<(), ApiError> {
-        for (i, cell) in input.iter().enumerate() {
-            // sklearn: X *= scale_; X += min_; then np.clip (which keeps NaN).
-            let mut x = numeric(*cell, self.lineage[i], names)? * self.scale[i] + self.min[i];
-            if let Some((lo, hi)) = self.clip {
-                if !x.is_nan() {
-                    x = x.clamp(lo, hi);
-                }
+impl ValueMap for MinMaxScaler {
+    fn map(&self, i: usize, x: f64, _: Option<usize>, _: &FieldNames) -> Result<f64, ApiError> {
+        // sklearn: X *= scale_; X += min_; then np.clip (which keeps NaN).
+        let mut x = x * self.scale[i] + self.min[i];
+        if let Some((lo, hi)) = self.clip {
+            if !x.is_nan() {
+                x = x.clamp(lo, hi);
             }
-            out.push(Cell::Num(x));
         }
-        Ok(())
+        Ok(x)
     }
 }

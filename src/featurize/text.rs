@@ -113,6 +113,11 @@ fn token_ranges(text: &str) -> Vec<(usize, usize)> {
 }
 
 impl TextVectorizer {
+    /// Whether this vectorizer reads the raw field `field`.
+    pub(crate) fn reads(&self, field: &str) -> bool {
+        self.field.as_deref() == Some(field)
+    }
+
     /// The vocabulary term of output column `column`.
     pub fn label(&self, column: usize) -> Option<String> {
         self.vocabulary
